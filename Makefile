@@ -1,0 +1,38 @@
+# Two commands: `make run` starts Mantle on the embedded default; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+MANTLE := $(VENV)/bin/mantle
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint deps deps-dev browser clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+deps: $(UV)
+	$(UV) sync --locked --no-dev --inexact
+
+deps-dev: $(UV)
+	$(UV) sync --locked
+
+run: deps
+	$(MANTLE) db upgrade
+	$(MANTLE) server
+
+browser:
+	@bash scripts/ensure-chromium
+
+test: deps-dev browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: deps-dev
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .pytest_cache

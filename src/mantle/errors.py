@@ -1,0 +1,158 @@
+"""One exception tree for the whole platform.
+
+Services raise these; the API maps them to HTTP in one table (`HTTP_STATUS`), the SDK turns an
+error response back into the same class (`error_from_payload`), and the CLI maps them to exit
+codes (`EXIT_CODES`). Third-party errors are translated at the boundary with `raise ... from e`.
+Messages are written for the user who has to act on them; they must never contain secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MantleError(Exception):
+    """Base of every error Mantle raises on purpose."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInputError(MantleError):
+    """The request is well-formed but its values are not acceptable."""
+
+    code = "invalid_input"
+
+
+class InvalidKeyError(InvalidInputError):
+    """An object-store key that is empty, absolute, has `..` or control characters, or escapes
+    its root prefix."""
+
+    code = "invalid_key"
+
+
+class AuthenticationError(MantleError):
+    """No valid credentials: missing, wrong, expired or revoked."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(MantleError):
+    """Authenticated, a member of the tenant, but the role or token scope does not allow this."""
+
+    code = "permission_denied"
+
+
+class CsrfError(PermissionDeniedError):
+    code = "csrf_failed"
+
+
+class NotFoundError(MantleError):
+    """The object does not exist, or it belongs to a tenant the caller is not a member of."""
+
+    code = "not_found"
+
+
+class ConflictError(MantleError):
+    """The request conflicts with the current state (duplicate name, stale version...)."""
+
+    code = "conflict"
+
+
+class RateLimitedError(MantleError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
+class StorageError(MantleError):
+    """The object store failed in a way that is not the caller's fault."""
+
+    code = "storage_error"
+
+
+class ConfigurationError(MantleError):
+    """Settings are missing or unsafe; raised at start-up."""
+
+    code = "configuration_error"
+
+
+class ServiceUnavailableError(MantleError):
+    code = "unavailable"
+
+
+HTTP_STATUS: dict[type[MantleError], int] = {
+    InvalidInputError: 422,
+    InvalidKeyError: 400,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    RateLimitedError: 429,
+    StorageError: 502,
+    ServiceUnavailableError: 503,
+    ConfigurationError: 500,
+    MantleError: 500,
+}
+
+# Exit codes that scripts can rely on; 2 is left to Typer for usage errors.
+EXIT_CODES: dict[type[MantleError], int] = {
+    AuthenticationError: 3,
+    PermissionDeniedError: 4,
+    NotFoundError: 5,
+    ConflictError: 6,
+    InvalidInputError: 7,
+    RateLimitedError: 8,
+    ServiceUnavailableError: 9,
+    MantleError: 1,
+}
+
+
+def _lookup(table: dict[type[MantleError], int], error: MantleError) -> int:
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return table[MantleError]
+
+
+def http_status_for(error: MantleError) -> int:
+    return _lookup(HTTP_STATUS, error)
+
+
+def exit_code_for(error: MantleError) -> int:
+    return _lookup(EXIT_CODES, error)
+
+
+def _all_subclasses(cls: type[MantleError]) -> list[type[MantleError]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def error_from_payload(status: int, payload: Any) -> MantleError:
+    """Rebuild the exception a server raised from its JSON error body (used by the SDK)."""
+    body = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(body, dict):
+        return MantleError(f"HTTP {status}: unexpected error response", details=payload)
+    code = body.get("code")
+    message = body.get("message") or f"HTTP {status}"
+    details = body.get("details")
+    by_code = {cls.code: cls for cls in [MantleError, *_all_subclasses(MantleError)]}
+    cls = by_code.get(code)
+    if cls is None:
+        cls = next((c for c, s in HTTP_STATUS.items() if s == status), MantleError)
+    if cls is RateLimitedError:
+        return RateLimitedError(message, retry_after=int((details or {}).get("retry_after", 1)),
+                                details=details)
+    return cls(message, details=details)
