@@ -153,6 +153,7 @@ def error_from_payload(status: int, payload: Any) -> MantleError:
     if cls is None:
         cls = next((c for c, s in HTTP_STATUS.items() if s == status), MantleError)
     if cls is RateLimitedError:
-        return RateLimitedError(message, retry_after=int((details or {}).get("retry_after", 1)),
-                                details=details)
+        return RateLimitedError(
+            message, retry_after=int((details or {}).get("retry_after", 1)), details=details
+        )
     return cls(message, details=details)

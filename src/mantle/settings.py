@@ -57,7 +57,7 @@ class BootstrapSettings(BaseModel):
     """The tenant and admin created on first start when the database has no users."""
 
     tenant: str = "default"
-    admin_email: str = "admin@mantle.local"
+    admin_email: str = "admin@example.com"
     admin_password: SecretStr | None = None
 
 
@@ -99,7 +99,8 @@ class Settings(BaseSettings):
         if not key or key == DEV_SECRET_KEY or len(key) < 32:
             raise ConfigurationError(
                 "MANTLE_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                "in production, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
 
 

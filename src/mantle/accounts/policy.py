@@ -1,0 +1,106 @@
+"""Authorization, decided in one place.
+
+A caller (a `Principal`: a user through a browser session or an API token) asks for a
+`Permission` on a tenant. Not being a member, or holding a token for another tenant, answers
+404 exactly as if the tenant did not exist; a member lacking the permission gets 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from mantle.db.models import SqlTenant
+from mantle.db.repositories import tenants as tenant_repo
+from mantle.errors import NotFoundError, PermissionDeniedError
+
+
+class Role(StrEnum):
+    owner = "owner"
+    admin = "admin"
+    member = "member"
+    viewer = "viewer"
+
+
+class Scope(StrEnum):
+    read = "read"
+    write = "write"
+
+
+class Permission(StrEnum):
+    read = "read"
+    write = "write"
+    launch = "launch"
+    admin = "admin"  # members, tokens of others, tenant settings
+    owner = "owner"  # owners, deleting the tenant
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.viewer: frozenset({Permission.read}),
+    Role.member: frozenset({Permission.read, Permission.write, Permission.launch}),
+    Role.admin: frozenset({Permission.read, Permission.write, Permission.launch, Permission.admin}),
+    Role.owner: frozenset(Permission),
+}
+
+SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
+    Scope.read: frozenset({Permission.read}),
+    Scope.write: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    email: str
+    is_superuser: bool
+    # Set when the caller authenticated with an API token: it only works for that tenant.
+    token_id: uuid.UUID | None = None
+    token_tenant_id: uuid.UUID | None = None
+    token_scope: Scope | None = None
+
+    @property
+    def via_token(self) -> bool:
+        return self.token_id is not None
+
+    def can_reach(self, tenant_id: uuid.UUID) -> bool:
+        return self.token_tenant_id is None or self.token_tenant_id == tenant_id
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    tenant: SqlTenant
+    principal: Principal
+    role: Role
+    permissions: frozenset[Permission]
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.tenant.id
+
+    def allows(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def authorize(
+    session: Session, principal: Principal, tenant_slug: str, permission: Permission
+) -> TenantAccess:
+    found = tenant_repo.get_with_role(session, tenant_slug, principal.user_id)
+    if found is None or not principal.can_reach(found[0].id):
+        raise NotFoundError(f"tenant '{tenant_slug}' not found")
+    tenant, role_name = found
+    role = Role(role_name)
+    permissions = ROLE_PERMISSIONS[role]
+    if principal.token_scope is not None:
+        permissions = permissions & SCOPE_PERMISSIONS[principal.token_scope]
+    if permission not in permissions:
+        raise PermissionDeniedError(_denial(principal, role, permission))
+    return TenantAccess(tenant=tenant, principal=principal, role=role, permissions=permissions)
+
+
+def _denial(principal: Principal, role: Role, permission: Permission) -> str:
+    if principal.token_scope is Scope.read and permission in ROLE_PERMISSIONS[role]:
+        return f"this API token has the read scope; '{permission}' needs a write-scope token"
+    return f"your role in this tenant is '{role}', which does not allow '{permission}'"

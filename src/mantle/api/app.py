@@ -1,0 +1,54 @@
+"""The FastAPI application factory. Everything the app needs is built from `Settings` here
+(or injected by tests) and kept on `app.state`; nothing is created at import time."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mantle import __version__
+from mantle.api.errors import install_error_handlers
+from mantle.api.routes import auth, health, storage, tenants, tokens, users
+from mantle.db.engine import Database
+from mantle.settings import Settings
+from mantle.storage import ObjectStore, build_object_store
+from mantle.web import routes as web_routes
+
+API_ROUTERS = (
+    health.router,
+    auth.router,
+    users.router,
+    tenants.router,
+    tokens.router,
+    storage.router,
+)
+
+
+def create_app(
+    settings: Settings, *, db: Database | None = None, object_store: ObjectStore | None = None
+) -> FastAPI:
+    settings.check_safe()
+    owns_db = db is None
+    db = db or Database(settings.database.url, echo=settings.database.echo)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if owns_db:
+            db.dispose()
+
+    app = FastAPI(
+        title="Mantle",
+        version=__version__,
+        description="Self-hosted data platform for biotech: catalog, pipelines, AWS.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.object_store = object_store or build_object_store(settings)
+    install_error_handlers(app, html_page=web_routes.error_page)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    web_routes.install(app)
+    return app

@@ -1,0 +1,96 @@
+"""FastAPI dependencies: the app's settings and database, the calling principal, and the
+`require(permission)` gate that every tenant-scoped route goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from mantle.accounts import authn, secrets
+from mantle.accounts.policy import Permission, Principal, TenantAccess, authorize
+from mantle.db.engine import Database
+from mantle.errors import AuthenticationError, CsrfError
+from mantle.settings import Settings
+from mantle.storage import ObjectStore
+
+SESSION_COOKIE = "mantle_session"
+CSRF_COOKIE = "mantle_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer mtk_...`")
+_session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_object_store(request: Request) -> ObjectStore:
+    return request.app.state.object_store
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def authenticate(db: Database, *, bearer: str | None, session_secret: str | None) -> Principal:
+    """The caller, from an API token (preferred when both are sent) or a session cookie."""
+    with db.session() as session:
+        if bearer:
+            return authn.authenticate_token(session, bearer)
+        if session_secret:
+            return authn.authenticate_session(session, session_secret)
+    raise AuthenticationError("not logged in: send an API token or log in")
+
+
+def check_csrf(settings: Settings, session_secret: str, presented: str | None) -> None:
+    if not secrets.csrf_matches(session_secret, settings.secret_key.get_secret_value(), presented):
+        raise CsrfError("missing or wrong CSRF token; reload the page and try again")
+
+
+def current_principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    session_secret: str | None = Depends(_session_cookie),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> Principal:
+    bearer = credentials.credentials if credentials else None
+    principal = authenticate(db, bearer=bearer, session_secret=session_secret)
+    if not bearer and request.method not in SAFE_METHODS:
+        # Cookies ride along on cross-site requests; the CSRF header proves same origin.
+        check_csrf(settings, session_secret, request.headers.get(CSRF_HEADER))
+    return principal
+
+
+def require(permission: Permission) -> Callable[..., TenantAccess]:
+    """Dependency for `/tenants/{tenant}/...` routes: the caller must hold `permission`."""
+
+    def dependency(
+        tenant: str = Path(description="Tenant slug", max_length=63),
+        principal: Principal = Depends(current_principal),
+        db: Database = Depends(get_db),
+    ) -> TenantAccess:
+        with db.session() as session:
+            return authorize(session, principal, tenant, permission)
+
+    dependency.__name__ = f"require_{permission}"
+    return dependency
+
+
+# Annotated aliases, so routes read `access: AdminAccess` and `db: Db`.
+Db = Annotated[Database, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+ReadAccess = Annotated[TenantAccess, Depends(require(Permission.read))]
+WriteAccess = Annotated[TenantAccess, Depends(require(Permission.write))]
+LaunchAccess = Annotated[TenantAccess, Depends(require(Permission.launch))]
+AdminAccess = Annotated[TenantAccess, Depends(require(Permission.admin))]

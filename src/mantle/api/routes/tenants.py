@@ -1,0 +1,100 @@
+"""Tenants and their members."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from mantle.accounts import service
+from mantle.api.deps import AdminAccess, CurrentPrincipal, Db, ReadAccess
+from mantle.db.repositories import tenants as tenant_repo
+from mantle.errors import PermissionDeniedError
+from mantle.schemas.accounts import (
+    MemberCreate,
+    MemberPublic,
+    MemberUpdate,
+    TenantCreate,
+    TenantPublic,
+    TenantUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
+
+
+@router.get("", response_model=list[TenantPublic])
+def list_tenants(principal: CurrentPrincipal, db: Db) -> list[TenantPublic]:
+    """The tenants you belong to (only the token's own tenant when called with a token)."""
+    with db.session() as session:
+        return service.list_tenants(session, principal)
+
+
+@router.post("", response_model=TenantPublic, status_code=201)
+def create_tenant(
+    body: TenantCreate,
+    principal: CurrentPrincipal,
+    db: Db,
+) -> TenantPublic:
+    """Create a tenant; you become its owner. API tokens belong to one tenant and cannot."""
+    if principal.via_token:
+        raise PermissionDeniedError(
+            "an API token belongs to one tenant; create tenants "
+            "from a browser session or as a user with `mantle login`"
+        )
+    with db.session() as session:
+        tenant = service.create_tenant(session, principal.user_id, body)
+        return service.tenant_public(tenant, "owner")
+
+
+@router.get("/{tenant}", response_model=TenantPublic)
+def get_tenant(access: ReadAccess) -> TenantPublic:
+    return service.tenant_public(access.tenant, access.role)
+
+
+@router.patch("/{tenant}", response_model=TenantPublic)
+def update_tenant(
+    body: TenantUpdate,
+    access: AdminAccess,
+    db: Db,
+) -> TenantPublic:
+    with db.session() as session:
+        tenant = tenant_repo.get_by_slug(session, access.tenant.slug)
+        tenant.name = body.name
+        return service.tenant_public(tenant, access.role)
+
+
+@router.get("/{tenant}/members", response_model=list[MemberPublic])
+def list_members(access: ReadAccess, db: Db) -> list[MemberPublic]:
+    with db.session() as session:
+        return service.list_members(session, access)
+
+
+@router.post("/{tenant}/members", response_model=MemberPublic, status_code=201)
+def add_member(
+    body: MemberCreate,
+    access: AdminAccess,
+    db: Db,
+) -> MemberPublic:
+    with db.session() as session:
+        return service.add_member(session, access, body)
+
+
+@router.patch("/{tenant}/members/{user_id}", response_model=MemberPublic)
+def update_member(
+    user_id: uuid.UUID,
+    body: MemberUpdate,
+    access: AdminAccess,
+    db: Db,
+) -> MemberPublic:
+    with db.session() as session:
+        return service.update_member(session, access, user_id, body.role)
+
+
+@router.delete("/{tenant}/members/{user_id}", status_code=204)
+def remove_member(
+    user_id: uuid.UUID,
+    access: AdminAccess,
+    db: Db,
+) -> None:
+    with db.session() as session:
+        service.remove_member(session, access, user_id)

@@ -1,0 +1,1 @@
+"""Cloud providers Mantle talks to: today AWS (`cloud.aws`)."""

@@ -1,0 +1,28 @@
+"""Alembic, driven from code: `mantle db upgrade` and the test suite both call `upgrade()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from mantle.db import dialects
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = dialects.normalize_url(url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def heads(url: str = "sqlite://") -> list[str]:
+    return list(ScriptDirectory.from_config(alembic_config(url)).get_heads())

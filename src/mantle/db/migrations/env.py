@@ -1,0 +1,30 @@
+"""Alembic environment: the URL comes from `mantle.db.migrate.alembic_config`, never a file."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from mantle.db import dialects
+from mantle.db.engine import _ensure_sqlite_dir
+from mantle.db.models import Base
+
+config = context.config
+url = config.attributes["database_url"]
+
+
+def run_migrations() -> None:
+    _ensure_sqlite_dir(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    dialects.configure_engine(engine)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=dialects.is_sqlite(url),
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

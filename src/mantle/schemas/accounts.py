@@ -1,0 +1,129 @@
+"""Users, tenants, members and tokens as the API and SDK see them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+
+from mantle.accounts.policy import Role, Scope
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserPublic(_Public):
+    id: uuid.UUID
+    email: str
+    name: str
+    is_superuser: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    password: SecretStr = Field(min_length=8, max_length=200)
+    is_superuser: bool = False
+
+
+class PasswordChange(BaseModel):
+    current_password: SecretStr
+    new_password: SecretStr = Field(min_length=8, max_length=200)
+
+
+class TenantCreate(BaseModel):
+    slug: str = Field(
+        pattern=SLUG_PATTERN,
+        description="URL name: lowercase letters, digits and dashes, 1-63 characters.",
+    )
+    name: str = Field(default="", max_length=200)
+
+
+class TenantUpdate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TenantPublic(_Public):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+    role: Role | None = None
+
+
+class MemberCreate(BaseModel):
+    email: EmailStr
+    role: Role = Role.member
+
+
+class MemberUpdate(BaseModel):
+    role: Role
+
+
+class MemberPublic(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    scope: Scope = Scope.write
+    expires_at: datetime | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z")
+        return value
+
+
+class TokenPublic(_Public):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scope: Scope
+    user_email: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    """Returned once, when the token is made: `token` is never shown again."""
+
+    token: str
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(max_length=320)
+    password: SecretStr = Field(max_length=200)
+
+
+class CliLoginRequest(LoginRequest):
+    tenant: str | None = Field(default=None, description="Tenant slug; default: your only one.")
+    token_name: str = Field(default="mantle CLI", max_length=200)
+
+
+class WhoAmI(BaseModel):
+    user: UserPublic
+    tenant: TenantPublic | None = Field(
+        default=None, description="The tenant an API token is bound to."
+    )
+    token_scope: Scope | None = None
+    tenants: list[TenantPublic]
+
+
+def is_slug(value: str) -> bool:
+    return re.fullmatch(SLUG_PATTERN, value) is not None

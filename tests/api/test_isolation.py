@@ -1,0 +1,142 @@
+"""Tenant isolation, checked on every registered route.
+
+The test walks the app's routes, so a route added later is covered without editing this file:
+- a member of tenant A calling any `/tenants/{tenant}/...` route with B's slug gets 404;
+- calling it on A's own slug with the id of one of B's objects also gets 404;
+- and no response leaks B's names.
+A new path parameter or request body needs an entry in OBJECT_FACTORIES / SAMPLE_BODIES; the
+test fails loudly until it has one, rather than silently skipping the route.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+# Routes that are deliberately not tenant-scoped: (method, path).
+NOT_TENANT_SCOPED = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/me/password"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/tenants"),
+    ("POST", "/api/v1/tenants"),
+}
+
+# How to make one of tenant B's objects for a path parameter: factory(fixture_state) -> id.
+OBJECT_FACTORIES = {
+    "token_id": lambda world: world["b_token_id"],
+    "user_id": lambda world: world["b_owner_id"],
+}
+
+SAMPLE_BODIES = {
+    "TenantUpdate": {"name": "Renamed"},
+    "MemberCreate": {"email": "bob@example.com", "role": "viewer"},
+    "MemberUpdate": {"role": "viewer"},
+    "TokenCreate": {"name": "probe"},
+}
+
+# Web pages take forms; one form with every field any page reads (extra fields are ignored).
+SAMPLE_FORM = {"name": "probe", "email": "bob@example.com", "role": "viewer", "scope": "read"}
+
+B_SECRETS = ("beta-labs", "bob@example.com")
+
+
+def tenant_routes(app) -> list[tuple[str, APIRoute]]:
+    """Every (method, route) the app serves, including those of included routers."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            found.extend((method, route) for method in sorted(route.methods - {"HEAD"}))
+    assert len(found) > 10, "the route walker found too few routes"
+    return found
+
+
+@pytest.fixture
+def world(factory, api):
+    alice = factory.member("acme", "alice@example.com", "owner")
+    bob = factory.member("beta-labs", "bob@example.com", "owner")
+    b_token = api.post(
+        "/api/v1/tenants/beta-labs/tokens", json={"name": "bob-secret"}, headers=bob.headers
+    ).json()
+    factory.browser_login("alice@example.com")  # web pages use alice's session cookie
+    return {"alice": alice, "bob": bob, "b_token_id": b_token["id"], "b_owner_id": bob.user_id}
+
+
+def _call(api, method: str, route: APIRoute, url: str, alice):
+    if route.path.startswith("/api/"):
+        return api.request(method, url, json=_body_for(route), headers=alice.headers)
+    form = {**SAMPLE_FORM, "csrf_token": api.cookies["mantle_csrf"]} if method == "POST" else None
+    return api.request(method, url, data=form, follow_redirects=False)
+
+
+def _body_for(route: APIRoute):
+    if route.body_field is None:
+        return None
+    name = route.body_field.type_.__name__ if hasattr(route.body_field, "type_") else None
+    name = name or route.body_field.field_info.annotation.__name__
+    assert name in SAMPLE_BODIES, f"add a sample body for {name} ({route.path})"
+    return SAMPLE_BODIES[name]
+
+
+def _fill(path: str, tenant: str, world, *, foreign_objects: bool) -> str:
+    def value(match: re.Match) -> str:
+        param = match.group(1).split(":")[0]
+        if param == "tenant":
+            return tenant
+        assert param in OBJECT_FACTORIES, f"add an object factory for {{{param}}} ({path})"
+        return str(OBJECT_FACTORIES[param](world)) if foreign_objects else "0" * 32
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def test_every_api_route_is_tenant_scoped_or_declared(app):
+    undeclared = [
+        (method, route.path)
+        for method, route in tenant_routes(app)
+        if "{tenant}" not in route.path
+        and (method, route.path) not in NOT_TENANT_SCOPED
+        and route.include_in_schema
+        and not route.path.startswith(("/storage/", "/docs", "/openapi", "/redoc"))
+    ]
+    assert undeclared == [], "tenant data must live under /api/v1/tenants/{tenant}/"
+
+
+def test_member_of_a_gets_404_for_b_on_every_route(app, api, world):
+    alice = world["alice"]
+    checked = 0
+    for method, route in tenant_routes(app):
+        if "{tenant}" not in route.path:
+            continue
+        for tenant, foreign in (("beta-labs", True), ("acme", True)):
+            if tenant == "acme" and route.path.count("{") == 1:
+                continue  # only {tenant}: calling it on A is A's own business
+            url = _fill(route.path, tenant, world, foreign_objects=foreign)
+            response = _call(api, method, route, url, alice)
+            assert response.status_code == 404, (method, url, response.status_code, response.text)
+            assert not any(s in response.text for s in B_SECRETS if s != tenant), response.text
+            checked += 1
+    assert checked >= 9  # sanity: the walker found the tenant routes
+
+
+def test_b_objects_are_untouched_by_a(api, world):
+    bob = world["bob"]
+    tokens = api.get("/api/v1/tenants/beta-labs/tokens", headers=bob.headers).json()
+    assert all(t["revoked_at"] is None for t in tokens)
+    members = api.get("/api/v1/tenants/beta-labs/members", headers=bob.headers).json()
+    assert [(m["email"], m["role"]) for m in members] == [("bob@example.com", "owner")]
+    assert api.get("/api/v1/tenants/beta-labs", headers=bob.headers).json()["name"] == "beta-labs"
+
+
+def test_browser_session_of_a_cannot_see_b(api, factory, world):
+    factory.browser_login("alice@example.com")
+    assert api.get("/api/v1/tenants/beta-labs/members").status_code == 404
+    page = api.get("/t/beta-labs")
+    assert page.status_code == 404 and "bob@example.com" not in page.text

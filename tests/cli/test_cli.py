@@ -1,0 +1,144 @@
+"""The `mantle` CLI as a user runs it: a subprocess against a real server started by the test."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from tests.live import MANTLE
+
+
+@pytest.fixture
+def cli(live_server, tmp_path):
+    config_dir = tmp_path / "config"
+
+    def run(*args: str, password: str | None = None, env: dict | None = None):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MANTLE_")}
+        full_env.update(
+            {"MANTLE_CONFIG_DIR": str(config_dir), "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+        )
+        if password is not None:
+            full_env["MANTLE_PASSWORD"] = password
+        return subprocess.run(
+            [MANTLE, *args], env=full_env, capture_output=True, text=True, timeout=60
+        )
+
+    run.config_dir = config_dir
+    return run
+
+
+def login(cli, live_server):
+    result = cli(
+        "login",
+        live_server.url,
+        "--email",
+        live_server.admin_email,
+        password=live_server.admin_password,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_first_start_prints_how_to_log_in(live_server):
+    assert live_server.admin_email == "admin@example.com"
+    assert len(live_server.admin_password) >= 16
+    assert live_server.tenant == "default"
+    assert f"{live_server.url}/login" in live_server.log()
+
+
+def test_login_with_password_then_whoami(cli, live_server):
+    result = login(cli, live_server)
+    assert "logged in" in result.stdout and "mtk_" not in result.stdout
+    path = cli.config_dir / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["token"].startswith("mtk_")
+    me = cli("whoami", "--json")
+    assert me.returncode == 0, me.stderr
+    data = json.loads(me.stdout)
+    assert data["user"]["email"] == live_server.admin_email
+    assert data["tenant"]["slug"] == "default"
+    human = cli("whoami")
+    assert "admin@example.com" in human.stdout and "default" in human.stdout
+
+
+def test_token_commands_round_trip(cli, live_server):
+    login(cli, live_server)
+    created = cli(
+        "tokens", "create", "ci-bot", "--scope", "read", "--expires-in-days", "30", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    token = json.loads(created.stdout)
+    assert token["scope"] == "read" and token["expires_at"]
+    listed = json.loads(cli("tokens", "list", "--json").stdout)
+    assert token["id"] in [t["id"] for t in listed]
+    assert all("token" not in t for t in listed)
+
+    # The new token logs in on its own and sees its scope.
+    other = cli(
+        "login",
+        live_server.url,
+        "--token",
+        token["token"],
+        env={"MANTLE_CONFIG_DIR": str(cli.config_dir / "other")},
+    )
+    assert other.returncode == 0, other.stderr
+
+    revoked = cli("tokens", "revoke", token["prefix"], "--json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["revoked_at"]
+    refused = cli("whoami", env={"MANTLE_CONFIG_DIR": str(cli.config_dir / "other")})
+    assert refused.returncode == 3
+    assert "revoked" in refused.stderr
+
+
+def test_tenant_commands(cli, live_server):
+    login(cli, live_server)
+    listed = json.loads(cli("tenants", "list", "--json").stdout)
+    assert [t["slug"] for t in listed] == ["default"]
+    members = json.loads(cli("tenants", "members", "--json").stdout)
+    assert members[0]["role"] == "owner"
+    table = cli("tenants", "members")
+    assert "admin@example.com" in table.stdout and "owner" in table.stdout
+    # A tenant token cannot create tenants: permission denied has its own exit code.
+    assert cli("tenants", "create", "newco").returncode == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("tokens", "revoke", "00000000-0000-0000-0000-000000000000"), 5),
+        (("tokens", "create", "x", "--scope", "bogus"), 7),
+        (("tenants", "show", "no-such-tenant"), 5),
+        (("tenants", "add-member", "ghost@example.com"), 5),
+    ],
+)
+def test_exit_codes_scripts_can_rely_on(cli, live_server, args, code):
+    login(cli, live_server)
+    result = cli(*args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error:")
+
+
+def test_not_logged_in_wrong_password_and_unreachable(cli, live_server):
+    assert cli("whoami").returncode == 3
+    wrong = cli("login", live_server.url, "--email", live_server.admin_email, password="nope")
+    assert wrong.returncode == 3 and "wrong email or password" in wrong.stderr
+    dead = cli("whoami", env={"MANTLE_URL": "http://127.0.0.1:9", "MANTLE_TOKEN": "mtk_x"})
+    assert dead.returncode == 9 and "cannot reach" in dead.stderr
+
+
+def test_usage_error_exit_code(cli):
+    assert cli("tokens", "create").returncode == 2
+
+
+def test_server_log_never_contains_secrets(cli, live_server):
+    login(cli, live_server)
+    token = json.loads((cli.config_dir / "credentials.json").read_text())["token"]
+    log = live_server.log()
+    assert token not in log
+    # The first-start banner shows the generated password once; nothing else repeats it.
+    assert log.count(live_server.admin_password) == 1

@@ -1,0 +1,102 @@
+"""Shared fixtures. Database-backed tests take `database` (or anything built on it) and run
+once on SQLite and once on PostgreSQL (127.0.0.1:5432, or MANTLE_TEST_POSTGRES_URL); each
+test session gets its own PostgreSQL database, dropped at the end."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from mantle.api.app import create_app
+from mantle.db import migrate
+from mantle.db.engine import Database
+from mantle.db.models import Base
+from mantle.settings import Settings
+from tests.factories import Factory
+
+POSTGRES_URL = os.environ.get(
+    "MANTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"mantle_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mantle.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def database(migrated_url) -> Iterator[Database]:
+    db = Database(migrated_url)
+    try:
+        yield db
+    finally:
+        with db.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_url) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET_KEY,
+        public_url="http://testserver",
+        database={"url": migrated_url},
+        storage={"root": (tmp_path / "objects").as_uri()},
+    )
+
+
+@pytest.fixture
+def app(settings, database):
+    return create_app(settings, db=database)
+
+
+@pytest.fixture
+def api(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def factory(database, api) -> Factory:
+    return Factory(database, api)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    from tests.live import start_live_server, stop_live_server
+
+    server = start_live_server(tmp_path_factory.mktemp("live"))
+    try:
+        yield server
+    finally:
+        stop_live_server(server)

@@ -1,0 +1,95 @@
+"""A real `mantle server` process for end-to-end tests (CLI, SDK, browser): started the way
+`make run` starts it (`mantle db upgrade`, then `mantle server`) on a free port with its own
+data directory. The admin password is read from what the server prints on first start."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+MANTLE = str(Path(sys.executable).with_name("mantle"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen
+    log_path: Path
+    admin_email: str = ""
+    admin_password: str = ""
+    tenant: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def start_live_server(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MANTLE_DATA_DIR": str(data_dir),
+        "MANTLE_SERVER__PORT": str(port),
+        "MANTLE_SECRET_KEY": "live-test-secret-key-0123456789abcdefghij",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        **(extra_env or {}),
+    }
+    subprocess.run([MANTLE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    log_path = data_dir / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen([MANTLE, "server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, env, process, log_path)
+    _wait_until_healthy(server)
+    _read_first_login(server)
+    return server
+
+
+def _wait_until_healthy(server: LiveServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"mantle server exited:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"mantle server did not become healthy:\n{server.log()}")
+
+
+def _read_first_login(server: LiveServer) -> None:
+    text = server.log()
+    for key, attr in (
+        ("email", "admin_email"),
+        ("password", "admin_password"),
+        ("tenant", "tenant"),
+    ):
+        match = re.search(rf"^\s+{key}\s+(\S+)\s*$", text, re.MULTILINE)
+        if match:
+            setattr(server, attr, match.group(1))
+
+
+def stop_live_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()

@@ -1,0 +1,1 @@
+"""Tests of the object store, its signed-URL route and the boto3 session factory."""

@@ -1,0 +1,67 @@
+"""Server-rendered pages through the test client, on both databases."""
+
+from __future__ import annotations
+
+from tests.factories import PASSWORD
+
+
+def test_pages_need_a_login(api):
+    response = api.get("/t/acme", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/t/acme"
+
+
+def test_login_form_logs_in_and_redirects(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    bad = api.post("/login", data={"email": "ann@example.com", "password": "x"})
+    assert bad.status_code == 401 and "wrong email or password" in bad.text
+    ok = api.post(
+        "/login",
+        data={"email": "ann@example.com", "password": PASSWORD, "next": "/t/acme"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/t/acme"
+    page = api.get("/t/acme")
+    assert page.status_code == 200 and "ann@example.com" in page.text
+
+
+def test_login_next_cannot_redirect_off_site(api, factory):
+    factory.user("ann@example.com")
+    for target in ["https://evil.example.com", "//evil.example.com", "/\\evil.example.com"]:
+        response = api.post(
+            "/login",
+            data={"email": "ann@example.com", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/", target
+
+
+def test_forms_need_the_csrf_token(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    forged = api.post("/t/acme/tokens", data={"name": "forged"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    page = api.get("/t/acme").text
+    assert "forged" not in page
+    csrf = api.cookies["mantle_csrf"]
+    made = api.post("/t/acme/tokens", data={"name": "mine", "csrf_token": csrf})
+    assert made.status_code == 200 and "mtk_" in made.text
+
+
+def test_token_form_rejects_bad_expiry_without_losing_the_page(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    csrf = api.cookies["mantle_csrf"]
+    response = api.post(
+        "/t/acme/tokens", data={"name": "x", "expires_in_days": "soon", "csrf_token": csrf}
+    )
+    assert response.status_code == 422 and "invalid token settings" in response.text
+    assert "mtk_" not in response.text
+
+
+def test_unknown_tenant_page_is_404_html(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    response = api.get("/t/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
