@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts import secrets
 from mantle.accounts.policy import Principal, Scope
+from mantle.db.engine import Database
 from mantle.db.models import SqlUser
 from mantle.db.repositories import credentials as cred_repo
 from mantle.db.repositories import users as user_repo
@@ -28,8 +29,7 @@ def check_password_login(
 ) -> SqlUser:
     """Verify an email and password, throttling repeated failures per email and per client.
 
-    On AuthenticationError the caller's transaction rolls back, so the caller records the
-    failure with `record_failure` in a transaction of its own."""
+    Use `login_with_password`, which also records failures."""
     email = email.strip().lower()
     now = datetime.now(UTC)
     _check_throttle(session, settings, email, client, now)
@@ -39,6 +39,20 @@ def check_password_login(
         raise AuthenticationError(WRONG_CREDENTIALS)
     cred_repo.clear_failures(session, email)
     return user
+
+
+def login_with_password(
+    db: Database, settings: AuthSettings, email: str, password: str, client: str
+) -> SqlUser:
+    """Check a password; a failure is recorded (for throttling) in a transaction of its own,
+    since the checking transaction rolls back."""
+    try:
+        with db.session() as session:
+            return check_password_login(session, settings, email, password, client)
+    except AuthenticationError:
+        with db.session() as session:
+            record_failure(session, settings, email, client)
+        raise
 
 
 def record_failure(session: Session, settings: AuthSettings, email: str, client: str) -> None:

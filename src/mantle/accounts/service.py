@@ -201,6 +201,23 @@ def create_token_for(session: Session, access: TenantAccess, data: TokenCreate) 
     return create_token(session, access.tenant_id, access.principal.user_id, data)
 
 
+def create_login_token(
+    session: Session, user_id: uuid.UUID, tenant_slug: str | None, name: str
+) -> TokenCreated:
+    """A write-scope token for a password login: in the named tenant, or the user's only one."""
+    tenants = [tenant for tenant, _role in tenant_repo.list_for_user(session, user_id)]
+    if tenant_slug is None:
+        if len(tenants) != 1:
+            names = ", ".join(t.slug for t in tenants) or "none"
+            raise InvalidInputError(f"you belong to several tenants ({names}); pick one")
+        tenant = tenants[0]
+    else:
+        tenant = next((t for t in tenants if t.slug == tenant_slug), None)
+        if tenant is None:
+            raise NotFoundError(f"tenant '{tenant_slug}' not found")
+    return create_token(session, tenant.id, user_id, TokenCreate(name=name))
+
+
 def list_tokens(session: Session, access: TenantAccess, *, everyone: bool) -> list[TokenPublic]:
     if everyone and not access.allows(Permission.admin):
         raise PermissionDeniedError("listing everyone's tokens needs the admin role")

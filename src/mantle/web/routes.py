@@ -23,7 +23,7 @@ from mantle.api.deps import (
     check_csrf,
     client_address,
 )
-from mantle.api.routes.auth import password_login, start_browser_session
+from mantle.api.sessions import clear_session_cookies, start_browser_session
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, MantleError, http_status_for
 from mantle.schemas.accounts import MemberCreate, TokenCreate
@@ -82,7 +82,9 @@ def login_submit(
     next: str = Form(default="/"),
 ) -> Response:
     try:
-        user = password_login(db, settings, email, password, client_address(request))
+        user = authn.login_with_password(
+            db, settings.auth, email, password, client_address(request)
+        )
     except MantleError as e:
         return page(
             request,
@@ -107,7 +109,7 @@ def logout(
     with db.session() as session:
         authn.end_session(session, user.session_secret)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookies(response)
     return response
 
 
