@@ -183,6 +183,11 @@ def test_segment_too_long_for_the_file_system(store) -> None:
         store.put("x" * 300, b"x")
 
 
+def test_foreign_cursor_is_refused(store) -> None:
+    with pytest.raises(InvalidInputError, match="cursor"):
+        store.list(cursor="not a cursor!")
+
+
 # -- multipart staging ---------------------------------------------------------------------
 
 

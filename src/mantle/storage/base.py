@@ -396,13 +396,15 @@ class ScopedObjectStore(ObjectStore):
     def _relative(self, info: ObjectInfo) -> ObjectInfo:
         return replace(info, key=info.key.removeprefix(self._prefix))
 
-    def _get(self, key, byte_range):
+    def _get(self, key: str, byte_range: tuple[int, int | None] | None) -> Iterator[bytes]:
         return self._parent.get(self._full(key), byte_range=byte_range)
 
-    def _head(self, key):
+    def _head(self, key: str) -> ObjectInfo:
         return self._relative(self._parent.head(self._full(key)))
 
-    def _list(self, prefix, delimiter, cursor, limit):
+    def _list(
+        self, prefix: str, delimiter: str | None, cursor: str | None, limit: int
+    ) -> ListPage:
         page = self._parent.list(
             self._full(prefix), delimiter=delimiter, cursor=cursor, limit=limit
         )
@@ -412,42 +414,46 @@ class ScopedObjectStore(ObjectStore):
             next_cursor=page.next_cursor,
         )
 
-    def _uri(self, key):
+    def _uri(self, key: str) -> str:
         return self._parent.uri(self._full(key))
 
-    def _put(self, key, chunks, content_type):
+    def _put(self, key: str, chunks: Iterator[bytes], content_type: str | None) -> ObjectInfo:
         return self._relative(self._parent.put(self._full(key), chunks, content_type=content_type))
 
-    def _delete(self, key):
+    def _delete(self, key: str) -> None:
         self._parent.delete(self._full(key))
 
-    def _copy(self, src_key, dst_key):
+    def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         return self._relative(self._parent.copy(self._full(src_key), self._full(dst_key)))
 
-    def _presign_get(self, key, expires_in, filename):
+    def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str:
         return self._parent.presign_get(self._full(key), expires_in=expires_in, filename=filename)
 
-    def _presign_put(self, key, expires_in, content_type):
+    def _presign_put(self, key: str, expires_in: int, content_type: str | None) -> str:
         return self._parent.presign_put(
             self._full(key), expires_in=expires_in, content_type=content_type
         )
 
-    def _create_multipart(self, key, content_type):
+    def _create_multipart(self, key: str, content_type: str | None) -> str:
         return self._parent.create_multipart(self._full(key), content_type=content_type)
 
-    def _presign_part(self, key, upload_id, part_number, expires_in):
+    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
         return self._parent.presign_part(
             self._full(key), upload_id, part_number, expires_in=expires_in
         )
 
-    def _upload_part(self, key, upload_id, part_number, chunks):
+    def _upload_part(
+        self, key: str, upload_id: str, part_number: int, chunks: Iterator[bytes]
+    ) -> str:
         return self._parent.upload_part(self._full(key), upload_id, part_number, chunks)
 
-    def _list_parts(self, key, upload_id):
+    def _list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         return self._parent.list_parts(self._full(key), upload_id)
 
-    def _complete_multipart(self, key, upload_id, parts):
+    def _complete_multipart(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> ObjectInfo:
         return self._relative(self._parent.complete_multipart(self._full(key), upload_id, parts))
 
-    def _abort_multipart(self, key, upload_id):
+    def _abort_multipart(self, key: str, upload_id: str) -> None:
         self._parent.abort_multipart(self._full(key), upload_id)
