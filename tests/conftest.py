@@ -72,6 +72,7 @@ def settings(tmp_path, migrated_url) -> Settings:
         public_url="http://testserver",
         database={"url": migrated_url},
         storage={"root": (tmp_path / "objects").as_uri()},
+        worker={"embedded": False},  # tests run jobs themselves, deterministically
     )
 
 

@@ -80,6 +80,20 @@ class StorageError(MantleError):
     code = "storage_error"
 
 
+class CloudError(MantleError):
+    """A cloud provider (AWS) refused or failed a request made for a tenant; the message says
+    what to fix. `retryable` tells a transient failure (throttling, 5xx) from a permanent one."""
+
+    code = "cloud_error"
+
+    def __init__(self, message: str, *, retryable: bool = False, details: Any = None) -> None:
+        # `retryable` rides in the details so the SDK can rebuild it from an error response.
+        if details is None:
+            details = {"retryable": retryable}
+        super().__init__(message, details=details)
+        self.retryable = retryable or (isinstance(details, dict) and bool(details.get("retryable")))
+
+
 class ConfigurationError(MantleError):
     """Settings are missing or unsafe; raised at start-up."""
 
@@ -99,6 +113,7 @@ HTTP_STATUS: dict[type[MantleError], int] = {
     ConflictError: 409,
     RateLimitedError: 429,
     StorageError: 502,
+    CloudError: 502,
     ServiceUnavailableError: 503,
     ConfigurationError: 500,
     MantleError: 500,

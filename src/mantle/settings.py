@@ -53,6 +53,46 @@ class AuthSettings(BaseModel):
     login_window_seconds: int = Field(default=900, ge=1)
 
 
+class AwsSettings(BaseModel):
+    """How the server reaches customers' AWS accounts (see `mantle.cloud.aws`)."""
+
+    endpoint_url: str | None = Field(
+        default=None,
+        description="Send every AWS call of tenant environments (STS, S3, Batch, Logs, IAM, "
+        "EC2, ECR) to this endpoint instead of AWS: for tests (moto) and S3-compatible setups.",
+    )
+    platform_principal_arn: str = Field(
+        default="",
+        description="The server's own AWS identity (role or user ARN): the principal that "
+        "customers' role trust policies name. Empty: the setup kit asks for it.",
+    )
+    allow_server_credentials: bool = Field(
+        default=False,
+        description="Let environments use the server's own credential chain. Only for "
+        "single-tenant self-hosting: every tenant admin could otherwise act as the server.",
+    )
+
+
+class CatalogSettings(BaseModel):
+    read_buckets: list[str] = Field(
+        default_factory=list,
+        description="Buckets (or bucket/prefix, or full s3:// or file:// URIs) whose objects "
+        'datasets may reference in place, e.g. `["seq-runs", "s3://lab/raw/"]`.',
+    )
+
+
+class WorkerSettings(BaseModel):
+    """Background work (imports, later run monitoring)."""
+
+    embedded: bool = Field(
+        default=True,
+        description="Run a worker thread inside the server. Production turns this off and runs "
+        "`mantle worker` processes instead (as many as wanted).",
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    lease_seconds: int = Field(default=60, ge=5, le=3600)
+
+
 class BootstrapSettings(BaseModel):
     """The tenant and admin created on first start when the database has no users."""
 
@@ -75,6 +115,9 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     bootstrap: BootstrapSettings = BootstrapSettings()
+    catalog: CatalogSettings = CatalogSettings()
+    aws: AwsSettings = AwsSettings()
+    worker: WorkerSettings = WorkerSettings()
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -15,6 +15,10 @@ import re
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from mantle.catalog import imports
+from mantle.db.repositories import tenants as tenant_repo
+from mantle.jobs import queue
+
 # Routes that are deliberately not tenant-scoped: (method, path).
 NOT_TENANT_SCOPED = {
     ("GET", "/healthz"),
@@ -33,6 +37,14 @@ NOT_TENANT_SCOPED = {
 OBJECT_FACTORIES = {
     "token_id": lambda world: world["b_token_id"],
     "user_id": lambda world: world["b_owner_id"],
+    "data_type": lambda world: "bob_type",
+    "dataset": lambda world: world["b_dataset_id"],
+    "version": lambda world: 1,
+    "activity": lambda world: world["b_activity_id"],
+    "environment": lambda world: world["b_environment"],
+    "upload_id": lambda world: world["b_upload_id"],
+    "import_id": lambda world: world["b_import_id"],
+    "bucket": lambda world: "bob-raw-data",
 }
 
 SAMPLE_BODIES = {
@@ -40,6 +52,25 @@ SAMPLE_BODIES = {
     "MemberCreate": {"email": "bob@example.com", "role": "viewer"},
     "MemberUpdate": {"role": "viewer"},
     "TokenCreate": {"name": "probe"},
+    "DataTypeCreate": {"name": "probe_type"},
+    "DataTypeUpdate": {"description": "probe"},
+    "DatasetCreate": {"name": "probe", "data_type": "file"},
+    "DatasetUpdate": {"name": "probe"},
+    "DatasetQuery": {},
+    "ActivityCreate": {"kind": "manual"},
+    "EnvironmentCreate": {
+        "name": "probe",
+        "region": "us-east-1",
+        "credentials": {"kind": "role", "role_arn": "arn:aws:iam::123456789012:role/probe"},
+        "write_bucket": "probe-bucket",
+        "head_queue": "probe",
+    },
+    "EnvironmentUpdate": {"head_vcpus": 4},
+    "ProvisionRequest": {"dry_run": True},
+    "UploadCreate": {"name": "probe", "data_type": "file", "files": [{"name": "a", "size": 1}]},
+    "PartUrlsRequest": {"file_id": "00000000-0000-0000-0000-000000000000", "part_numbers": [1]},
+    "UploadComplete": {},
+    "ImportCreate": {"bucket": "bob-raw-data", "data_type": "file", "patterns": {"files": "."}},
 }
 
 # Web pages take forms; one form with every field any page reads (extra fields are ignored).
@@ -67,7 +98,50 @@ def world(factory, api):
         "/api/v1/tenants/beta-labs/tokens", json={"name": "bob-secret"}, headers=bob.headers
     ).json()
     factory.browser_login("alice@example.com")  # web pages use alice's session cookie
-    return {"alice": alice, "bob": bob, "b_token_id": b_token["id"], "b_owner_id": bob.user_id}
+    return {
+        "alice": alice,
+        "bob": bob,
+        "b_token_id": b_token["id"],
+        "b_owner_id": bob.user_id,
+        **_b_catalog(api, bob),
+        **_b_environment(api, bob),
+        **_b_transfers(api, bob, factory),
+    }
+
+
+def _b_transfers(api, bob, factory) -> dict:
+    """B's open upload and an import job of B's."""
+    upload = api.post(
+        "/api/v1/tenants/beta-labs/uploads", headers=bob.headers,
+        json={"name": "b-upload", "data_type": "file", "files": [{"name": "x", "size": 3}]},
+    ).json()  # fmt: skip
+    with factory.db.session() as session:
+        tenant = tenant_repo.get_by_slug(session, "beta-labs")
+        job = queue.enqueue(session, tenant.id, imports.JOB_KIND,
+                            {"spec": SAMPLE_BODIES["ImportCreate"]})  # fmt: skip
+    return {"b_upload_id": upload["id"], "b_import_id": str(job.id)}
+
+
+def _b_catalog(api, bob) -> dict:
+    """B's own data type, dataset and lineage activity, for the catalog routes."""
+    base = "/api/v1/tenants/beta-labs"
+    type_body = {"name": "bob_type", "properties": [{"name": "x", "type": "string"}]}
+    assert api.post(f"{base}/data-types", json=type_body, headers=bob.headers).status_code == 201
+    dataset = api.post(
+        f"{base}/datasets", json={"name": "b-data", "data_type": "bob_type"}, headers=bob.headers
+    ).json()
+    activity = api.post(
+        f"{base}/activities", json={"outputs": [dataset["id"]]}, headers=bob.headers
+    ).json()
+    return {"b_dataset_id": dataset["id"], "b_activity_id": activity["id"]}
+
+
+def _b_environment(api, bob) -> dict:
+    """B's own AWS environment, for the environment routes."""
+    body = {**SAMPLE_BODIES["EnvironmentCreate"], "name": "b-env"}
+    created = api.post("/api/v1/tenants/beta-labs/environments", json=body, headers=bob.headers)
+    assert created.status_code == 201, created.text
+    return {"b_environment": "b-env"}
 
 
 def _call(api, method: str, route: APIRoute, url: str, alice):

@@ -10,7 +10,13 @@ from fastapi import FastAPI
 from mantle import __version__
 from mantle.api.errors import install_error_handlers
 from mantle.api.routes import auth, health, storage, tenants, tokens, users
+from mantle.api.routes import datasets as dataset_routes
+from mantle.api.routes import datatypes as datatype_routes
+from mantle.api.routes import environments as environment_routes
+from mantle.api.routes import imports as import_routes
+from mantle.api.routes import uploads as upload_routes
 from mantle.db.engine import Database
+from mantle.services import build_services
 from mantle.settings import Settings
 from mantle.storage import ObjectStore, build_object_store
 from mantle.web import routes as web_routes
@@ -21,7 +27,13 @@ API_ROUTERS = (
     users.router,
     tenants.router,
     tokens.router,
+    environment_routes.router,
     storage.router,
+    datatype_routes.router,
+    dataset_routes.router,
+    upload_routes.router,
+    upload_routes.download_router,
+    import_routes.router,
 )
 
 
@@ -32,9 +44,18 @@ def create_app(
     owns_db = db is None
     db = db or Database(settings.database.url, echo=settings.database.echo)
 
+    object_store = object_store or build_object_store(settings)
+    services = build_services(settings, object_store)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        # The embedded deployment's background work: one worker thread in the server.
+        worker = services.worker(db) if settings.worker.embedded else None
+        if worker:
+            worker.start_thread()
         yield
+        if worker:
+            worker.stop()
         if owns_db:
             db.dispose()
 
@@ -46,7 +67,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.object_store = object_store or build_object_store(settings)
+    app.state.object_store = object_store
+    app.state.services = services
     install_error_handlers(app, html_page=web_routes.error_page)
     for router in API_ROUTERS:
         app.include_router(router)

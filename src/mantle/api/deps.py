@@ -11,6 +11,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from mantle.accounts import authn, secrets
 from mantle.accounts.policy import Permission, Principal, TenantAccess, authorize
+from mantle.catalog import Catalog
+from mantle.catalog.read_buckets import ReadBuckets
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, CsrfError
 from mantle.settings import Settings
@@ -35,6 +37,15 @@ def get_db(request: Request) -> Database:
 
 def get_object_store(request: Request) -> ObjectStore:
     return request.app.state.object_store
+
+
+def get_catalog(request: Request) -> Catalog:
+    """The catalog services, built once by the app factory (`mantle.services`)."""
+    return request.app.state.services.catalog
+
+
+def get_read_buckets(request: Request) -> ReadBuckets:
+    return request.app.state.services.read_buckets
 
 
 def client_address(request: Request) -> str:
@@ -89,6 +100,8 @@ def require(permission: Permission) -> Callable[..., TenantAccess]:
 # Annotated aliases, so routes read `access: AdminAccess` and `db: Db`.
 Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+CatalogService = Annotated[Catalog, Depends(get_catalog)]
+ReadBucketsService = Annotated[ReadBuckets, Depends(get_read_buckets)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ReadAccess = Annotated[TenantAccess, Depends(require(Permission.read))]
 WriteAccess = Annotated[TenantAccess, Depends(require(Permission.write))]

@@ -7,7 +7,9 @@ import sys
 import pydantic
 import typer
 
-from mantle.cli import accounts, server
+from mantle.cli import accounts, server, transfer
+from mantle.cli import aws as aws_commands
+from mantle.cli import catalog as catalog_commands
 from mantle.cli.output import err
 from mantle.errors import InvalidInputError, MantleError, exit_code_for
 
@@ -19,6 +21,9 @@ app = typer.Typer(
 )
 server.register(app)
 accounts.register(app)
+catalog_commands.register(app)
+aws_commands.register(app)
+transfer.register(app)
 
 
 def main() -> None:

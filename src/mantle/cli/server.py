@@ -22,6 +22,7 @@ users_app = typer.Typer(help="Server-wide users (run on the server).", no_args_i
 
 def register(app: typer.Typer) -> None:
     app.command("server")(run_server)
+    app.command("worker")(run_worker)
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
 
@@ -78,6 +79,24 @@ def _print_first_login(settings: Settings, created: BootstrapResult) -> None:
         out.print("  password  the one in MANTLE_BOOTSTRAP__ADMIN_PASSWORD")
     out.print(f"  tenant    {created.tenant}")
     out.print(f"  CLI       mantle login {settings.public_url} --email {created.email}\n")
+
+
+def run_worker() -> None:
+    """Run background work (imports...) until stopped; start as many as needed. Use with
+    MANTLE_WORKER__EMBEDDED=false on the server."""
+    from mantle.services import build_services
+    from mantle.storage import build_object_store
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = Database(settings.database.url)
+    _check_migrated(db)
+    worker = build_services(settings, build_object_store(settings)).worker(db)
+    out.print(f"worker {worker.worker_id} started")
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
 
 
 @users_app.command("create")

@@ -4,7 +4,23 @@ Implementation lives in private modules; the public names are re-exported here a
 `__all__` (a test checks it).
 """
 
+from mantle.client._catalog import Activities, DatasetIterator, Datasets, DataTypes
 from mantle.client._client import Client
+from mantle.client._environments import Environments
+from mantle.client._imports import Imports
 from mantle.client._resources import Tenants, Tokens, Users
+from mantle.client._uploads import Uploads
 
-__all__ = ["Client", "Tenants", "Tokens", "Users"]
+__all__ = [
+    "Activities",
+    "Client",
+    "DataTypes",
+    "DatasetIterator",
+    "Datasets",
+    "Environments",
+    "Imports",
+    "Tenants",
+    "Tokens",
+    "Uploads",
+    "Users",
+]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import httpx
 
 from mantle import __version__
+from mantle.client._catalog import Activities, Datasets, DataTypes
+from mantle.client._environments import Environments
+from mantle.client._imports import Imports
 from mantle.client._resources import Tenants, Tokens, Users
 from mantle.client._transport import USER_AGENT, Http
+from mantle.client._uploads import Uploads
 from mantle.errors import InvalidInputError
 from mantle.schemas.accounts import TokenCreated, WhoAmI
 
@@ -41,6 +45,13 @@ class Client:
         self.users = Users(self._http, self.default_tenant)
         self.tenants = Tenants(self._http, self.default_tenant)
         self.tokens = Tokens(self._http, self.default_tenant)
+        self.data_types = DataTypes(self._http, self.default_tenant)
+        self.datasets = Datasets(self._http, self.default_tenant)
+        self.activities = Activities(self._http, self.default_tenant)
+        self.environments = Environments(self._http, self.default_tenant)
+        self.uploads = Uploads(self._http, self.default_tenant)
+        self.imports = Imports(self._http, self.default_tenant)
+        self.datasets.transfers = self.uploads
 
     @classmethod
     def login(

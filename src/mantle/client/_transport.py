@@ -3,6 +3,7 @@ exception tree, network failures as ServiceUnavailableError."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,6 +16,10 @@ USER_AGENT = "mantle-sdk"
 class Http:
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
 
     def request(self, method: str, path: str, *, json: Any = None, params=None) -> Any:
         try:
@@ -30,6 +35,23 @@ class Http:
         except ValueError:
             payload = None
         raise error_from_payload(response.status_code, payload)
+
+    def stream(self, method: str, path: str, *, params=None) -> Iterator[bytes]:
+        """The response body in chunks, for downloads too large to hold in memory."""
+        try:
+            with self._client.stream(method, path, params=params) as response:
+                if not response.is_success:
+                    response.read()
+                    try:
+                        payload = response.json()
+                    except ValueError:
+                        payload = None
+                    raise error_from_payload(response.status_code, payload)
+                yield from response.iter_bytes()
+        except httpx.TransportError as e:
+            raise ServiceUnavailableError(
+                f"cannot reach the Mantle server at {self._client.base_url}: {e}"
+            ) from e
 
     def close(self) -> None:
         self._client.close()

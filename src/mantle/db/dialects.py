@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, event, exists, func, literal, select
+from sqlalchemy import type_coerce as coerce
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
 
 
 def normalize_url(url: str) -> str:
@@ -36,3 +42,145 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_ignoring_conflicts(session: Session, table: Table):
+    """`INSERT ... ON CONFLICT DO NOTHING`: safe when two transactions seed the same rows."""
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+# --- predicates on one top-level property of a JSON document column ----------------------
+#
+# Every predicate is NULL-free (a missing property yields false, never NULL), so NOT and OR
+# compose as users expect. Values are compared with their JSON type: a number never equals
+# a string. On PostgreSQL equality and list membership are written as containment (`@>`) so
+# a GIN index (jsonb_path_ops) on the column serves them.
+
+Scalar = str | int | float | bool
+
+COMPARISONS = {
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+}
+
+
+class JsonPredicates:
+    def equals(self, column, key: str, value: Scalar) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def compare(self, column, key: str, op: str, value: str | int | float) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def text_contains(self, column, key: str, pattern: str) -> ColumnElement[bool]:
+        """Case-insensitive LIKE `pattern` (already escaped with backslash) on a string."""
+        raise NotImplementedError
+
+    def list_has(self, column, key: str, value: Scalar) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def has_key(self, column, key: str) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def array_has(self, column, value: str) -> ColumnElement[bool]:
+        """The column itself is a JSON array (e.g. tags) holding `value`."""
+        raise NotImplementedError
+
+
+class _PostgresJson(JsonPredicates):
+    @staticmethod
+    def _doc(column):
+        return coerce(column, JSONB)
+
+    def _contains(self, column, document: Any) -> ColumnElement[bool]:
+        return self._doc(column).op("@>", is_comparison=True)(
+            bindparam(None, document, type_=JSONB)
+        )
+
+    def _typed(self, column, key: str, json_type: str) -> ColumnElement[bool]:
+        return func.coalesce(func.jsonb_typeof(self._doc(column)[key]), "") == json_type
+
+    def equals(self, column, key, value):
+        return self._contains(column, {key: value})
+
+    def compare(self, column, key, op, value):
+        kind = "string" if isinstance(value, str) else "number"
+        value_doc = bindparam(None, value, type_=JSONB)
+        return and_(
+            self._typed(column, key, kind), COMPARISONS[op](self._doc(column)[key], value_doc)
+        )
+
+    def text_contains(self, column, key, pattern):
+        text_value = func.lower(self._doc(column)[key].astext)
+        return and_(self._typed(column, key, "string"), text_value.like(pattern, escape="\\"))
+
+    def list_has(self, column, key, value):
+        return self._contains(column, {key: [value]})
+
+    def has_key(self, column, key):
+        return self._doc(column).has_key(key)
+
+    def array_has(self, column, value):
+        return self._contains(column, [value])
+
+
+class _SqliteJson(JsonPredicates):
+    @staticmethod
+    def _path(key: str):
+        return literal(f'$."{key}"')
+
+    def _type(self, column, key: str):
+        return func.coalesce(func.json_type(column, self._path(key)), "")
+
+    def _guard(self, column, key: str, value: Scalar) -> ColumnElement[bool]:
+        if isinstance(value, str):
+            return self._type(column, key) == "text"
+        return self._type(column, key).in_(["integer", "real"])
+
+    def _extract(self, column, key: str):
+        return func.json_extract(column, self._path(key))
+
+    def equals(self, column, key, value):
+        if isinstance(value, bool):  # JSON1 extracts true as 1: ask for the JSON type
+            return self._type(column, key) == ("true" if value else "false")
+        return and_(self._guard(column, key, value), self._extract(column, key) == value)
+
+    def compare(self, column, key, op, value):
+        return and_(
+            self._guard(column, key, value), COMPARISONS[op](self._extract(column, key), value)
+        )
+
+    def text_contains(self, column, key, pattern):
+        text_value = func.lower(self._extract(column, key))
+        return and_(self._type(column, key) == "text", text_value.like(pattern, escape="\\"))
+
+    def list_has(self, column, key, value):
+        return and_(
+            self._type(column, key) == "array",
+            self._each_has(func.json_each(column, self._path(key)), value),
+        )
+
+    def has_key(self, column, key):
+        return self._type(column, key) != ""
+
+    def array_has(self, column, value):
+        return self._each_has(func.json_each(column), value)
+
+    @staticmethod
+    def _each_has(each, value: Scalar) -> ColumnElement[bool]:
+        elements = each.table_valued("value", "type")
+        if isinstance(value, bool):
+            match = elements.c.type == ("true" if value else "false")
+        else:
+            match = elements.c.value == value
+        return exists(select(literal(1)).select_from(elements).where(match))
+
+
+def json_predicates(session: Session) -> JsonPredicates:
+    return _PostgresJson() if dialect_name(session) == "postgresql" else _SqliteJson()

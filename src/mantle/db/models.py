@@ -8,10 +8,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, MetaData, String, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from mantle.db.types import UTCDateTime, utcnow
+from mantle.db.types import JSONDocument, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -122,3 +135,312 @@ class SqlLoginFailure(Base):
     email: Mapped[str] = mapped_column(String(320))
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- AWS environments (mantle.cloud.aws) ---------------------------------------------------
+
+
+class SqlTenantAws(Base):
+    """A tenant's AWS identity towards customers: the external id its roles' trust policies
+    require (generated once, never changed: changing it would break every trust policy)."""
+
+    __tablename__ = "tenant_aws"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SqlEnvironment(Base):
+    """Where a tenant's runs happen: an AWS account, region, buckets and Batch queues.
+
+    Access keys live only in `secrets_ciphertext` (AES-GCM, see `cloud.aws.crypto`), with the
+    id of the key that sealed them in `secrets_key_id` so rotation can find stale rows.
+    """
+
+    __tablename__ = "aws_environments"
+    # Also serves as the index for "a tenant's environments".
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    region: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(12))
+    credentials_kind: Mapped[str] = mapped_column(String(16))
+    role_arn: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    access_key_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    secrets_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secrets_key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    write_bucket: Mapped[str] = mapped_column(String(63))
+    write_prefix: Mapped[str] = mapped_column(String(512), default="")
+    read_buckets: Mapped[list] = mapped_column(JSON, default=list)
+    head_queue: Mapped[str] = mapped_column(String(128))
+    compute_queue: Mapped[str] = mapped_column(String(128))
+    head_image: Mapped[str] = mapped_column(String(512))
+    head_vcpus: Mapped[int] = mapped_column(Integer)
+    head_memory_mib: Mapped[int] = mapped_column(Integer)
+    cli_path: Mapped[str] = mapped_column(String(1024))
+    nextflow_config: Mapped[str] = mapped_column(Text, default="")
+    log_group: Mapped[str] = mapped_column(String(512))
+    use_ecr: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- Catalog: data types, datasets and their versions, lineage (mantle.catalog) -------------
+
+
+class SqlCatalogCounter(Base):
+    """Per-tenant sequences (`dataset` -> DS-000042), bumped by an atomic UPDATE."""
+
+    __tablename__ = "catalog_counters"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SqlDataType(Base):
+    """A tenant's named property schema; `properties` is a list of property definitions."""
+
+    __tablename__ = "data_types"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[list] = mapped_column(JSONDocument, default=list)
+    additional_properties: Mapped[bool] = mapped_column(Boolean, default=False)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SqlDataTypeVersion(Base):
+    __tablename__ = "data_type_versions"
+
+    data_type_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_types.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[list] = mapped_column(JSONDocument, default=list)
+    additional_properties: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+def _postgres_gin(name: str, column: str) -> Index:
+    # GIN exists only on PostgreSQL. On SQLite the same declaration becomes a partial index
+    # that holds no rows (WHERE 0), so both engines match the ORM and SQLite pays nothing.
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "jsonb_path_ops"},
+        sqlite_where=text("0"),
+    )
+
+
+class SqlDataset(Base):
+    """A dataset's current state; every state it has had is a row of `dataset_versions`.
+
+    `version` is bumped by `UPDATE ... WHERE version = :expected`, which is the optimistic lock.
+    The indexes serve the catalog's list: tenant + type + sort key (keyset pagination on
+    (key, number)), and on PostgreSQL GIN for property and tag containment.
+    """
+
+    __tablename__ = "datasets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_datasets_type_created", "tenant_id", "data_type_id", "created_at", "number"),
+        Index("ix_datasets_created", "tenant_id", "created_at", "number"),
+        Index("ix_datasets_name", "tenant_id", "name", "number"),
+        _postgres_gin("ix_datasets_properties", "properties"),
+        _postgres_gin("ix_datasets_tags", "tags"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    data_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_types.id"))
+    data_type_version: Mapped[int] = mapped_column(Integer)
+    properties: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    files: Mapped[list] = mapped_column(JSONDocument, default=list)
+    tags: Mapped[list] = mapped_column(JSONDocument, default=list)
+    origin: Mapped[str] = mapped_column(String(32))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+    data_type: Mapped[SqlDataType] = relationship(lazy="joined", innerjoin=True)
+
+
+class SqlDatasetVersion(Base):
+    """The full snapshot of one version of a dataset, and what changed to make it."""
+
+    __tablename__ = "dataset_versions"
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(500))
+    data_type_version: Mapped[int] = mapped_column(Integer)
+    properties: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    files: Mapped[list] = mapped_column(JSONDocument, default=list)
+    tags: Mapped[list] = mapped_column(JSONDocument, default=list)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class SqlActivity(Base):
+    """Something that read and/or made datasets: an upload, an import, a pipeline run."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class SqlActivityDataset(Base):
+    """A lineage edge: `dataset` was an input to, or an output of, `activity`."""
+
+    __tablename__ = "activity_datasets"
+    __table_args__ = (Index("ix_activity_datasets_dataset_role", "dataset_id", "role"),)
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+
+# --- background jobs ---------------------------------------------------------------------
+
+
+class SqlJob(Base):
+    """A unit of background work (imports, later run monitoring), claimed under a lease."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSONDocument)
+    progress: Mapped[dict] = mapped_column(JSONDocument)
+    checkpoint: Mapped[dict] = mapped_column(JSONDocument)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# --- uploads (mantle.catalog.uploads) -----------------------------------------------------
+
+
+class SqlUpload(Base):
+    """An upload in progress: the dataset it will become and its files' multipart uploads.
+    The dataset exists only once every file is verified and the upload completes."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    dataset: Mapped[dict] = mapped_column(JSONDocument)
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    files: Mapped[list[SqlUploadFile]] = relationship(
+        back_populates="upload", order_by="SqlUploadFile.position", lazy="selectin"
+    )
+
+
+class SqlUploadFile(Base):
+    __tablename__ = "upload_files"
+    __table_args__ = (UniqueConstraint("upload_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    upload_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(1024))
+    key: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    part_count: Mapped[int] = mapped_column(Integer)
+    multipart_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    upload: Mapped[SqlUpload] = relationship(back_populates="files")
+
+
+# --- imports from read buckets (mantle.catalog.imports) ------------------------------------
+
+
+class SqlImportObject(Base):
+    """An object an import matched, staged so that an interrupted import resumes."""
+
+    __tablename__ = "import_objects"
+    __table_args__ = (Index("ix_import_objects_job_group", "job_id", "group_key"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(1024))
+    role: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict] = mapped_column(JSONDocument)
+
+
+class SqlImportSource(Base):
+    """What an import made from which objects: re-running an import creates no duplicates."""
+
+    __tablename__ = "import_sources"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))

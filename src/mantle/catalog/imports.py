@@ -1,0 +1,425 @@
+"""Importing objects from a tenant's read buckets as datasets, referenced in place.
+
+Browse (`browse`) and preview (`preview`) run while the user waits; a real import runs as a
+background job (`run_import`) whose progress is readable through the API.
+
+The job walks the bucket listing page by page. Matched objects are staged in
+`import_objects` (so an interrupted import resumes from its last page rather than from the
+start), and each dataset is created as soon as all its files have been seen; datasets whose
+files cannot be known complete until the end (file lists) are created after the walk.
+`import_sources` remembers what each dataset was made from, so re-running an import creates
+no duplicates. The next listing page is fetched while the current one is written, so the
+import costs little more than the listing itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mantle.accounts.authn import principal_for_user
+from mantle.accounts.policy import Permission, TenantAccess, authorize
+from mantle.catalog.import_plan import ImportPlan, MatchedObject, PlannedDataset
+from mantle.catalog.service import Catalog
+from mantle.catalog.types import definitions
+from mantle.db import dialects
+from mantle.db.models import SqlImportObject, SqlImportSource, SqlTenant, SqlUser
+from mantle.db.repositories import lineage as lineage_repo
+from mantle.errors import InvalidInputError, NotFoundError, PermissionDeniedError, StorageError
+from mantle.jobs import queue
+from mantle.schemas.catalog import DatasetCreate, FileRef, Origin, PropertyType
+from mantle.schemas.imports import (
+    FILES_ROLE,
+    BucketListing,
+    BucketObject,
+    ImportCreate,
+    ImportPreview,
+    ImportPublic,
+    PlannedDatasetPublic,
+)
+
+JOB_KIND = "catalog.import"
+PAGE_SIZE = 1000
+PREVIEW_OBJECTS = 10_000
+CREATE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ReadBucket:
+    """A read bucket as an import sees it: where it is and a client allowed to read it."""
+
+    bucket: str
+    prefix: str
+    client: Any  # boto3 S3 client
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/"
+
+
+def check_prefix(bucket: ReadBucket, prefix: str) -> str:
+    """Keep browsing and imports inside the configured part of the bucket."""
+    if "\x00" in prefix or any(part == ".." for part in prefix.split("/")):
+        raise InvalidInputError("prefix: no '..' segments or NUL characters")
+    if not prefix.startswith(bucket.prefix):
+        if bucket.prefix.startswith(prefix):
+            return bucket.prefix  # browsing above the configured prefix shows just it
+        raise PermissionDeniedError(f"only s3://{bucket.bucket}/{bucket.prefix} may be read")
+    return prefix
+
+
+def _list_page(bucket: ReadBucket, prefix: str, cursor: str | None, delimiter: str | None):
+    args: dict[str, Any] = {"Bucket": bucket.bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
+    if cursor:
+        args["ContinuationToken"] = cursor
+    if delimiter:
+        args["Delimiter"] = delimiter
+    try:
+        return bucket.client.list_objects_v2(**args)
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchBucket", "404"):
+            raise NotFoundError(f"bucket {bucket.bucket} does not exist") from e
+        if code in ("AccessDenied", "403"):
+            raise PermissionDeniedError(
+                f"the environment's credentials may not list s3://{bucket.bucket}; "
+                "run `mantle aws doctor`"
+            ) from e
+        raise StorageError(f"listing s3://{bucket.bucket} failed: {code}") from e
+    except BotoCoreError as e:
+        raise StorageError(f"listing s3://{bucket.bucket} failed: {type(e).__name__}") from e
+
+
+def browse(bucket: ReadBucket, prefix: str, cursor: str | None) -> BucketListing:
+    prefix = check_prefix(bucket, prefix)
+    page = _list_page(bucket, prefix, cursor, "/")
+    return BucketListing(
+        bucket=bucket.bucket,
+        prefix=prefix,
+        folders=[p["Prefix"] for p in page.get("CommonPrefixes", [])],
+        objects=[_object(o) for o in page.get("Contents", [])],
+        next_cursor=page.get("NextContinuationToken"),
+    )
+
+
+def _object(entry: dict) -> BucketObject:
+    return BucketObject(
+        key=entry["Key"],
+        size=entry["Size"],
+        last_modified=entry["LastModified"],
+        etag=entry.get("ETag", "").strip('"'),
+    )
+
+
+def walk(bucket: ReadBucket, prefix: str, cursor: str | None) -> Iterator[tuple[list, str | None]]:
+    """Listing pages as (objects, cursor of the page after), fetching one page ahead."""
+    with ThreadPoolExecutor(1) as prefetch:
+        pending: Future = prefetch.submit(_list_page, bucket, prefix, cursor, None)
+        while pending is not None:
+            page = pending.result()
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            pending = prefetch.submit(_list_page, bucket, prefix, token, None) if token else None
+            yield page.get("Contents", []), token
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def make_plan(session: Session, catalog: Catalog, access: TenantAccess, spec: ImportCreate):
+    type_row = catalog.types.resolve(session, access.tenant_id, spec.data_type)
+    return ImportPlan(spec, definitions(type_row))
+
+
+def source_key(spec: ImportCreate, group: str) -> str:
+    text = f"s3://{spec.bucket}/{spec.prefix}|{spec.data_type}|{group}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _existing(session: Session, tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        found.update(
+            session.scalars(
+                select(SqlImportSource.source_key).where(
+                    SqlImportSource.tenant_id == tenant_id,
+                    SqlImportSource.source_key.in_(keys[start : start + 1000]),
+                )
+            )
+        )
+    return found
+
+
+def _group(matches: list[MatchedObject]) -> dict[str, list[MatchedObject]]:
+    groups: dict[str, list[MatchedObject]] = defaultdict(list)
+    for match in matches:
+        groups[match.group].append(match)
+    return groups
+
+
+def _planned_public(planned: PlannedDataset, exists: bool) -> PlannedDatasetPublic:
+    return PlannedDatasetPublic(
+        key=planned.group,
+        name=planned.name,
+        properties=planned.properties,
+        files=[m.key for m in planned.files],
+        problems=planned.problems,
+        exists=exists,
+    )
+
+
+def preview(
+    session: Session,
+    catalog: Catalog,
+    access: TenantAccess,
+    bucket: ReadBucket,
+    spec: ImportCreate,
+    limit: int = 50,
+) -> ImportPreview:
+    """A dry run over the first objects of the listing: what would be created, and why some
+    groups would be skipped."""
+    check_prefix(bucket, spec.prefix)
+    plan = make_plan(session, catalog, access, spec)
+    scanned, matches, complete = 0, [], True
+    for objects, token in walk(bucket, spec.prefix, None):
+        scanned += len(objects)
+        matches += [m for o in objects if (m := plan.match(o["Key"], o["Size"], _etag(o)))]
+        if token and scanned >= PREVIEW_OBJECTS:
+            complete = False
+            break
+    groups = _group(matches)
+    shown = sorted(groups)[:limit]
+    planned = [plan.build(g, groups[g], bucket.uri) for g in shown]
+    existing = _existing(session, access.tenant_id, [source_key(spec, g) for g in shown])
+    return ImportPreview(
+        objects_scanned=scanned,
+        objects_matched=len(matches),
+        datasets=[_planned_public(p, source_key(spec, p.group) in existing) for p in planned],
+        complete=complete,
+    )
+
+
+def _etag(entry: dict) -> str:
+    return entry.get("ETag", "").strip('"')
+
+
+def check_spec(session, catalog: Catalog, access: TenantAccess, bucket: ReadBucket, spec):
+    check_prefix(bucket, spec.prefix)
+    make_plan(session, catalog, access, spec)
+
+
+# --- the background job --------------------------------------------------------------------
+
+
+class ImportRun:
+    """One import job's work: walk, stage, create; every step resumable."""
+
+    def __init__(self, ctx, catalog: Catalog, access: TenantAccess, bucket: ReadBucket) -> None:
+        self.ctx = ctx
+        self.catalog = catalog
+        self.access = access
+        self.bucket = bucket
+        self.spec = ImportCreate.model_validate(ctx.payload["spec"])
+        self.counts = {
+            "objects_scanned": 0, "objects_matched": 0, "datasets_created": 0,
+            "datasets_existing": 0, "groups_skipped": 0,
+            **{k: v for k, v in ctx.checkpoint.get("counts", {}).items()},
+        }  # fmt: skip
+        self.problems: list[str] = list(ctx.checkpoint.get("problems", []))
+        self.activity_id = ctx.checkpoint.get("activity_id")
+
+    def run(self) -> None:
+        with self.ctx.db.session() as session:
+            self.plan = make_plan(session, self.catalog, self.access, self.spec)
+            self.eager = all(
+                role != FILES_ROLE and self.plan._defs[role].type is PropertyType.file
+                for role in self.spec.patterns
+            )
+            if self.activity_id is None:
+                self.activity_id = str(self._start_activity(session))
+        if self.ctx.checkpoint.get("phase", "scan") == "scan":
+            self._scan()
+        self._finish()
+
+    def _start_activity(self, session: Session) -> uuid.UUID:
+        activity = lineage_repo.add_activity(
+            session,
+            tenant_id=self.access.tenant_id,
+            kind="import",
+            details={"job_id": str(self.ctx.job_id), "source": self.bucket.uri + self.spec.prefix},
+            created_at=datetime.now(UTC),
+            created_by=self.access.principal.email,
+        )
+        return activity.id
+
+    def _report(self, phase: str, cursor: str | None = None) -> None:
+        progress = {"phase": phase, **self.counts, "problems": self.problems[:20]}
+        self.ctx.report(
+            progress,
+            checkpoint={
+                "phase": phase, "cursor": cursor, "counts": self.counts,
+                "problems": self.problems[:20], "activity_id": self.activity_id,
+            },
+        )  # fmt: skip
+
+    def _scan(self) -> None:
+        start = self.ctx.checkpoint.get("cursor")
+        for objects, cursor in walk(self.bucket, self.spec.prefix, start):
+            matches = [m for o in objects if (m := self.plan.match(o["Key"], o["Size"], _etag(o)))]
+            self.counts["objects_scanned"] += len(objects)
+            self.counts["objects_matched"] += len(matches)
+            with self.ctx.db.session() as session:
+                self._stage(session, matches)
+                if self.eager:
+                    self._create_complete(session, {m.group for m in matches})
+            self._report("scan", cursor)
+            if cursor is None:
+                break
+        self._report("create")
+
+    def _stage(self, session: Session, matches: list[MatchedObject]) -> None:
+        if not matches:
+            return
+        rows = [
+            {"job_id": self.ctx.job_id, "key": m.key, "group_key": m.group, "role": m.role,
+             "size": m.size, "etag": m.etag, "fields": m.fields}
+            for m in matches
+        ]  # fmt: skip
+        staging = dialects.insert_ignoring_conflicts(session, SqlImportObject.__table__)
+        session.execute(staging, rows)
+
+    def _staged(self, session: Session, groups: set[str]) -> dict[str, list]:
+        query = select(SqlImportObject).where(
+            SqlImportObject.job_id == self.ctx.job_id, SqlImportObject.group_key.in_(groups)
+        )
+        staged: dict[str, list[MatchedObject]] = defaultdict(list)
+        for row in session.scalars(query.order_by(SqlImportObject.group_key)):
+            staged[row.group_key].append(
+                MatchedObject(row.key, row.size, row.etag, row.role, row.group_key, row.fields)
+            )
+        return staged
+
+    def _create_complete(self, session: Session, groups: set[str]) -> None:
+        """Create the datasets of `groups` whose every file property is filled once."""
+        staged = self._staged(session, groups)
+        ready = {}
+        for group, members in staged.items():
+            roles = [m.role for m in members]
+            if all(roles.count(role) == 1 for role in self.spec.patterns):
+                ready[group] = members
+        self._create(session, ready)
+
+    def _finish(self) -> None:
+        """After the walk: everything still staged is complete as it will ever be."""
+        while True:
+            with self.ctx.db.session() as session:
+                groups = set(
+                    session.scalars(
+                        select(SqlImportObject.group_key)
+                        .where(SqlImportObject.job_id == self.ctx.job_id)
+                        .distinct()
+                        .limit(CREATE_CHUNK)
+                    )
+                )
+                if not groups:
+                    break
+                self._create(session, self._staged(session, groups))
+            self._report("create")
+        self._report("done")
+
+    def _create(self, session: Session, groups: dict[str, list]) -> None:
+        if not groups:
+            return
+        planned = [self.plan.build(g, members, self.bucket.uri) for g, members in groups.items()]
+        keys = {p.group: source_key(self.spec, p.group) for p in planned}
+        existing = _existing(session, self.access.tenant_id, list(keys.values()))
+        todo = []
+        for p in planned:
+            if keys[p.group] in existing:
+                self.counts["datasets_existing"] += 1
+            elif p.problems:
+                self.counts["groups_skipped"] += 1
+                self.problems.append(f"{p.group}: {'; '.join(p.problems)}")
+            else:
+                todo.append(p)
+        created = self.catalog.datasets.create_many(
+            session, self.access, [self._dataset(p) for p in todo], origin=Origin.import_
+        )
+        self.counts["datasets_created"] += len(created)
+        if created:
+            session.execute(
+                SqlImportSource.__table__.insert(),
+                [{"tenant_id": self.access.tenant_id, "source_key": keys[p.group],
+                  "dataset_id": d.id} for p, d in zip(todo, created, strict=True)],
+            )  # fmt: skip
+            lineage_repo.add_edges(
+                session, uuid.UUID(self.activity_id), [(d.id, "output") for d in created]
+            )
+        session.execute(
+            SqlImportObject.__table__.delete().where(
+                SqlImportObject.job_id == self.ctx.job_id,
+                SqlImportObject.group_key.in_(list(groups)),
+            )
+        )
+
+    def _dataset(self, planned: PlannedDataset) -> DatasetCreate:
+        prefix = self.spec.prefix
+        return DatasetCreate(
+            name=planned.name[:500],
+            data_type=self.spec.data_type,
+            properties=planned.properties,
+            tags=self.spec.tags,
+            files=[
+                FileRef(uri=self.bucket.uri + m.key, name=m.key[len(prefix):] or m.key,
+                        size=m.size, etag=m.etag)
+                for m in planned.files
+            ],
+        )  # fmt: skip
+
+
+def get_job(session: Session, access: TenantAccess, job_id: uuid.UUID):
+    job = queue.get(session, access.tenant_id, job_id)
+    if job is None or job.kind != JOB_KIND:
+        raise NotFoundError("import not found")
+    return job
+
+
+def import_public(job) -> ImportPublic:
+    return ImportPublic(
+        id=job.id,
+        status=job.status,
+        spec=ImportCreate.model_validate(job.payload["spec"]),
+        progress=job.progress or {},
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def run_import(ctx) -> None:
+    """Job handler for `catalog.import`: acts with the rights of the user who started it,
+    checked again now (a member removed since cannot import through an old job)."""
+    catalog: Catalog = ctx.services["catalog"]
+    spec = ImportCreate.model_validate(ctx.payload["spec"])
+    with ctx.db.session() as session:
+        access = job_access(session, ctx.tenant_id, ctx.created_by)
+        bucket = ctx.services["read_buckets"].open(session, access, spec.environment, spec.bucket)
+    ImportRun(ctx, catalog, access, bucket).run()
+
+
+def job_access(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID | None):
+    user = session.get(SqlUser, user_id) if user_id else None
+    tenant = session.get(SqlTenant, tenant_id)
+    if user is None or tenant is None or not user.is_active:
+        raise PermissionDeniedError("the user who started this job can no longer act")
+    return authorize(session, principal_for_user(user), tenant.slug, Permission.write)

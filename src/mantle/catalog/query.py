@@ -1,0 +1,365 @@
+"""Dataset queries: a filter tree (or simple list parameters) turned into SQL, sorted, with
+keyset (cursor) pagination and an optional count.
+
+A filter is `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}` or a leaf:
+`{"property": "sample", "op": "eq", "value": "S1"}` on a dataset property, or
+`{"field": "name", "op": "contains", "value": "liver"}` on one of FIELDS. With a data type
+given, property values are coerced to the declared types (so "5" compares as a number and
+dates as instants); the engine-specific SQL lives in `mantle.db.dialects`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true, tuple_
+from sqlalchemy.orm import Session
+
+from mantle.catalog import properties as props
+from mantle.catalog.types import definitions
+from mantle.db import dialects
+from mantle.db.models import SqlDataset, SqlDataType
+from mantle.db.repositories import datasets as repo
+from mantle.errors import InvalidInputError
+from mantle.schemas.catalog import PropertyDef, PropertyType
+
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "in", "exists")
+ORDERED = ("lt", "lte", "gt", "gte")
+MAX_DEPTH = 8
+MAX_LEAVES = 100
+MAX_IN = 1000
+SORT_KEYS = {
+    "created_at": SqlDataset.created_at,
+    "updated_at": SqlDataset.updated_at,
+    "name": SqlDataset.name,
+    "id": SqlDataset.number,
+}
+TEXT_FIELDS = {
+    "name": SqlDataset.name,
+    "origin": SqlDataset.origin,
+    "created_by": SqlDataset.created_by,
+    "updated_by": SqlDataset.updated_by,
+}
+TIME_FIELDS = {"created_at": SqlDataset.created_at, "updated_at": SqlDataset.updated_at}
+FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "tag", "id")
+_PROPERTY = re.compile(props.PROPERTY_NAME_PATTERN)
+
+
+def _invalid(message: str) -> InvalidInputError:
+    return InvalidInputError(f"filter: {message}", details=[{"loc": ["filter"], "msg": message}])
+
+
+def like_pattern(text: str) -> str:
+    """`%text%`, lowercased, with LIKE's wildcards escaped (the escape character is `\\`)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def parse_time(value: Any) -> datetime:
+    try:
+        return datetime.strptime(props.canonical_datetime(value), props.DATETIME_FORMAT).replace(
+            tzinfo=UTC
+        )
+    except props.PropertyValueError as e:
+        raise _invalid(str(e)) from e
+
+
+class FilterBuilder:
+    """Builds one SQL condition from a filter tree, for one tenant's datasets."""
+
+    def __init__(self, session: Session, type_row: SqlDataType | None) -> None:
+        self.json = dialects.json_predicates(session)
+        self.type_name = type_row.name if type_row else None
+        self.declared = {d.name: d for d in definitions(type_row)} if type_row else {}
+        self.closed = type_row is not None and not type_row.additional_properties
+        self.leaves = 0
+
+    def build(self, node: Any, depth: int = 0) -> ColumnElement[bool]:
+        if depth > MAX_DEPTH:
+            raise _invalid(f"nested deeper than {MAX_DEPTH} levels")
+        if not isinstance(node, dict):
+            raise _invalid("each node is an object: {'and': [...]}, {'or': [...]} or a leaf")
+        for group, combine in (("and", and_), ("or", or_)):
+            if group in node:
+                children = node[group]
+                if not isinstance(children, list) or len(node) != 1:
+                    raise _invalid(f"'{group}' takes a list and nothing beside it")
+                if not children:
+                    return true() if group == "and" else false()
+                return combine(*[self.build(child, depth + 1) for child in children])
+        if "not" in node:
+            return not_(self.build(node["not"], depth + 1))
+        return self._leaf(node)
+
+    def _leaf(self, node: dict) -> ColumnElement[bool]:
+        self.leaves += 1
+        if self.leaves > MAX_LEAVES:
+            raise _invalid(f"more than {MAX_LEAVES} conditions")
+        op = node.get("op", "eq")
+        if op not in OPERATORS:
+            raise _invalid(f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+        value = node.get("value")
+        if op != "exists":
+            _check_value(op, value)
+        if "property" in node:
+            return self._property(str(node["property"]), op, value, bool(node.get("_text")))
+        if "field" in node:
+            return self._field(str(node["field"]), op, value)
+        raise _invalid("a leaf names a 'property' or a 'field'")
+
+    # -- properties -------------------------------------------------------------------------
+
+    def _property(self, key: str, op: str, value: Any, text: bool) -> ColumnElement[bool]:
+        if not _PROPERTY.match(key):
+            raise _invalid(f"{key[:40]!r} is not a property name")
+        definition = self.declared.get(key)
+        if definition is None and self.closed:
+            raise _invalid(f"data type '{self.type_name}' has no property '{key}'")
+        column, j = SqlDataset.properties, self.json
+        if op == "exists":
+            present = j.has_key(column, key)
+            return present if value in (None, True, "true") else not_(present)
+        if op == "contains":
+            return self._contains(key, value, definition, text)
+        values = value if op == "in" else [value]
+        candidates = [c for v in values for c in self._candidates(key, v, definition, text)]
+        if op in ORDERED:
+            return j.compare(column, key, op, self._ordered(key, candidates))
+        matches = or_(*[j.equals(column, key, c) for c in candidates])
+        return not_(matches) if op == "ne" else matches
+
+    def _candidates(self, key: str, value: Any, definition: PropertyDef | None, text: bool):
+        """The stored forms `value` may have: coerced to the declared type, or for text from
+        a query string of an undeclared property, the string and what it reads as."""
+        if definition is not None:
+            try:
+                return [props.coerce_scalar(definition, value)]
+            except props.PropertyValueError as e:
+                raise _invalid(f"property '{key}': {e}") from e
+        if not text or not isinstance(value, str):
+            return [value]
+        found: list[Any] = [value]
+        for reader in (props.SCALARS[PropertyType.integer], props.SCALARS[PropertyType.float]):
+            try:
+                found.append(reader(value))
+                break
+            except props.PropertyValueError:
+                continue
+        if value.lower() in ("true", "false"):
+            found.append(value.lower() == "true")
+        return found
+
+    @staticmethod
+    def _ordered(key: str, candidates: list[Any]) -> str | int | float:
+        for c in reversed(candidates):  # the most specific reading: a number over its text
+            if isinstance(c, int | float | str) and not isinstance(c, bool):
+                return c
+        raise _invalid(f"property '{key}': lt/lte/gt/gte compare numbers, dates or text")
+
+    def _contains(self, key, value, definition: PropertyDef | None, text: bool):
+        column, j = SqlDataset.properties, self.json
+        if definition is not None and props.item_type(definition) is not None:
+            items = self._candidates(key, value, definition, text)
+            return or_(*[j.list_has(column, key, c) for c in items])
+        substring = j.text_contains(column, key, like_pattern(str(value)))
+        if definition is not None:
+            return substring
+        members = [j.list_has(column, key, c) for c in self._candidates(key, value, None, text)]
+        return or_(substring, *members)
+
+    # -- fields -----------------------------------------------------------------------------
+
+    def _field(self, name: str, op: str, value: Any) -> ColumnElement[bool]:
+        if name == "tag":
+            return self._tag(op, value)
+        if name == "id":
+            return self._compare(SqlDataset.number, op, _numbers(value))
+        if name in TIME_FIELDS:
+            if op in ("contains", "exists"):
+                raise _invalid(f"'{name}' takes eq, ne, lt, lte, gt, gte or in")
+            times = [parse_time(v) for v in value] if op == "in" else parse_time(value)
+            return self._compare(TIME_FIELDS[name], op, times)
+        if name in TEXT_FIELDS:
+            column = TEXT_FIELDS[name]
+            if op == "contains":
+                return func.lower(column).like(like_pattern(str(value)), escape="\\")
+            if op == "exists":
+                raise _invalid(f"'{name}' always exists")
+            return self._compare(column, op, value)
+        raise _invalid(f"unknown field {name[:40]!r}; fields are {', '.join(FIELDS)}")
+
+    def _tag(self, op: str, value: Any) -> ColumnElement[bool]:
+        if op not in ("eq", "ne", "contains", "in"):
+            raise _invalid("'tag' takes eq, ne, contains or in")
+        tags = value if op == "in" else [value]
+        has = or_(*[self.json.array_has(SqlDataset.tags, str(t)) for t in tags])
+        return not_(has) if op == "ne" else has
+
+    @staticmethod
+    def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
+        if op == "in":
+            return column.in_(value)
+        if op == "exists":
+            raise _invalid("'exists' is for properties")
+        return {
+            "eq": column == value,
+            "ne": column != value,
+            "lt": column < value,
+            "lte": column <= value,
+            "gt": column > value,
+            "gte": column >= value,
+        }[op]
+
+
+def _check_value(op: str, value: Any) -> None:
+    if op == "in":
+        if not isinstance(value, list) or not value or len(value) > MAX_IN:
+            raise _invalid(f"'in' takes a list of 1 to {MAX_IN} values")
+        for item in value:
+            _check_value("eq", item)
+        return
+    if not isinstance(value, str | int | float | bool) or value is None:
+        raise _invalid(f"'{op}' takes a string, number or boolean value")
+
+
+def _numbers(value: Any) -> Any:
+    def number(v: Any) -> int:
+        match = props.DATASET_REF.match(str(v))
+        if match is None:
+            raise _invalid(f"'id' compares dataset ids like DS-000042, not {str(v)[:40]!r}")
+        return int(match.group(1))
+
+    return [number(v) for v in value] if isinstance(value, list) else number(value)
+
+
+# --- sorting and pagination ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        descending = text.startswith("-")
+        key = text.lstrip("-+")
+        if key not in SORT_KEYS:
+            raise InvalidInputError(f"sort: use one of {', '.join(SORT_KEYS)} (prefix - for desc)")
+        return cls(key, descending)
+
+    @property
+    def text(self) -> str:
+        return ("-" if self.descending else "") + self.key
+
+    def order_by(self) -> list:
+        columns = (
+            [SORT_KEYS[self.key]] if self.key == "id" else [SORT_KEYS[self.key], SqlDataset.number]
+        )
+        return [c.desc() if self.descending else c.asc() for c in columns]
+
+    def after(self, cursor: dict) -> ColumnElement[bool]:
+        """Rows strictly after the cursor's row in this order; `number` breaks ties."""
+        if self.key == "id":
+            left, right = SqlDataset.number, cursor["n"]
+        else:
+            value = cursor["v"]
+            if self.key in TIME_FIELDS:
+                value = datetime.fromisoformat(value)
+            left = tuple_(SORT_KEYS[self.key], SqlDataset.number)
+            right = tuple_(value, cursor["n"])
+        return left < right if self.descending else left > right
+
+    def cursor_for(self, row: SqlDataset) -> str:
+        value = getattr(row, self.key) if self.key != "id" else row.number
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        raw = json.dumps({"s": self.text, "v": value, "n": row.number}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> dict:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(data, dict) or not isinstance(data.get("n"), int):
+                raise ValueError
+        except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+            raise InvalidInputError("cursor: not a cursor from a previous page") from e
+        if data.get("s") != self.text:
+            raise InvalidInputError("cursor: it belongs to a list with another sort order")
+        return data
+
+
+@dataclass
+class Selection:
+    """One query's SQL conditions and order, reusable for a page, a count or an export."""
+
+    conditions: list[ColumnElement[bool]]
+    sort: Sort
+
+    def page(self, session: Session, limit: int, cursor: str | None = None):
+        """Up to `limit` rows after `cursor`, and the cursor of the next page (or None)."""
+        query = select(SqlDataset).where(*self.conditions)
+        if cursor:
+            query = query.where(self.sort.after(self.sort.decode(cursor)))
+        rows = repo.page(session, query.order_by(*self.sort.order_by()).limit(limit + 1))
+        if len(rows) <= limit:
+            return rows, None
+        return rows[:limit], self.sort.cursor_for(rows[limit - 1])
+
+    def count(self, session: Session) -> int:
+        return repo.count(session, self.conditions)
+
+
+def select_datasets(
+    session: Session,
+    tenant_id,
+    *,
+    type_row: SqlDataType | None,
+    filter_tree: dict | None,
+    tags: list[str],
+    archived: str,
+    sort: str,
+) -> Selection:
+    conditions: list[ColumnElement[bool]] = [SqlDataset.tenant_id == tenant_id]
+    if type_row is not None:
+        conditions.append(SqlDataset.data_type_id == type_row.id)
+    if archived == "exclude":
+        conditions.append(SqlDataset.archived.is_(False))
+    elif archived == "only":
+        conditions.append(SqlDataset.archived.is_(True))
+    json_ops = dialects.json_predicates(session)
+    conditions.extend(json_ops.array_has(SqlDataset.tags, tag) for tag in tags)
+    if filter_tree:
+        conditions.append(FilterBuilder(session, type_row).build(filter_tree))
+    return Selection(conditions, Sort.parse(sort))
+
+
+# --- the simple query-string form: where=sample=S1, where=depth>=30 ----------------------
+
+_WHERE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|<=|>=|~=|=|<|>|\?)\s*(.*)$", re.DOTALL)
+_WHERE_OPS = {"=": "eq", "!=": "ne", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+
+
+def parse_where(expression: str) -> dict:
+    """`sample=S1`, `depth>=30`, `name~=liver` (contains), `sample=[S1,S2]` (in),
+    `lane?` (exists), `sample!=S1` -> a filter leaf on a property."""
+    match = _WHERE.match(expression)
+    if match is None:
+        raise _invalid(f"cannot read {expression[:60]!r}; write it like sample=S1 or depth>=30")
+    key, symbol, value = match.groups()
+    leaf: dict[str, Any] = {"property": key, "_text": True}
+    if symbol == "?":
+        return leaf | {"op": "exists"}
+    if symbol == "~=":
+        return leaf | {"op": "contains", "value": value}
+    if symbol == "=" and value.startswith("[") and value.endswith("]"):
+        items = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+        return leaf | {"op": "in", "value": items}
+    return leaf | {"op": _WHERE_OPS[symbol], "value": value}

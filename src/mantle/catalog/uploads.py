@@ -1,0 +1,306 @@
+"""Uploads: the server plans parts, clients PUT them straight to presigned URLs (S3 or the
+local store), and `complete` verifies every file before the dataset exists.
+
+Part size is chosen once per upload: at least 8 MiB and large enough that the biggest file
+needs no more than 10,000 parts (S3's limit). A file that fits in one part is a single PUT.
+An upload survives interruption: `status` lists the parts already stored, and the client
+sends only the rest. Nothing becomes visible in the catalog until `complete` succeeds.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mantle.accounts.policy import TenantAccess
+from mantle.catalog.datasets import Datasets
+from mantle.catalog.service import Catalog
+from mantle.db.models import SqlUpload, SqlUploadFile
+from mantle.errors import ConflictError, InvalidInputError, NotFoundError
+from mantle.schemas.catalog import ActivityKind, DatasetCreate, DatasetPublic, FileRef, Origin
+from mantle.schemas.uploads import (
+    PartPublic,
+    PartUrls,
+    UploadComplete,
+    UploadCreate,
+    UploadFilePublic,
+    UploadPublic,
+)
+from mantle.storage import ObjectStore, PartInfo, validate_key
+
+MiB = 1024 * 1024
+MIN_PART_SIZE = 8 * MiB
+MAX_PARTS = 10_000
+URL_EXPIRES_IN = 3600
+
+
+class UploadStatus:
+    open = "open"
+    completed = "completed"
+    aborted = "aborted"
+
+
+def plan_part_size(largest_file: int) -> int:
+    needed = math.ceil(largest_file / MAX_PARTS)
+    return max(MIN_PART_SIZE, math.ceil(needed / MiB) * MiB)
+
+
+def part_count(size: int, part_size: int) -> int:
+    return max(1, math.ceil(size / part_size))
+
+
+def expected_part_size(size: int, part_size: int, part_number: int) -> int:
+    count = part_count(size, part_size)
+    return part_size if part_number < count else size - part_size * (count - 1)
+
+
+# --- starting and inspecting ---------------------------------------------------------------
+
+
+def start(
+    session: Session,
+    access: TenantAccess,
+    data: UploadCreate,
+    store: ObjectStore,
+    datasets: Datasets,
+) -> SqlUpload:
+    """Open an upload; `store` is the tenant's scoped store. The dataset it will become is
+    checked now (type, properties), so a mistake costs no transfer."""
+    names = [validate_key(f.name) for f in data.files]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidInputError(f"file names must be unique; repeated: {', '.join(duplicates)}")
+    size = plan_part_size(max(f.size for f in data.files))
+    upload = SqlUpload(
+        tenant_id=access.tenant_id,
+        status=UploadStatus.open,
+        dataset=data.model_dump(mode="json", exclude={"files"}),
+        part_size=size,
+        created_by=access.principal.email,
+    )
+    session.add(upload)
+    session.flush()
+    for position, (spec, name) in enumerate(zip(data.files, names, strict=True)):
+        key = f"uploads/{upload.id}/{name}"
+        count = part_count(spec.size, size)
+        multipart_id = store.create_multipart(key) if count > 1 else None
+        session.add(
+            SqlUploadFile(
+                upload_id=upload.id,
+                position=position,
+                name=name,
+                key=key,
+                size=spec.size,
+                part_count=count,
+                multipart_id=multipart_id,
+            )
+        )
+    session.flush()
+    session.refresh(upload)
+    datasets.check_create(session, access, _dataset_create(upload, store, upload.dataset))
+    return upload
+
+
+def get(session: Session, access: TenantAccess, upload_id: uuid.UUID) -> SqlUpload:
+    upload = session.scalar(
+        select(SqlUpload).where(SqlUpload.tenant_id == access.tenant_id, SqlUpload.id == upload_id)
+    )
+    if upload is None:
+        raise NotFoundError("upload not found")
+    return upload
+
+
+def _open(session: Session, access: TenantAccess, upload_id: uuid.UUID) -> SqlUpload:
+    upload = get(session, access, upload_id)
+    if upload.status != UploadStatus.open:
+        raise ConflictError(f"the upload is {upload.status}")
+    return upload
+
+
+def _stored_parts(store: ObjectStore, file: SqlUploadFile) -> list[PartInfo]:
+    if file.etag is not None:
+        return []
+    if file.multipart_id is not None:
+        return store.list_parts(file.key, file.multipart_id)
+    if store.exists(file.key):
+        info = store.head(file.key)
+        return [PartInfo(part_number=1, size=info.size, etag=info.etag)]
+    return []
+
+
+def public(upload: SqlUpload, store: ObjectStore | None = None) -> UploadPublic:
+    """The upload as the API shows it; with `store`, each file lists the parts it has."""
+    files = []
+    for file in upload.files:
+        parts = _stored_parts(store, file) if store and upload.status == "open" else []
+        files.append(
+            UploadFilePublic(
+                id=file.id,
+                name=file.name,
+                size=file.size,
+                part_count=file.part_count,
+                multipart=file.part_count > 1,
+                done=file.etag is not None,
+                parts=[PartPublic(part_number=p.part_number, size=p.size, etag=p.etag)
+                       for p in parts],
+            )
+        )
+    return UploadPublic(
+        id=upload.id,
+        status=upload.status,
+        name=upload.dataset["name"],
+        data_type=upload.dataset["data_type"],
+        part_size=upload.part_size,
+        files=files,
+        dataset_id=upload.dataset_id,
+        created_at=upload.created_at,
+    )
+
+
+def part_urls(
+    session: Session,
+    access: TenantAccess,
+    store: ObjectStore,
+    upload_id: uuid.UUID,
+    file_id: uuid.UUID,
+    part_numbers: list[int],
+) -> PartUrls:
+    upload = _open(session, access, upload_id)
+    file = _file(upload, file_id)
+    bad = [n for n in part_numbers if not 1 <= n <= file.part_count]
+    if bad:
+        raise InvalidInputError(
+            f"{file.name} has parts 1 to {file.part_count}; asked for {bad[:5]}"
+        )
+    if file.multipart_id is None:
+        urls = {1: store.presign_put(file.key, expires_in=URL_EXPIRES_IN)}
+    else:
+        urls = {
+            n: store.presign_part(file.key, file.multipart_id, n, expires_in=URL_EXPIRES_IN)
+            for n in part_numbers
+        }
+    return PartUrls(file_id=file.id, urls=urls, expires_in=URL_EXPIRES_IN)
+
+
+def _file(upload: SqlUpload, file_id: uuid.UUID) -> SqlUploadFile:
+    file = next((f for f in upload.files if f.id == file_id), None)
+    if file is None:
+        raise NotFoundError("no such file in this upload")
+    return file
+
+
+# --- completing and aborting ---------------------------------------------------------------
+
+
+def _problems(file: SqlUploadFile, part_size: int, parts: list[PartInfo], md5: dict[int, str]):
+    """What is wrong with a file's stored parts, as messages a user can act on."""
+    have = {p.part_number: p for p in parts}
+    missing = [n for n in range(1, file.part_count + 1) if n not in have]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        return [f"{file.name}: part(s) {shown} not uploaded"]
+    found = []
+    for n in range(1, file.part_count + 1):
+        expected = expected_part_size(file.size, part_size, n)
+        if have[n].size != expected:
+            found.append(f"{file.name}: part {n} has {have[n].size} bytes, expected {expected}")
+        if n in md5 and md5[n].lower() != have[n].etag.lower():
+            found.append(f"{file.name}: part {n} checksum does not match; upload it again")
+    extra = sorted(set(have) - set(range(1, file.part_count + 1)))
+    if extra:
+        found.append(f"{file.name}: unexpected part(s) {extra[:5]}")
+    return found
+
+
+def verify(upload: SqlUpload, store: ObjectStore, data: UploadComplete) -> None:
+    problems = []
+    for file in upload.files:
+        if file.etag is None:
+            parts = _stored_parts(store, file)
+            problems += _problems(file, upload.part_size, parts, data.md5.get(file.id, {}))
+    if problems:
+        raise InvalidInputError(
+            "the upload is not complete: " + "; ".join(problems[:20]),
+            details={"problems": problems},
+        )
+
+
+def finish_files(upload: SqlUpload, store: ObjectStore) -> None:
+    """Assemble multipart files (after `verify`); records each file's final ETag."""
+    for file in upload.files:
+        if file.etag is not None:
+            continue
+        if file.multipart_id is not None:
+            parts = store.list_parts(file.key, file.multipart_id)
+            info = store.complete_multipart(
+                file.key, file.multipart_id, [(p.part_number, p.etag) for p in parts]
+            )
+            file.multipart_id = None
+        else:
+            info = store.head(file.key)
+        if info.size != file.size:
+            raise InvalidInputError(f"{file.name}: stored {info.size} bytes, expected {file.size}")
+        file.etag = info.etag
+
+
+def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
+    upload = _open(session, access, upload_id)
+    for file in upload.files:
+        if file.multipart_id is not None:
+            store.abort_multipart(file.key, file.multipart_id)
+        store.delete(file.key)
+    upload.status = UploadStatus.aborted
+    upload.updated_at = datetime.now(UTC)
+    return upload
+
+
+def complete(
+    session: Session,
+    access: TenantAccess,
+    store: ObjectStore,
+    catalog: Catalog,
+    upload_id: uuid.UUID,
+    data: UploadComplete,
+) -> DatasetPublic:
+    """Verify every file, assemble multipart files, then create the dataset. A failed check
+    leaves the upload open (fix the part, complete again) and no dataset behind."""
+    upload = _open(session, access, upload_id)
+    spec = upload.dataset
+    candidate = _dataset_create(upload, store, spec)
+    catalog.datasets.check_create(session, access, candidate)  # nothing assembled if wrong
+    verify(upload, store, data)
+    finish_files(upload, store)
+    created = _dataset_create(upload, store, spec)
+    dataset = catalog.datasets.create(session, access, created, origin=Origin.upload)
+    catalog.lineage.record_activity(
+        session, access, ActivityKind.upload, outputs=[dataset.id],
+        details={"upload_id": str(upload.id), "files": len(upload.files)},
+    )  # fmt: skip
+    upload.status = UploadStatus.completed
+    upload.dataset_id = dataset.id
+    upload.updated_at = datetime.now(UTC)
+    return dataset
+
+
+def _dataset_create(upload: SqlUpload, store: ObjectStore, spec: dict) -> DatasetCreate:
+    """The dataset an upload becomes. File properties may name a file of the upload by its
+    name (`read1: S1_R1.fastq.gz`); they are turned into that file's URI."""
+    uris = {file.name: store.uri(file.key) for file in upload.files}
+    properties = {
+        name: uris.get(value, value) if isinstance(value, str) else value
+        for name, value in spec.get("properties", {}).items()
+    }
+    return DatasetCreate(
+        name=spec["name"],
+        data_type=spec["data_type"],
+        properties=properties,
+        tags=spec.get("tags", []),
+        files=[
+            FileRef(uri=uris[file.name], name=file.name, size=file.size, etag=file.etag)
+            for file in upload.files
+        ],
+    )

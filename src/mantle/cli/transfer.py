@@ -1,0 +1,204 @@
+"""`mantle upload`, `mantle download` and `mantle import ...`: data in and out of the catalog,
+with progress bars for long transfers and imports."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from mantle.cli import config
+from mantle.cli.accounts import JSON, TENANT, client
+from mantle.cli.output import emit, err, out
+from mantle.errors import InvalidInputError
+
+imports_app = typer.Typer(help="Import objects of read buckets as datasets.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("upload")(upload)
+    app.command("download")(download)
+    app.add_typer(imports_app, name="import")
+
+
+def parse_props(props: list[str]) -> dict:
+    """`k=v` pairs; values that parse as JSON (numbers, booleans, lists) keep their type."""
+    parsed = {}
+    for item in props:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"--prop {item!r}: expected key=value")
+        try:
+            parsed[key] = json.loads(value)
+        except ValueError:
+            parsed[key] = value
+    return parsed
+
+
+@contextmanager
+def transfer_bar(label: str, quiet: bool):
+    """A byte progress bar on stderr; yields (on_start, advance) callbacks for the SDK."""
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=err, disable=quiet,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task(label, total=None)
+
+        def on_start(total: int, already: int) -> None:
+            progress.update(task, total=total, completed=already)
+
+        yield on_start, lambda n: progress.advance(task, n)
+
+
+def upload(
+    paths: list[Path] = typer.Argument(..., help="Files and directories (recursive)."),
+    data_type: str = typer.Option(..., "--type", help="Data type, e.g. fastq_pair."),
+    name: str = typer.Option(None, help="Dataset name (default: the file or folder name)."),
+    prop: list[str] = typer.Option([], "--prop", help="Property key=value (repeatable)."),
+    tag: list[str] = typer.Option([], "--tag", help="Tag (repeatable)."),
+    parallel: int = typer.Option(8, min=1, max=64, help="Parts sent at once."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    tenant: str = TENANT,
+    as_json: bool = JSON,
+) -> None:
+    """Upload files as one new dataset, in parallel parts straight to storage. Run the same
+    command again after an interruption to resume."""
+    with client() as api, transfer_bar("uploading", quiet or as_json) as (on_start, advance):
+        dataset = api.uploads.upload(
+            paths, data_type=data_type, name=name, properties=parse_props(prop), tags=tag,
+            parallel=parallel, progress=advance, on_start=on_start, tenant=tenant,
+            resume_dir=config.config_dir() / "uploads",
+        )  # fmt: skip
+    if as_json:
+        emit(dataset, as_json=True)
+    else:
+        out.print(f"created {dataset.short_id} ({dataset.name}, {len(dataset.files)} files)")
+
+
+def download(
+    dataset: str = typer.Argument(..., help="Dataset id (DS-000042) or UUID."),
+    to: Path = typer.Option(Path("."), help="Directory to write into."),
+    parallel: int = typer.Option(8, min=1, max=64, help="Byte ranges fetched at once."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    tenant: str = TENANT,
+) -> None:
+    """Download a dataset's files (keeping their paths) in parallel."""
+    with client() as api, transfer_bar("downloading", quiet) as (on_start, advance):
+        paths = api.uploads.download(dataset, to=to, parallel=parallel, progress=advance,
+                                     on_start=on_start, tenant=tenant)  # fmt: skip
+    out.print(f"downloaded {len(paths)} file(s) to {to}")
+
+
+def _spec(bucket, prefix, data_type, pattern, key, name, prop, tag, environment) -> dict:
+    patterns = {}
+    for item in pattern:
+        role, sep, regex = item.partition("=")
+        if not sep:
+            raise InvalidInputError(f"--pattern {item!r}: expected property=regex")
+        patterns[role] = regex
+    return {
+        "environment": environment, "bucket": bucket, "prefix": prefix, "data_type": data_type,
+        "patterns": patterns, "key": key or None, "name": name, "properties": parse_props(prop),
+        "tags": tag,
+    }  # fmt: skip
+
+
+BUCKET = typer.Argument(..., help="A read bucket of the environment.")
+PREFIX = typer.Option("", help="Only keys below this prefix.")
+ENVIRONMENT = typer.Option(None, "--environment", "-e", help="Default: the default one.")
+PATTERN = typer.Option(..., "--pattern", "-p",
+                       help="property=regex, e.g. read1='(?P<sample>.+)_R1_001.fastq.gz$'")
+KEY = typer.Option("sample", help="Named group keying one dataset ('' = one per object).")
+
+
+@imports_app.command("buckets")
+def import_buckets(environment: str = ENVIRONMENT, tenant: str = TENANT, as_json: bool = JSON):
+    """The read buckets of an environment."""
+    with client() as api:
+        emit(api.imports.buckets(environment=environment, tenant=tenant), as_json=as_json,
+             columns=("bucket", "prefix", "uri"))  # fmt: skip
+
+
+@imports_app.command("ls")
+def import_ls(
+    bucket: str = BUCKET, prefix: str = PREFIX, environment: str = ENVIRONMENT,
+    tenant: str = TENANT, as_json: bool = JSON,
+) -> None:  # fmt: skip
+    """Folders and objects of a read bucket, one level at a time."""
+    with client() as api:
+        listing = api.imports.browse(bucket, prefix=prefix, environment=environment,
+                                     tenant=tenant)  # fmt: skip
+    if as_json:
+        emit(listing, as_json=True)
+        return
+    for folder in listing.folders:
+        out.print(f"{'':>12}  {'':19}  {folder}", highlight=False)
+    for obj in listing.objects:
+        when = obj.last_modified.strftime("%Y-%m-%d %H:%M:%S")
+        out.print(f"{obj.size:>12}  {when}  {obj.key}", highlight=False)
+
+
+@imports_app.command("run")
+def import_run(
+    bucket: str = BUCKET,
+    data_type: str = typer.Option(..., "--type", help="Data type of the new datasets."),
+    pattern: list[str] = PATTERN,
+    prefix: str = PREFIX,
+    key: str = KEY,
+    name: str = typer.Option(None, help="Name template, e.g. '{sample}'."),
+    prop: list[str] = typer.Option([], "--prop", help="Constant property key=value."),
+    tag: list[str] = typer.Option([], "--tag"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Preview; create nothing."),
+    wait: bool = typer.Option(True, help="Follow the import until it ends."),
+    environment: str = ENVIRONMENT,
+    tenant: str = TENANT,
+    as_json: bool = JSON,
+) -> None:
+    """Register objects as datasets without copying them (re-running creates no duplicates)."""
+    spec = _spec(bucket, prefix, data_type, pattern, key, name, prop, tag, environment)
+    with client() as api:
+        if dry_run:
+            preview = api.imports.preview(spec, tenant=tenant)
+            if as_json:
+                emit(preview, as_json=True)
+                return
+            _print_preview(preview)
+            return
+        job = api.imports.start(spec, tenant=tenant)
+        if wait:
+            job = _follow(api, job, tenant, quiet=as_json)
+    emit(job, as_json=as_json, columns=("id", "status", "progress", "error"))
+
+
+def _print_preview(preview) -> None:
+    out.print(f"{preview.objects_scanned} objects scanned, {preview.objects_matched} matched"
+              + ("" if preview.complete else " (preview stopped early)"))  # fmt: skip
+    for ds in preview.datasets:
+        state = "exists" if ds.exists else ("skip: " + "; ".join(ds.problems) if ds.problems
+                                            else "new")  # fmt: skip
+        out.print(f"  {ds.name:30} {len(ds.files)} file(s)  {state}", highlight=False)
+
+
+def _follow(api, job, tenant, quiet: bool):
+    with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err,
+                  disable=quiet) as progress:  # fmt: skip
+        task = progress.add_task("importing", total=None, counts="")
+        while job.status in ("queued", "running"):
+            time.sleep(0.5)
+            job = api.imports.get(job.id, tenant=tenant)
+            p = job.progress
+            progress.update(task, description=f"importing ({p.get('phase', 'queued')})",
+                            counts=f"{p.get('objects_scanned', 0)} scanned, "
+                            f"{p.get('datasets_created', 0)} created")  # fmt: skip
+    return job

@@ -1,0 +1,320 @@
+"""SDK resources of the catalog: data types, datasets (paginating queries, versions, archive,
+lineage, export, `to_dataframe`) and lineage activities."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from mantle.client._resources import _Resource
+from mantle.errors import InvalidInputError
+from mantle.schemas.catalog import (
+    ActivityPublic,
+    DatasetPage,
+    DatasetPublic,
+    DatasetVersionPublic,
+    DataTypePublic,
+    DataTypeVersionPublic,
+    LineageGraph,
+)
+
+if TYPE_CHECKING:
+    import pandas
+
+
+class DataTypes(_Resource):
+    def _path(self, tenant: str | None, *parts: str) -> str:
+        return "/".join([f"/api/v1/tenants/{self._tenant(tenant)}/data-types", *parts])
+
+    def list(self, *, tenant: str | None = None) -> list[DataTypePublic]:
+        data = self._http.request("GET", self._path(tenant))
+        return TypeAdapter(list[DataTypePublic]).validate_python(data)
+
+    def get(self, name: str, *, tenant: str | None = None) -> DataTypePublic:
+        return DataTypePublic.model_validate(self._http.request("GET", self._path(tenant, name)))
+
+    def create(
+        self,
+        name: str,
+        properties: list[dict],
+        *,
+        description: str = "",
+        additional_properties: bool = False,
+        tenant: str | None = None,
+    ) -> DataTypePublic:
+        body = {
+            "name": name,
+            "description": description,
+            "properties": properties,
+            "additional_properties": additional_properties,
+        }
+        data = self._http.request("POST", self._path(tenant), json=body)
+        return DataTypePublic.model_validate(data)
+
+    def update(self, name: str, *, tenant: str | None = None, **changes) -> DataTypePublic:
+        """New version: `properties=[...]`, `description=...`, `expected_version=N`."""
+        data = self._http.request("PATCH", self._path(tenant, name), json=changes)
+        return DataTypePublic.model_validate(data)
+
+    def versions(self, name: str, *, tenant: str | None = None) -> list[DataTypeVersionPublic]:
+        data = self._http.request("GET", self._path(tenant, name, "versions"))
+        return TypeAdapter(list[DataTypeVersionPublic]).validate_python(data)
+
+
+class DatasetIterator:
+    """Every dataset a query matches, fetched a page at a time as you iterate."""
+
+    def __init__(self, fetch, body: dict) -> None:
+        self._fetch = fetch
+        self._body = body
+
+    def __iter__(self) -> Iterator[DatasetPublic]:
+        cursor = None
+        while True:
+            page = self._fetch({**self._body, "cursor": cursor})
+            yield from page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    def first_page(self) -> DatasetPage:
+        return self._fetch(self._body)
+
+    def count(self) -> int:
+        return self._fetch({**self._body, "count": True, "limit": 1}).count or 0
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per dataset: id, name, data_type, tags, then one column per property."""
+        pandas = _import_pandas()
+        rows = [
+            {
+                "id": d.short_id,
+                "name": d.name,
+                "data_type": d.data_type,
+                "tags": d.tags,
+                "created_at": d.created_at,
+                **d.properties,
+            }
+            for d in self
+        ]
+        return pandas.DataFrame(rows)
+
+
+def _import_pandas():
+    try:
+        import pandas
+    except ImportError as e:
+        raise ImportError(
+            "to_dataframe() needs pandas: pip install 'mantle[pandas]' (or pip install pandas)"
+        ) from e
+    return pandas
+
+
+def where_filter(where: dict[str, Any] | None) -> list[dict]:
+    """`{"sample": "S1", "depth": {"gte": 30}}` -> filter leaves (equality, or op: value)."""
+    leaves = []
+    for key, condition in (where or {}).items():
+        if isinstance(condition, dict):
+            leaves += [{"property": key, "op": op, "value": v} for op, v in condition.items()]
+        else:
+            leaves.append({"property": key, "op": "eq", "value": condition})
+    return leaves
+
+
+class Datasets(_Resource):
+    transfers: Any = None  # the client's Uploads, for upload() and download()
+
+    def upload(self, paths, *, data_type: str, **options) -> DatasetPublic:
+        """Upload files and directories as a new dataset (see `Uploads.upload`)."""
+        return self.transfers.upload(paths, data_type=data_type, **options)
+
+    def download(self, ref: str, *, to=".", **options):
+        """Download a dataset's files in parallel under `to` (see `Uploads.download`)."""
+        return self.transfers.download(str(ref), to=to, **options)
+
+    def _path(self, tenant: str | None, *parts: str) -> str:
+        return "/".join([f"/api/v1/tenants/{self._tenant(tenant)}/datasets", *parts])
+
+    def query(
+        self,
+        filter: dict | None = None,
+        *,
+        type: str | None = None,
+        where: dict[str, Any] | list[str] | None = None,
+        tags: list[str] | None = None,
+        archived: str = "exclude",
+        sort: str = "-created_at",
+        page_size: int = 100,
+        tenant: str | None = None,
+    ) -> DatasetIterator:
+        """Datasets matching a filter tree and/or `where`, lazily paginated: iterate it, or
+        call `.count()`, `.first_page()`, `.to_dataframe()`. `where` is a dict (property ->
+        value, or property -> {op: value}) or query-string conditions (["depth>=30"]) that
+        the server reads with the data type's property types."""
+        if isinstance(where, list):
+            return self._search(where, filter, type, tags, archived, sort, page_size, tenant)
+        leaves = where_filter(where) + ([filter] if filter else [])
+        body = {
+            "filter": {"and": leaves} if leaves else None,
+            "data_type": type,
+            "tags": tags or [],
+            "archived": archived,
+            "sort": sort,
+            "limit": page_size,
+        }
+        path = self._path(tenant, "query")
+
+        def fetch(page_body: dict) -> DatasetPage:
+            return DatasetPage.model_validate(self._http.request("POST", path, json=page_body))
+
+        return DatasetIterator(fetch, body)
+
+    def _search(self, where, filter, type, tags, archived, sort, page_size, tenant):
+        params: dict[str, Any] = {
+            "where": where,
+            "tag": tags or [],
+            "archived": archived,
+            "sort": sort,
+            "limit": page_size,
+        }
+        if type is not None:
+            params["type"] = type
+        if filter is not None:
+            params["filter"] = json.dumps(filter)
+        path = self._path(tenant)
+
+        def fetch(page: dict) -> DatasetPage:
+            query = {k: v for k, v in page.items() if v is not None}
+            return DatasetPage.model_validate(self._http.request("GET", path, params=query))
+
+        return DatasetIterator(fetch, params)
+
+    list = query  # `client.datasets.list(type="fastq_pair", where={"sample": "S1"})`
+
+    def to_dataframe(self, filter: dict | None = None, **query) -> pandas.DataFrame:
+        return self.query(filter, **query).to_dataframe()
+
+    def get(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+        data = self._http.request("GET", self._path(tenant, str(dataset)))
+        return DatasetPublic.model_validate(data)
+
+    def create(
+        self,
+        name: str,
+        data_type: str,
+        properties: dict | None = None,
+        *,
+        files: list[dict] | None = None,
+        tags: list[str] | None = None,
+        tenant: str | None = None,
+    ) -> DatasetPublic:
+        """A dataset over files already in object storage (your write area or a read bucket)."""
+        body = {
+            "name": name,
+            "data_type": data_type,
+            "properties": properties or {},
+            "files": files or [],
+            "tags": tags or [],
+        }
+        return DatasetPublic.model_validate(
+            self._http.request("POST", self._path(tenant), json=body)
+        )
+
+    def update(
+        self,
+        dataset: str | uuid.UUID,
+        *,
+        expected_version: int | None = None,
+        tenant: str | None = None,
+        **changes,
+    ) -> DatasetPublic:
+        """`properties={...}` (merged; None removes), `name=`, `tags=`, `add_tags=`,
+        `remove_tags=`, `files=`. With `expected_version`, a newer version raises ConflictError."""
+        body = {**changes, "expected_version": expected_version}
+        data = self._http.request("PATCH", self._path(tenant, str(dataset)), json=body)
+        return DatasetPublic.model_validate(data)
+
+    def archive(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+        data = self._http.request("POST", self._path(tenant, str(dataset), "archive"))
+        return DatasetPublic.model_validate(data)
+
+    def restore(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+        data = self._http.request("POST", self._path(tenant, str(dataset), "restore"))
+        return DatasetPublic.model_validate(data)
+
+    def versions(self, dataset: str | uuid.UUID, *, tenant: str | None = None):
+        data = self._http.request("GET", self._path(tenant, str(dataset), "versions"))
+        return TypeAdapter(list[DatasetVersionPublic]).validate_python(data)
+
+    def version(self, dataset: str | uuid.UUID, version: int, *, tenant: str | None = None):
+        path = self._path(tenant, str(dataset), "versions", str(version))
+        return DatasetVersionPublic.model_validate(self._http.request("GET", path))
+
+    def lineage(
+        self,
+        dataset: str | uuid.UUID,
+        *,
+        depth: int = 3,
+        direction: str = "both",
+        tenant: str | None = None,
+    ) -> LineageGraph:
+        params = {"depth": depth, "direction": direction}
+        data = self._http.request("GET", self._path(tenant, str(dataset), "lineage"), params=params)
+        return LineageGraph.model_validate(data)
+
+    def export(
+        self,
+        format: str = "csv",
+        *,
+        type: str | None = None,
+        where: list[str] | None = None,
+        tags: list[str] | None = None,
+        filter: dict | None = None,
+        columns: str | None = None,
+        path: str | Path | None = None,
+        tenant: str | None = None,
+    ) -> str | None:
+        """The selection as CSV/TSV/JSON text, or written to `path` (streamed) when given.
+        `where` uses the query-string form: ["sample=S1", "depth>=30"]."""
+        params: dict[str, Any] = {"format": format, "where": where or [], "tag": tags or []}
+        for key, value in (("type", type), ("columns", columns)):
+            if value is not None:
+                params[key] = value
+        if filter is not None:
+            params["filter"] = json.dumps(filter)
+        chunks = self._http.stream("GET", self._path(tenant, "export"), params=params)
+        if path is None:
+            return "".join(chunk.decode() for chunk in chunks)
+        with Path(path).open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return None
+
+
+class Activities(_Resource):
+    def record(
+        self,
+        kind: str = "manual",
+        *,
+        inputs: list[str] | None = None,
+        outputs: list[str] | None = None,
+        details: dict | None = None,
+        tenant: str | None = None,
+    ) -> ActivityPublic:
+        """Record lineage for work done outside Mantle."""
+        if not inputs and not outputs:
+            raise InvalidInputError("an activity needs at least one input or output dataset")
+        body = {"kind": kind, "inputs": inputs or [], "outputs": outputs or [], "details": details}
+        path = f"/api/v1/tenants/{self._tenant(tenant)}/activities"
+        return ActivityPublic.model_validate(
+            self._http.request("POST", path, json={k: v for k, v in body.items() if v is not None})
+        )
+
+    def get(self, activity_id: str | uuid.UUID, *, tenant: str | None = None) -> ActivityPublic:
+        path = f"/api/v1/tenants/{self._tenant(tenant)}/activities/{activity_id}"
+        return ActivityPublic.model_validate(self._http.request("GET", path))

@@ -1,0 +1,150 @@
+"""Parallel transfers for the SDK and CLI: uploads in parts to presigned URLs (resumable) and
+downloads in byte ranges. Bytes go straight between this machine and object storage; the
+Mantle server only plans, signs and verifies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from mantle.errors import InvalidInputError, MantleError, ServiceUnavailableError
+
+Progress = Callable[[int], None]  # called with the number of bytes just transferred
+URL_BATCH = 500
+RETRIES = 4
+RANGE_SIZE = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    name: str  # path inside the dataset, with `/`
+    path: Path
+    size: int
+
+
+def collect_files(paths: Iterable[str | os.PathLike]) -> list[LocalFile]:
+    """Files to upload: plain files by their name, directories recursively with the directory's
+    own name kept as the first path segment (`reads/S1_R1.fastq.gz`)."""
+    found: list[LocalFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                name = f"{path.resolve().name}/{child.relative_to(path).as_posix()}"
+                found.append(LocalFile(name, child, child.stat().st_size))
+        elif path.is_file():
+            found.append(LocalFile(path.name, path, path.stat().st_size))
+        else:
+            raise InvalidInputError(f"{raw}: no such file or directory")
+    if not found:
+        raise InvalidInputError("nothing to upload: the directories are empty")
+    return found
+
+
+def _with_retries(action: Callable[[], httpx.Response], what: str) -> httpx.Response:
+    delay = 0.5
+    for attempt in range(RETRIES):
+        try:
+            response = action()
+        except httpx.TransportError as e:
+            if attempt == RETRIES - 1:
+                raise ServiceUnavailableError(f"{what}: {e}") from e
+        else:
+            if response.status_code < 500 and response.status_code != 429:
+                return response
+            if attempt == RETRIES - 1:
+                return response
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+class PartUploader:
+    """Sends one file's parts to presigned URLs, checking each returned ETag (the part's MD5)."""
+
+    def __init__(self, http: httpx.Client, progress: Progress | None = None) -> None:
+        self._http = http
+        self._progress = progress or (lambda _n: None)
+
+    def put_part(self, url: str, local: LocalFile, offset: int, length: int) -> str:
+        with local.path.open("rb") as f:
+            data = os.pread(f.fileno(), length, offset)
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        for _attempt in range(RETRIES):
+            response = _with_retries(lambda: self._http.put(url, content=data), local.name)
+            if response.status_code >= 400:
+                raise MantleError(f"{local.name}: storage refused a part ({response.status_code})")
+            if response.headers.get("ETag", "").strip('"').lower() == md5:
+                self._progress(length)
+                return md5
+        raise MantleError(f"{local.name}: storage kept corrupting a part; try again later")
+
+
+def download_file(
+    http: httpx.Client,
+    pool: ThreadPoolExecutor,
+    url: str,
+    size: int,
+    target: Path,
+    progress: Progress,
+) -> None:
+    """Fetch one file in parallel byte ranges into `target` (written whole or not at all)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as f:
+        f.truncate(size)
+    ranges = [(start, min(start + RANGE_SIZE, size) - 1) for start in range(0, size, RANGE_SIZE)]
+
+    def fetch(byte_range: tuple[int, int]) -> None:
+        start, end = byte_range
+        headers = {"Range": f"bytes={start}-{end}"}
+        response = _with_retries(lambda: http.get(url, headers=headers), target.name)
+        if response.status_code not in (200, 206) or len(response.content) != end - start + 1:
+            raise MantleError(f"{target.name}: download failed ({response.status_code})")
+        with partial.open("r+b") as out:
+            os.pwrite(out.fileno(), response.content, start)
+        progress(end - start + 1)
+
+    for future in [pool.submit(fetch, r) for r in ranges]:
+        future.result()
+    os.replace(partial, target)
+
+
+class ResumeState:
+    """Remembers an unfinished upload so that running the same command again resumes it."""
+
+    def __init__(self, directory: Path | None, server: str, files: list[LocalFile]) -> None:
+        self.path = None
+        if directory is not None:
+            fingerprint = hashlib.sha256(
+                json.dumps(
+                    [server]
+                    + [
+                        [f.name, str(f.path.resolve()), f.size, f.path.stat().st_mtime_ns]
+                        for f in files
+                    ]
+                ).encode()
+            ).hexdigest()[:32]
+            self.path = directory / f"{fingerprint}.json"
+
+    def load(self) -> str | None:
+        if self.path is None or not self.path.exists():
+            return None
+        return json.loads(self.path.read_text()).get("upload_id")
+
+    def save(self, upload_id: str) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({"upload_id": upload_id}))
+
+    def clear(self) -> None:
+        if self.path is not None and self.path.exists():
+            self.path.unlink()

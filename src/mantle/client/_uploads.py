@@ -1,0 +1,190 @@
+"""SDK uploads and downloads: `client.uploads.upload(paths, data_type=...)` and
+`client.uploads.download(dataset, to=...)`, parallel, resumable, with a progress callback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mantle.client._resources import _Resource
+from mantle.client._transfer import (
+    URL_BATCH,
+    LocalFile,
+    PartUploader,
+    Progress,
+    ResumeState,
+    collect_files,
+    download_file,
+)
+from mantle.errors import ConflictError, InvalidInputError, NotFoundError
+from mantle.schemas.catalog import DatasetPublic
+from mantle.schemas.uploads import UploadPublic
+from mantle.storage import validate_key
+
+
+def _storage_client(parallel: int) -> httpx.Client:
+    # Presigned URLs carry their own authorization: never send the Mantle token to storage.
+    limits = httpx.Limits(max_connections=parallel * 2, max_keepalive_connections=parallel * 2)
+    return httpx.Client(timeout=httpx.Timeout(300, connect=30), limits=limits)
+
+
+class Uploads(_Resource):
+    def _path(self, tenant: str | None, suffix: str = "") -> str:
+        return f"/api/v1/tenants/{self._tenant(tenant)}/uploads{suffix}"
+
+    def upload(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        data_type: str,
+        name: str | None = None,
+        properties: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+        parallel: int = 8,
+        progress: Progress | None = None,
+        resume_dir: Path | None = None,
+        tenant: str | None = None,
+        on_start: Any = None,
+    ) -> DatasetPublic:
+        """Upload files and directories as one new dataset. With `resume_dir`, an interrupted
+        upload of the same files continues where it stopped. `on_start(total_bytes, skipped)`
+        is called once the plan is known."""
+        files = collect_files(paths)
+        state = ResumeState(resume_dir, f"{self._http.base_url}|{self._tenant(tenant)}", files)
+        upload = self._resume(state, tenant) or self._start(
+            files, data_type, name, properties, tags, tenant
+        )
+        state.save(str(upload.id))
+        by_name = {f.name: f for f in files}
+        todo = self._todo(upload, by_name)
+        if on_start:
+            total = sum(f.size for f in files)
+            on_start(total, total - sum(length for *_rest, length in todo))
+        with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
+            sender = PartUploader(storage, progress)
+            md5 = self._send(upload, todo, sender, pool, tenant)
+        dataset = DatasetPublic.model_validate(
+            self._http.request(
+                "POST", self._path(tenant, f"/{upload.id}/complete"), json={"md5": md5}
+            )
+        )
+        state.clear()
+        return dataset
+
+    def _start(self, files, data_type, name, properties, tags, tenant) -> UploadPublic:
+        body = {
+            "name": name or (files[0].name.split("/")[0] if len(files) > 1 else files[0].name),
+            "data_type": data_type,
+            "properties": properties or {},
+            "tags": tags or [],
+            "files": [{"name": f.name, "size": f.size} for f in files],
+        }
+        return UploadPublic.model_validate(
+            self._http.request("POST", self._path(tenant), json=body)
+        )
+
+    def _resume(self, state: ResumeState, tenant: str | None) -> UploadPublic | None:
+        upload_id = state.load()
+        if upload_id is None:
+            return None
+        try:
+            upload = self.get(upload_id, tenant=tenant)
+        except NotFoundError:
+            return None
+        return upload if upload.status == "open" else None
+
+    def get(self, upload_id, *, tenant: str | None = None) -> UploadPublic:
+        return UploadPublic.model_validate(
+            self._http.request("GET", self._path(tenant, f"/{upload_id}"))
+        )
+
+    def abort(self, upload_id, *, tenant: str | None = None) -> UploadPublic:
+        return UploadPublic.model_validate(
+            self._http.request("DELETE", self._path(tenant, f"/{upload_id}"))
+        )
+
+    @staticmethod
+    def _todo(upload: UploadPublic, by_name: dict[str, LocalFile]):
+        """(file id, local file, part number, offset, length) for every part still missing."""
+        todo = []
+        for file in upload.files:
+            local = by_name.get(file.name)
+            if local is None or local.size != file.size:
+                raise ConflictError(f"{file.name} changed since the upload started; abort it")
+            if file.done:
+                continue
+            stored = {p.part_number for p in file.parts}
+            for n in range(1, file.part_count + 1):
+                if n not in stored:
+                    offset = (n - 1) * upload.part_size
+                    todo.append(
+                        (file.id, local, n, offset, min(upload.part_size, local.size - offset))
+                    )
+        return todo
+
+    def _send(self, upload, todo, sender: PartUploader, pool, tenant) -> dict[str, dict]:
+        md5: dict[str, dict[int, str]] = {}
+        for start in range(0, len(todo), URL_BATCH):
+            batch = todo[start : start + URL_BATCH]
+            urls = self._urls(upload.id, batch, tenant)
+            futures = [
+                (file_id, n, pool.submit(sender.put_part, urls[(file_id, n)], local, off, length))
+                for file_id, local, n, off, length in batch
+            ]
+            try:
+                for file_id, n, future in futures:
+                    md5.setdefault(str(file_id), {})[n] = future.result()
+            except BaseException:
+                # Stop promptly; what was stored is kept and a rerun resumes from there.
+                for *_ids, future in futures:
+                    future.cancel()
+                raise
+        return md5
+
+    def _urls(self, upload_id, batch, tenant) -> dict[tuple, str]:
+        wanted: dict[Any, list[int]] = {}
+        for file_id, _local, n, _off, _len in batch:
+            wanted.setdefault(file_id, []).append(n)
+        urls = {}
+        for file_id, numbers in wanted.items():
+            answer = self._http.request(
+                "POST",
+                self._path(tenant, f"/{upload_id}/urls"),
+                json={"file_id": str(file_id), "part_numbers": numbers},
+            )
+            urls.update({(file_id, int(n)): url for n, url in answer["urls"].items()})
+        return urls
+
+    def download(
+        self,
+        dataset: str,
+        *,
+        to: str | os.PathLike = ".",
+        parallel: int = 8,
+        progress: Progress | None = None,
+        tenant: str | None = None,
+        on_start: Any = None,
+    ) -> list[Path]:
+        """Download a dataset's files under `to` (keeping their paths); returns the paths."""
+        links = self._http.request(
+            "GET", f"/api/v1/tenants/{self._tenant(tenant)}/datasets/{dataset}/download"
+        )
+        root = Path(to)
+        targets = []
+        for link in links:
+            name = validate_key(link["name"])  # a hostile name must not escape `to`
+            targets.append((link, root / name))
+        if on_start:
+            on_start(sum(link["size"] or 0 for link, _t in targets), 0)
+        if not targets:
+            raise InvalidInputError(f"dataset {dataset} has no files")
+        report = progress or (lambda _n: None)
+        with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
+            for link, target in targets:
+                download_file(storage, pool, link["url"], link["size"], target, report)
+        return [t for _link, t in targets]

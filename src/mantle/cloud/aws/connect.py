@@ -1,0 +1,42 @@
+"""Clients for one environment: a session from the one factory (`session.make_session`), its
+region, and the optional endpoint override (`MANTLE_AWS__ENDPOINT_URL`, used by tests on moto
+and by S3-compatible setups) applied to every service, STS included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from mantle.cloud.aws.session import AwsCredentials, client_config, make_session
+
+# Checks and provisioning run while a user waits: fail within a minute, not ten.
+INTERACTIVE_RETRIES = {"mode": "adaptive", "max_attempts": 3}
+
+
+@dataclass(frozen=True)
+class AwsConnection:
+    session: boto3.Session
+    region: str
+    endpoint_url: str | None = None
+
+    def client(self, service: str, **config: Any) -> Any:
+        options: dict[str, Any] = {"retries": INTERACTIVE_RETRIES, "connect_timeout": 10}
+        options.update(config)
+        if service == "s3" and self.endpoint_url:
+            # Custom endpoints rarely serve virtual-hosted bucket names.
+            options.setdefault("s3", {"addressing_style": "path"})
+        return self.session.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=client_config(**options),
+        )
+
+
+def connect(
+    credentials: AwsCredentials, region: str, *, endpoint_url: str | None = None
+) -> AwsConnection:
+    session = make_session(credentials, region, sts_endpoint_url=endpoint_url)
+    return AwsConnection(session=session, region=region, endpoint_url=endpoint_url)

@@ -1,0 +1,338 @@
+"""IAM policy documents for an environment, built from its values (pure: no I/O).
+
+Least privilege, narrower than the usual vendor guides where nothing needs the breadth:
+object rights stop at the environment's prefixes (listing too, through `s3:prefix`); Batch
+submission names the head queue and `mantle-*` job definitions; logs name one log group;
+EBS autoscaling may only touch volumes and instances tagged with this environment.
+`Arns.account` may be `${AWS::AccountId}`: the CloudFormation template reuses these builders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mantle.cloud.aws import names as naming
+from mantle.schemas.environments import EnvironmentPublic
+
+Policy = dict[str, Any]
+Statement = dict[str, Any]
+VERSION = "2012-10-17"
+ECS_INSTANCE_MANAGED_POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
+OBJECT_READ = ["s3:GetObject"]
+OBJECT_WRITE = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+]
+BATCH_DESCRIBE = [
+    "batch:DescribeComputeEnvironments",
+    "batch:DescribeJobDefinitions",
+    "batch:DescribeJobQueues",
+    "batch:DescribeJobs",
+    "batch:ListJobs",
+]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+@dataclass(frozen=True)
+class Arns:
+    region: str
+    account: str
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    def of(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
+
+    def bucket(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
+
+    def objects(self, bucket: str, prefix: str) -> str:
+        return f"{self.bucket(bucket)}/{prefix}/*" if prefix else f"{self.bucket(bucket)}/*"
+
+    def role(self, name: str, path: str = "/") -> str:
+        return self.of("iam", f"role{path}{name}", regional=False)
+
+    def log_group(self, group: str) -> str:
+        return self.of("logs", f"log-group:{group}")
+
+
+def policy(*statements: Statement) -> Policy:
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def allow(sid: str, actions: list[str], resources: list[str] | str, **extra: Any) -> Statement:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+# --- S3 ------------------------------------------------------------------------------------
+
+
+def _listing(sid: str, arns: Arns, bucket: str, prefix: str) -> Statement:
+    statement = allow(sid, ["s3:ListBucket"], arns.bucket(bucket))
+    if prefix:
+        statement["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}/*"]}}
+    return statement
+
+
+def s3_data_statements(env: EnvironmentPublic, arns: Arns) -> list[Statement]:
+    """Read on each read bucket's prefix; read, write, delete and multipart on the write
+    bucket's prefix. Shared by the platform principal, the instance role and the head job."""
+    statements = []
+    for number, read in enumerate(env.read_buckets, start=1):
+        statements.append(_listing(f"ListReadBucket{number}", arns, read.bucket, read.prefix))
+        statements.append(
+            allow(f"ReadBucket{number}", OBJECT_READ, arns.objects(read.bucket, read.prefix))
+        )
+    write_bucket, prefix = env.write_bucket, env.write_prefix
+    statements.append(_listing("ListWriteBucket", arns, write_bucket, prefix))
+    statements.append(
+        allow(
+            "ListWriteBucketUploads", ["s3:ListBucketMultipartUploads"], arns.bucket(write_bucket)
+        )
+    )
+    statements.append(allow("WriteBucket", OBJECT_WRITE, arns.objects(write_bucket, prefix)))
+    return statements
+
+
+def _all_buckets(env: EnvironmentPublic) -> list[str]:
+    return list(dict.fromkeys([env.write_bucket, *(r.bucket for r in env.read_buckets)]))
+
+
+# --- the platform principal ----------------------------------------------------------------
+
+
+def platform_policy(env: EnvironmentPublic, arns: Arns, names: naming.ResourceNames) -> Policy:
+    """What the Mantle server does in the customer's account: data in S3, the head job on
+    Batch, its logs, and (optionally) reading images from ECR."""
+    bucket_arns = [arns.bucket(b) for b in _all_buckets(env)]
+    job_definitions = arns.of("batch", f"job-definition/{naming.PLATFORM_JOB_DEFINITION_PREFIX}*")
+    jobs = arns.of("batch", "job/*")
+    statements = [
+        allow("ListAllBuckets", ["s3:ListAllMyBuckets"], "*"),
+        allow("BucketSettings", ["s3:GetBucketLocation", "s3:GetBucketCORS"], bucket_arns),
+        *s3_data_statements(env, arns),
+        allow("BatchDescribe", BATCH_DESCRIBE, "*"),
+        allow(
+            "BatchSubmitHeadJobs",
+            ["batch:SubmitJob"],
+            [jobs, arns.of("batch", f"job-queue/{env.head_queue}"), job_definitions],
+        ),
+        allow(
+            "BatchJobDefinitions",
+            ["batch:RegisterJobDefinition", "batch:DeregisterJobDefinition"],
+            job_definitions,
+        ),
+        allow("BatchStopJobs", ["batch:CancelJob", "batch:TerminateJob"], jobs),
+        allow("PassHeadJobRole", ["iam:PassRole"], arns.role(names.head_job_role)),
+        allow(
+            "ReadJobLogs",
+            ["logs:DescribeLogStreams", "logs:GetLogEvents"],
+            [f"{arns.log_group(env.log_group)}:*", f"{arns.log_group(env.log_group)}:log-stream:*"],
+        ),
+    ]
+    if env.use_ecr:
+        statements += ecr_pull_statements(arns)
+    return policy(*statements)
+
+
+def ecr_pull_statements(arns: Arns) -> list[Statement]:
+    return [
+        allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
+        allow(
+            "EcrPull",
+            ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"],
+            arns.of("ecr", "repository/*"),
+        ),
+    ]
+
+
+def platform_trust_policy(principal_arn: Any, external_id: str) -> Policy:
+    """Lets the Mantle server's identity assume the platform role, only with the tenant's
+    external id (so another Mantle tenant cannot point the server at this role).
+    `principal_arn` is an ARN, or a CloudFormation reference to one."""
+    return policy(
+        {
+            "Sid": "MantlePlatform",
+            "Effect": "Allow",
+            "Principal": {"AWS": principal_arn},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }
+    )
+
+
+# --- Batch hosts and the head job ----------------------------------------------------------
+
+
+def service_trust_policy(service: str) -> Policy:
+    return policy(
+        {
+            "Sid": "AssumedBy" + service.split(".")[0].title().replace("-", ""),
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def instance_s3_policy(env: EnvironmentPublic, arns: Arns) -> Policy:
+    """What the Batch hosts (and every task container on them) may do in S3."""
+    return policy(*s3_data_statements(env, arns))
+
+
+def ebs_autoscale_policy(env: EnvironmentPublic, arns: Arns, tenant: str) -> Policy:
+    """amazon-ebs-autoscale's rights, limited to this environment's instances and volumes
+    (the launch template tags instances; ebs-autoscale copies instance tags to volumes)."""
+    volumes, instances = arns.of("ec2", "volume/*"), arns.of("ec2", "instance/*")
+    ours = {
+        "StringEquals": {
+            f"ec2:ResourceTag/{naming.TENANT_TAG}": tenant,
+            f"ec2:ResourceTag/{naming.ENVIRONMENT_TAG}": env.name,
+        }
+    }
+    describe = ["ec2:DescribeTags", "ec2:DescribeVolumeStatus", "ec2:DescribeVolumes"]
+    return policy(
+        allow("DescribeVolumes", describe, "*"),
+        allow("DescribeVolumeAttributes", ["ec2:DescribeVolumeAttribute"], volumes),
+        allow("CreateVolumes", ["ec2:CreateVolume"], volumes),
+        allow(
+            "TagNewVolumes",
+            ["ec2:CreateTags"],
+            volumes,
+            Condition={"StringEquals": {"ec2:CreateAction": "CreateVolume"}},
+        ),
+        allow("AttachToOwnInstances", ["ec2:AttachVolume"], [volumes, instances], Condition=ours),
+        allow("DeleteOwnVolumes", ["ec2:DeleteVolume"], volumes, Condition=ours),
+        allow("DeleteOnTermination", ["ec2:ModifyInstanceAttribute"], instances, Condition=ours),
+    )
+
+
+def head_job_policy(env: EnvironmentPublic, arns: Arns) -> Policy:
+    """The Nextflow head job: submits and watches its tasks on the compute queue, reads their
+    logs, and works in S3 like the hosts do."""
+    task_definitions = arns.of("batch", f"job-definition/{naming.NEXTFLOW_JOB_DEFINITION_PREFIX}*")
+    jobs = arns.of("batch", "job/*")
+    return policy(
+        allow("BatchDescribe", BATCH_DESCRIBE, "*"),
+        allow(
+            "SubmitTasks",
+            ["batch:SubmitJob"],
+            [jobs, arns.of("batch", f"job-queue/{env.compute_queue}"), task_definitions],
+        ),
+        allow("RegisterTaskDefinitions", ["batch:RegisterJobDefinition"], task_definitions),
+        allow("StopTasks", ["batch:CancelJob", "batch:TerminateJob"], jobs),
+        allow("DescribeTaskHosts", ["ec2:DescribeInstanceTypes", "ec2:DescribeInstances"], "*"),
+        allow(
+            "DescribeTaskHostAttributes",
+            ["ec2:DescribeInstanceAttribute"],
+            arns.of("ec2", "instance/*"),
+        ),
+        allow(
+            "DescribeEcsTasks",
+            ["ecs:DescribeContainerInstances", "ecs:DescribeTasks"],
+            [arns.of("ecs", "task/*"), arns.of("ecs", "container-instance/*")],
+        ),
+        allow(
+            "ReadTaskLogs",
+            ["logs:GetLogEvents"],
+            f"{arns.log_group(env.log_group)}:log-stream:*",
+        ),
+        *s3_data_statements(env, arns),
+    )
+
+
+# --- the provisioner -----------------------------------------------------------------------
+
+
+def provisioner_policy(env: EnvironmentPublic, arns: Arns, names: naming.ResourceNames) -> Policy:
+    """What `mantle aws provision` needs on top of the platform policy, limited to the
+    resources it creates. It can rewrite those roles' policies, so attach it for the run and
+    detach it after (or deploy cloudformation.yaml yourself instead)."""
+    roles = [arns.role(names.instance_role), arns.role(names.head_job_role)]
+    batch_role = arns.role("AWSServiceRoleForBatch", "/aws-service-role/batch.amazonaws.com/")
+    profile = arns.of("iam", f"instance-profile/{names.instance_role}", regional=False)
+    templates = arns.of("ec2", "launch-template/*")
+    ecs_policy = f"arn:{arns.partition}:iam::aws:policy/{ECS_INSTANCE_MANAGED_POLICY}"
+    batch = [arns.of("batch", f"compute-environment/{names.compute_environment}")]
+    batch += [arns.of("batch", f"job-queue/{queue}") for queue in env.queues]
+    role_actions = [
+        "iam:CreateRole",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:TagRole",
+        "iam:UpdateAssumeRolePolicy",
+    ]
+    return policy(
+        allow("MantleRoles", role_actions, roles),
+        allow(
+            "AttachEcsInstancePolicy",
+            ["iam:AttachRolePolicy"],
+            roles[0],
+            Condition={"ArnEquals": {"iam:PolicyARN": ecs_policy}},
+        ),
+        allow("PassMantleRoles", ["iam:PassRole"], [*roles, batch_role]),
+        allow(
+            "InstanceProfile",
+            [
+                "iam:AddRoleToInstanceProfile",
+                "iam:CreateInstanceProfile",
+                "iam:GetInstanceProfile",
+                "iam:TagInstanceProfile",
+            ],
+            profile,
+        ),  # fmt: skip
+        allow("FindBatchServiceRole", ["iam:ListRoles"], "*"),
+        allow(
+            "CreateBatchServiceRole",
+            ["iam:CreateServiceLinkedRole"],
+            batch_role,
+            Condition={"StringEquals": {"iam:AWSServiceName": "batch.amazonaws.com"}},
+        ),
+        allow(
+            "DescribeNetworkAndTemplates",
+            [
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            "*",
+        ),  # fmt: skip
+        allow(
+            "LaunchTemplates",
+            [
+                "ec2:CreateLaunchTemplate",
+                "ec2:CreateLaunchTemplateVersion",
+                "ec2:CreateTags",
+                "ec2:ModifyLaunchTemplate",
+            ],
+            templates,
+        ),  # fmt: skip
+        allow("BatchDescribe", BATCH_DESCRIBE, "*"),
+        allow(
+            "BatchResources",
+            [
+                "batch:CreateComputeEnvironment",
+                "batch:CreateJobQueue",
+                "batch:TagResource",
+                "batch:UpdateComputeEnvironment",
+                "batch:UpdateJobQueue",
+            ],
+            batch,
+        ),  # fmt: skip
+    )

@@ -1,0 +1,106 @@
+"""Datasets, their version snapshots, and the per-tenant counters behind their short ids."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy.orm import Session
+
+from mantle.db import dialects
+from mantle.db.models import SqlCatalogCounter, SqlDataset, SqlDatasetVersion
+
+
+def allocate_numbers(session: Session, tenant_id: uuid.UUID, name: str, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers of the tenant's `name` sequence; returns the first.
+
+    The UPDATE takes the counter row's lock until the transaction ends, so concurrent
+    creators queue on it instead of reading the same value (PostgreSQL and SQLite alike).
+    """
+    bump = (
+        update(SqlCatalogCounter)
+        .where(SqlCatalogCounter.tenant_id == tenant_id, SqlCatalogCounter.name == name)
+        .values(value=SqlCatalogCounter.value + count)
+        .returning(SqlCatalogCounter.value)
+        .execution_options(synchronize_session=False)
+    )
+    value = session.execute(bump).scalar()
+    if value is None:
+        first_use = dialects.insert_ignoring_conflicts(session, SqlCatalogCounter.__table__)
+        session.execute(first_use.values(tenant_id=tenant_id, name=name, value=0))
+        value = session.execute(bump).scalar_one()
+    return value - count + 1
+
+
+def get(session: Session, tenant_id: uuid.UUID, dataset_id: uuid.UUID) -> SqlDataset | None:
+    return session.scalar(
+        select(SqlDataset)
+        .where(SqlDataset.tenant_id == tenant_id, SqlDataset.id == dataset_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def get_by_number(session: Session, tenant_id: uuid.UUID, number: int) -> SqlDataset | None:
+    return session.scalar(
+        select(SqlDataset)
+        .where(SqlDataset.tenant_id == tenant_id, SqlDataset.number == number)
+        .execution_options(populate_existing=True)
+    )
+
+
+def find(session: Session, tenant_id: uuid.UUID, *, ids=(), numbers=()) -> list[SqlDataset]:
+    """The tenant's datasets among `ids` and `numbers` (others' rows are never returned)."""
+    ids, numbers = list(ids), list(numbers)
+    if not ids and not numbers:
+        return []
+    which = []
+    if ids:
+        which.append(SqlDataset.id.in_(ids))
+    if numbers:
+        which.append(SqlDataset.number.in_(numbers))
+    query = (
+        select(SqlDataset)
+        .where(SqlDataset.tenant_id == tenant_id)
+        .where(which[0] if len(which) == 1 else which[0] | which[1])
+    )
+    return list(session.scalars(query))
+
+
+def add(session: Session, rows: Iterable[SqlDataset]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def add_versions(session: Session, rows: Iterable[SqlDatasetVersion]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def bump_if_version(session: Session, dataset_id: uuid.UUID, expected: int, **values) -> bool:
+    """`UPDATE ... SET version = expected + 1 WHERE version = expected`: false when another
+    change got there first (the optimistic lock behind 409s)."""
+    result = session.execute(
+        update(SqlDataset)
+        .where(SqlDataset.id == dataset_id, SqlDataset.version == expected)
+        .values(version=expected + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def get_version(session: Session, dataset_id: uuid.UUID, version: int) -> SqlDatasetVersion | None:
+    return session.get(SqlDatasetVersion, (dataset_id, version))
+
+
+def list_versions(session: Session, dataset_id: uuid.UUID) -> list[SqlDatasetVersion]:
+    query = select(SqlDatasetVersion).where(SqlDatasetVersion.dataset_id == dataset_id)
+    return list(session.scalars(query.order_by(SqlDatasetVersion.version)))
+
+
+def page(session: Session, query: Select) -> list[SqlDataset]:
+    return list(session.scalars(query))
+
+
+def count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
+    return session.scalar(select(func.count()).select_from(SqlDataset).where(*conditions)) or 0

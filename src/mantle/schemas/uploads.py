@@ -1,0 +1,78 @@
+"""Uploads: a dataset's files sent straight to object storage in parts, then verified."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+MD5_HEX = r"^[0-9a-f]{32}$"
+
+
+class UploadFileSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=1024, description="Path inside the dataset.")
+    size: int = Field(ge=0, le=5 * 1024**4, description="Bytes (S3's limit: 5 TiB).")
+
+
+class UploadCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=500, description="The dataset's name.")
+    data_type: str = Field(min_length=1, max_length=64)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    files: list[UploadFileSpec] = Field(min_length=1, max_length=10_000)
+
+
+class PartPublic(BaseModel):
+    part_number: int
+    size: int
+    etag: str
+
+
+class UploadFilePublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    size: int
+    part_count: int
+    multipart: bool
+    done: bool = Field(description="Verified and complete in storage.")
+    parts: list[PartPublic] = Field(
+        default_factory=list, description="Parts already stored (for resuming)."
+    )
+
+
+class UploadPublic(BaseModel):
+    id: uuid.UUID
+    status: str
+    name: str
+    data_type: str
+    part_size: int
+    files: list[UploadFilePublic]
+    dataset_id: uuid.UUID | None = None
+    created_at: datetime
+
+
+class PartUrlsRequest(BaseModel):
+    file_id: uuid.UUID
+    part_numbers: list[int] = Field(min_length=1, max_length=1000)
+
+
+class PartUrls(BaseModel):
+    file_id: uuid.UUID
+    method: str = "PUT"
+    urls: dict[int, str]
+    expires_in: int
+
+
+class UploadComplete(BaseModel):
+    """Optional MD5 of each part (hex), checked against what storage received."""
+
+    md5: dict[uuid.UUID, dict[int, str]] = Field(default_factory=dict)
+
+
+class DownloadLink(BaseModel):
+    name: str
+    size: int
+    url: str
+    expires_in: int

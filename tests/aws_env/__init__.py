@@ -1,0 +1,1 @@
+"""AWS environments: credentials, setup kit, doctor, provisioner (`mantle.cloud.aws`)."""

@@ -1,0 +1,172 @@
+"""Fixtures for AWS environment tests: the shared moto server, settings that send every AWS
+call of environments there (`MANTLE_AWS__ENDPOINT_URL`), and `aws_setup`, a complete and
+correct customer setup in moto (buckets with CORS, instance profile, launch template, compute
+environment, job queue, log group) that single tests then break in one way each."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from mantle.cloud.aws import cors
+from mantle.cloud.aws.connect import AwsConnection, connect
+from mantle.cloud.aws.session import AwsCredentials
+from mantle.schemas.environments import CredentialsPublic, EnvironmentPublic, ReadBucket
+from mantle.settings import Settings
+from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401
+from tests.conftest import TEST_SECRET_KEY
+
+ACCOUNT = "123456789012"  # moto's account
+PRINCIPAL = "arn:aws:iam::999999999999:role/mantle-server"
+ORIGIN = "http://testserver"
+SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYzzSECRETzz"
+KEY_ID = "AKIAMANTLETEST0KEY42"
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_url, moto_server) -> Settings:  # noqa: F811
+    return Settings(
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET_KEY,
+        public_url=ORIGIN,
+        database={"url": migrated_url},
+        storage={"root": (tmp_path / "objects").as_uri()},
+        aws={"endpoint_url": moto_server.endpoint_url, "platform_principal_arn": PRINCIPAL},
+    )
+
+
+def env_public(**overrides) -> EnvironmentPublic:
+    """An environment as the services see it, for tests that need no database."""
+    now = datetime.now(UTC)
+    fields = {
+        "id": uuid.uuid4(),
+        "name": "prod",
+        "region": REGION,
+        "account_id": ACCOUNT,
+        "is_default": True,
+        "credentials": CredentialsPublic(kind="keys", access_key_id_last4="EY42"),
+        "write_bucket": "acme-mantle",
+        "write_prefix": "mantle",
+        "read_buckets": [ReadBucket(bucket="acme-raw", prefix="runs/2024")],
+        "head_queue": "mantle-head",
+        "compute_queue": "mantle-compute",
+        "head_image": "nextflow/nextflow:24.10.4",
+        "head_vcpus": 2,
+        "head_memory_mib": 4096,
+        "cli_path": "/miniconda/bin/aws",
+        "nextflow_config": "",
+        "log_group": "/aws/batch/job",
+        "use_ecr": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    fields.update(overrides)
+    return EnvironmentPublic(**fields)
+
+
+@dataclass
+class AwsSetup:
+    moto: MotoServer
+    write_bucket: str
+    read_bucket: str
+    queue: str
+    compute_environment: str
+    log_group: str
+
+    def env(self, **overrides) -> EnvironmentPublic:
+        fields = {
+            "write_bucket": self.write_bucket,
+            "read_buckets": [ReadBucket(bucket=self.read_bucket, prefix="raw")],
+            "head_queue": self.queue,
+            "compute_queue": self.queue,
+            "log_group": self.log_group,
+        }
+        return env_public(**{**fields, **overrides})
+
+    def body(self, name: str = "prod", **overrides) -> dict:
+        """The API body creating this environment with access keys."""
+        body = {
+            "name": name,
+            "region": REGION,
+            "account_id": ACCOUNT,
+            "credentials": {"kind": "keys", "access_key_id": KEY_ID, "secret_access_key": SECRET},
+            "write_bucket": self.write_bucket,
+            "write_prefix": "mantle",
+            "read_buckets": [{"bucket": self.read_bucket, "prefix": "raw"}],
+            "head_queue": self.queue,
+            "log_group": self.log_group,
+        }
+        return {**body, **overrides}
+
+    def connection(self, key_id: str = KEY_ID, secret: str = SECRET) -> AwsConnection:
+        creds = AwsCredentials(access_key_id=key_id, secret_access_key=secret)
+        return connect(creds, REGION, endpoint_url=self.moto.endpoint_url)
+
+
+@pytest.fixture
+def aws_setup(moto_server) -> AwsSetup:  # noqa: F811
+    """A correct setup, as the setup kit describes it, with unique names."""
+    setup = AwsSetup(
+        moto=moto_server,
+        write_bucket=unique_name("write"),
+        read_bucket=unique_name("read"),
+        queue=unique_name("queue"),
+        compute_environment=unique_name("ce"),
+        log_group=f"/aws/batch/{unique_name('job')}",
+    )
+    _buckets(moto_server, setup)
+    _batch(moto_server, setup)
+    moto_server.client("logs").create_log_group(logGroupName=setup.log_group)
+    return setup
+
+
+def _buckets(moto: MotoServer, setup: AwsSetup) -> None:
+    s3 = moto.client("s3")
+    buckets = {setup.write_bucket: cors.WRITE_METHODS, setup.read_bucket: cors.READ_METHODS}
+    for bucket, methods in buckets.items():
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=cors.rules(ORIGIN, methods))
+    s3.put_object(Bucket=setup.read_bucket, Key="raw/sample.fastq", Body=b"@r1\nACGT\n+\nIIII\n")
+
+
+def _batch(moto: MotoServer, setup: AwsSetup) -> None:
+    iam, ec2, batch = moto.client("iam"), moto.client("ec2"), moto.client("batch")
+    name = setup.compute_environment
+    trust = {"Version": "2012-10-17", "Statement": []}
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    profile = iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    service_role = iam.create_role(
+        RoleName=f"{name}-service", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={"UserData": "e30="})
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+    subnet = ec2.describe_subnets(Filters=in_vpc)["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"][0]["GroupId"]
+    batch.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state="ENABLED",
+        serviceRole=service_role,
+        computeResources={
+            "type": "EC2",
+            "minvCpus": 0,
+            "maxvCpus": 16,
+            "instanceTypes": ["optimal"],
+            "subnets": [subnet],
+            "securityGroupIds": [group],
+            "instanceRole": profile["Arn"],
+            "launchTemplate": {"launchTemplateName": name, "version": "$Latest"},
+        },
+    )
+    batch.create_job_queue(
+        jobQueueName=setup.queue,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],
+    )

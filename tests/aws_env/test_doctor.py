@@ -1,0 +1,240 @@
+"""The doctor on moto: a clean pass on a correct setup, then one failure at a time, each with
+a fix; probes leave nothing behind; secrets never reach a message."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from mantle.cloud.aws import doctor
+from mantle.cloud.aws.errors import describe
+from mantle.schemas.environments import CheckStatus
+from tests.aws_env.conftest import KEY_ID, ORIGIN, SECRET, AwsSetup, unique_name
+
+
+def run(setup: AwsSetup, conn=None, **env) -> dict:
+    checkup = doctor.Doctor(
+        env=setup.env(**env),
+        conn=conn or setup.connection(),
+        origin=ORIGIN,
+        tenant="acme",
+        secrets=(SECRET,),
+    )
+    report = doctor.run(checkup)
+    return {check.name: check for check in report.checks} | {"_report": report}
+
+
+def statuses(found: dict) -> dict[str, str]:
+    return {name: c.status.value for name, c in found.items() if name != "_report"}
+
+
+def test_clean_pass(aws_setup) -> None:
+    found = run(aws_setup)
+    assert found["_report"].ok, statuses(found)
+    assert set(statuses(found).values()) == {"pass"}
+    assert {
+        "credentials",
+        f"bucket {aws_setup.write_bucket}",
+        f"bucket {aws_setup.read_bucket}",
+        f"read {aws_setup.read_bucket}",
+        f"write {aws_setup.write_bucket}",
+        f"multipart {aws_setup.write_bucket}",
+        f"cors {aws_setup.write_bucket}",
+        f"cors {aws_setup.read_bucket}",
+        f"queue {aws_setup.queue}",
+        "compute environments",
+        "job definition",
+        f"logs {aws_setup.log_group}",
+    } == set(statuses(found))
+
+
+def test_probes_leave_nothing_behind(aws_setup) -> None:
+    run(aws_setup)
+    s3 = aws_setup.moto.client("s3")
+    assert s3.list_objects_v2(Bucket=aws_setup.write_bucket).get("KeyCount") == 0
+    assert not s3.list_multipart_uploads(Bucket=aws_setup.write_bucket).get("Uploads")
+    batch = aws_setup.moto.client("batch")
+    active = batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+    assert not [d for d in active if d["jobDefinitionName"].endswith("-doctor")]
+
+
+def test_ecr_is_checked_when_used(aws_setup) -> None:
+    found = run(aws_setup, use_ecr=True)
+    assert found["ecr"].status is CheckStatus.passed
+
+
+def test_bucket_in_another_region(aws_setup) -> None:
+    elsewhere = unique_name("eu")
+    aws_setup.moto.client("s3").create_bucket(
+        Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    check = run(aws_setup, write_bucket=elsewhere)[f"bucket {elsewhere}"]
+    assert check.status is CheckStatus.fail
+    assert "eu-west-1" in check.message and "us-east-1" in check.message
+    assert "region" in check.fix
+
+
+def test_missing_bucket(aws_setup) -> None:
+    missing = unique_name("missing")
+    found = run(aws_setup, write_bucket=missing)
+    check = found[f"bucket {missing}"]
+    assert check.status is CheckStatus.fail and "NoSuchBucket" in check.message
+    assert found[f"write {missing}"].status is CheckStatus.fail
+    assert not found["_report"].ok
+
+
+def test_missing_cors(aws_setup) -> None:
+    aws_setup.moto.client("s3").delete_bucket_cors(Bucket=aws_setup.write_bucket)
+    check = run(aws_setup)[f"cors {aws_setup.write_bucket}"]
+    assert check.status is CheckStatus.fail and "no CORS rules" in check.message
+    assert "put-bucket-cors" in check.fix and "cors-write-bucket.json" in check.fix
+
+
+def test_cors_for_another_origin_or_without_etag(aws_setup) -> None:
+    s3 = aws_setup.moto.client("s3")
+    rule = {"AllowedMethods": ["GET", "PUT", "POST"], "AllowedOrigins": ["https://else.example"]}
+    s3.put_bucket_cors(Bucket=aws_setup.write_bucket, CORSConfiguration={"CORSRules": [rule]})
+    check = run(aws_setup)[f"cors {aws_setup.write_bucket}"]
+    assert check.status is CheckStatus.fail and f"PUT from {ORIGIN}" in check.message
+    rule["AllowedOrigins"] = [ORIGIN]
+    s3.put_bucket_cors(Bucket=aws_setup.write_bucket, CORSConfiguration={"CORSRules": [rule]})
+    check = run(aws_setup)[f"cors {aws_setup.write_bucket}"]
+    assert check.status is CheckStatus.fail and "ETag" in check.message
+
+
+def test_disabled_queue(aws_setup) -> None:
+    aws_setup.moto.client("batch").update_job_queue(jobQueue=aws_setup.queue, state="DISABLED")
+    check = run(aws_setup)[f"queue {aws_setup.queue}"]
+    assert check.status is CheckStatus.fail and "DISABLED" in check.message
+    assert f"--job-queue {aws_setup.queue} --state ENABLED" in check.fix
+
+
+def test_missing_queue(aws_setup) -> None:
+    found = run(aws_setup, head_queue="nope", compute_queue="nope")
+    assert found["queue nope"].status is CheckStatus.fail
+    assert found["compute environments"].status is CheckStatus.fail
+
+
+def test_compute_environment_without_launch_template(aws_setup) -> None:
+    batch, iam = aws_setup.moto.client("batch"), aws_setup.moto.client("iam")
+    described = batch.describe_compute_environments(
+        computeEnvironments=[aws_setup.compute_environment]
+    )["computeEnvironments"][0]
+    resources = {k: v for k, v in described["computeResources"].items() if k != "launchTemplate"}
+    bare, queue = unique_name("bare"), unique_name("queue")
+    profile = iam.get_instance_profile(InstanceProfileName=aws_setup.compute_environment)
+    resources["instanceRole"] = profile["InstanceProfile"]["Arn"]
+    batch.create_compute_environment(
+        computeEnvironmentName=bare,
+        type="MANAGED",
+        state="ENABLED",
+        computeResources=resources,
+        serviceRole=described["serviceRole"],
+    )
+    batch.create_job_queue(
+        jobQueueName=queue,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": bare}],
+    )
+    check = run(aws_setup, head_queue=queue, compute_queue=queue)["compute environments"]
+    assert check.status is CheckStatus.fail and "no launch template" in check.message
+
+
+def test_missing_log_group_is_a_warning(aws_setup) -> None:
+    check = run(aws_setup, log_group="/aws/batch/never-created")["logs /aws/batch/never-created"]
+    assert check.status is CheckStatus.warn and "first job" in check.message
+
+
+@contextmanager
+def iam_enforced(moto_url: str):
+    """Make the shared moto server check IAM (S3 included) for the length of the block.
+    Every other test runs with it off, so it is always switched back."""
+    httpx.post(f"{moto_url}/moto-api/reset-auth", content=b"0").raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.post(f"{moto_url}/moto-api/reset-auth", content=b"inf").raise_for_status()
+
+
+def read_only_key(setup: AwsSetup) -> tuple[str, str]:
+    """An IAM user whose policy reads the buckets but never writes."""
+    iam = setup.moto.client("iam")
+    user = unique_name("reader")
+    iam.create_user(UserName=user)
+    buckets = [setup.write_bucket, setup.read_bucket]
+    resources = [f"arn:aws:s3:::{b}" for b in buckets] + [f"arn:aws:s3:::{b}/*" for b in buckets]
+    read = ["s3:GetBucketLocation", "s3:GetBucketCORS", "s3:ListBucket", "s3:GetObject"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": read, "Resource": resources}],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def test_a_key_whose_policy_refuses_writes(aws_setup) -> None:
+    key_id, secret = read_only_key(aws_setup)
+    with iam_enforced(aws_setup.moto.endpoint_url):
+        found = run(aws_setup, conn=aws_setup.connection(key_id, secret))
+    assert found["credentials"].status is CheckStatus.passed
+    assert found[f"read {aws_setup.read_bucket}"].status is CheckStatus.passed
+    write = found[f"write {aws_setup.write_bucket}"]
+    assert write.status is CheckStatus.fail and write.retryable is False
+    assert "PutObject failed: AccessDenied" in write.message
+    assert "s3:PutObject" in write.fix and "platform-policy.json" in write.fix
+    assert found[f"multipart {aws_setup.write_bucket}"].status is CheckStatus.fail
+    assert not found["_report"].ok
+
+
+def test_bad_credentials_stop_early_and_stay_secret(aws_setup) -> None:
+    with iam_enforced(aws_setup.moto.endpoint_url):
+        found = run(aws_setup, conn=aws_setup.connection("AKIANOSUCHKEY0000042", SECRET))
+    report = found["_report"]
+    assert [c.name for c in report.checks] == ["credentials"]
+    assert report.checks[0].status is CheckStatus.fail
+    assert "access key" in report.checks[0].fix
+    assert SECRET not in report.model_dump_json()
+
+
+def test_unreachable_aws_is_retryable_and_never_shows_the_secret(aws_setup) -> None:
+    from mantle.cloud.aws.connect import connect
+    from mantle.cloud.aws.session import AwsCredentials
+
+    creds = AwsCredentials(access_key_id="AKIAUNREACHABLE00042", secret_access_key=SECRET)
+    conn = connect(creds, "us-east-1", endpoint_url="http://127.0.0.1:9")
+    found = run(aws_setup, conn=conn)
+    check = found["credentials"]
+    assert check.status is CheckStatus.fail and check.retryable
+    assert "again" in check.fix and SECRET not in found["_report"].model_dump_json()
+    with pytest.raises(Exception) as caught:
+        conn.client("sts").get_caller_identity()
+    printed = "".join(traceback.format_exception(caught.value))
+    assert SECRET not in printed and SECRET not in str(describe(caught.value, [SECRET]))
+
+
+def test_objects_holding_credentials_do_not_print_them(aws_setup) -> None:
+    from mantle.cloud.aws.environments import EnvironmentInUse
+    from mantle.cloud.aws.provision import ProvisionSpec
+    from mantle.cloud.aws.session import AwsCredentials
+
+    creds = AwsCredentials(access_key_id=KEY_ID, secret_access_key=SECRET)
+    env = aws_setup.env()
+    held = [
+        doctor.Doctor(
+            env=env,
+            conn=aws_setup.connection(),
+            origin=ORIGIN,
+            tenant="acme",
+            secrets=(SECRET, KEY_ID),
+        ),
+        ProvisionSpec(env=env, tenant="acme", secrets=(SECRET, KEY_ID)),
+        EnvironmentInUse(tenant="acme", public=env, credentials=creds),
+    ]
+    for thing in held:
+        assert SECRET not in repr(thing) and KEY_ID not in repr(thing)

@@ -1,0 +1,189 @@
+"""The provisioner on moto: a dry run plans without acting, a run creates every resource
+tagged for the tenant and environment, a second run changes nothing, drift is repaired, and
+the doctor passes on what it built."""
+
+from __future__ import annotations
+
+import json
+import random
+import traceback
+from dataclasses import dataclass
+
+import pytest
+
+from mantle.cloud.aws import cors, doctor, names
+from mantle.cloud.aws.connect import AwsConnection, connect
+from mantle.cloud.aws.provision import Provisioner, ProvisionSpec
+from mantle.cloud.aws.session import AwsCredentials
+from mantle.errors import CloudError
+from mantle.schemas.environments import CheckStatus, EnvironmentPublic, ReadBucket
+from tests.aws_env.conftest import ORIGIN, REGION, SECRET, MotoServer, env_public, unique_name
+from tests.aws_env.test_doctor import iam_enforced, read_only_key
+
+
+@dataclass
+class Fresh:
+    """An AWS account of its own (an assumed role in moto) with buckets but no Batch side."""
+
+    tenant: str
+    env: EnvironmentPublic
+    conn: AwsConnection
+    moto: MotoServer
+
+
+@pytest.fixture
+def fresh(moto_server: MotoServer, monkeypatch) -> Fresh:  # noqa: F811 - a fixture, by name
+    account = str(random.randrange(10**11, 10**12))
+    creds = AwsCredentials(role_arn=f"arn:aws:iam::{account}:role/mantle", external_id="mantle-x")
+    conn = connect(creds, REGION, endpoint_url=moto_server.endpoint_url)
+    # moto runs in this process and loads AWS managed policies (the provisioner attaches
+    # AmazonEC2ContainerServiceforEC2Role) into an account's IAM when it first sees it.
+    with monkeypatch.context() as patch:
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        conn.client("sts").get_caller_identity()
+        conn.client("iam").list_roles()
+    s3 = conn.client("s3")
+    env = env_public(
+        account_id=account,
+        write_bucket=unique_name("write"),
+        read_buckets=[ReadBucket(bucket=unique_name("read"))],
+        head_queue=unique_name("head"),
+        compute_queue=unique_name("tasks"),
+        log_group=f"/aws/batch/{unique_name('job')}",
+    )
+    buckets = {env.write_bucket: cors.WRITE_METHODS, env.read_buckets[0].bucket: cors.READ_METHODS}
+    for bucket, methods in buckets.items():
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=cors.rules(ORIGIN, methods))
+    s3.put_object(Bucket=env.read_buckets[0].bucket, Key="reads.fastq", Body=b"@r\nA\n+\nI\n")
+    conn.client("logs").create_log_group(logGroupName=env.log_group)
+    return Fresh(tenant=unique_name("t"), env=env, conn=conn, moto=moto_server)
+
+
+def provisioner(fresh: Fresh) -> Provisioner:
+    spec = ProvisionSpec(env=fresh.env, tenant=fresh.tenant, secrets=(SECRET,))
+    return Provisioner(fresh.conn, spec, sleep=lambda _s: None)
+
+
+def actions(report) -> dict[tuple[str, str], str]:
+    return {(a.resource, a.name): a.action for a in report.actions}
+
+
+def test_dry_run_plans_and_changes_nothing(fresh) -> None:
+    tenant, env = fresh.tenant, fresh.env
+    report = provisioner(fresh).run(dry_run=True)
+    assert report.dry_run and report.changed
+    planned = actions(report)
+    resource_names = names.resource_names(tenant, env.name)
+    assert planned[("IAM role", resource_names.instance_role)] == "create"
+    assert planned[("compute environment", resource_names.compute_environment)] == "create"
+    assert planned[("job queue", env.head_queue)] == "create"
+    iam = fresh.conn.client("iam")
+    assert not [
+        r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"mantle-{tenant}")
+    ]
+    assert not fresh.conn.client("batch").describe_job_queues(jobQueues=[env.head_queue])[
+        "jobQueues"
+    ]
+
+
+def test_provision_creates_tagged_resources_then_changes_nothing(fresh) -> None:
+    tenant, env = fresh.tenant, fresh.env
+    tags = {"mantle:tenant": tenant, "mantle:environment": env.name}
+    first = provisioner(fresh).run(dry_run=False)
+    assert first.changed and not first.dry_run
+    assert {a.action for a in first.actions if a.resource != "service-linked role"} == {"create"}
+
+    resource_names = names.resource_names(tenant, env.name)
+    iam, batch, ec2 = (fresh.conn.client(s) for s in ("iam", "batch", "ec2"))
+    role = iam.get_role(RoleName=resource_names.instance_role)["Role"]
+    assert {t["Key"]: t["Value"] for t in role["Tags"]} == tags
+    assert set(iam.list_role_policies(RoleName=resource_names.instance_role)["PolicyNames"]) == {
+        "s3",
+        "ebs-autoscale",
+    }
+    attached = iam.list_attached_role_policies(RoleName=resource_names.instance_role)
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
+        "AmazonEC2ContainerServiceforEC2Role"
+    ]
+    head = iam.get_role(RoleName=resource_names.head_job_role)["Role"]
+    assert "ecs-tasks.amazonaws.com" in json.dumps(head["AssumeRolePolicyDocument"])
+    template = ec2.describe_launch_templates(LaunchTemplateNames=[resource_names.launch_template])
+    assert {t["Key"]: t["Value"] for t in template["LaunchTemplates"][0]["Tags"]} == tags
+    (ce,) = batch.describe_compute_environments(
+        computeEnvironments=[resource_names.compute_environment]
+    )["computeEnvironments"]
+    resources = ce["computeResources"]
+    assert (resources["minvCpus"], resources["instanceTypes"]) == (0, ["optimal"])
+    assert resources["launchTemplate"]["launchTemplateName"] == resource_names.launch_template
+    assert ce["tags"] == tags and resources["tags"] == tags
+    queues = batch.describe_job_queues(jobQueues=list(env.queues))["jobQueues"]
+    assert len(queues) == 2 and all(q["tags"] == tags and q["state"] == "ENABLED" for q in queues)
+
+    second = provisioner(fresh).run(dry_run=False)
+    assert not second.changed, [a for a in second.actions if a.action != "none"]
+    assert {a.action for a in second.actions} == {"none"}
+
+
+def test_provision_repairs_drift(fresh) -> None:
+    tenant, env = fresh.tenant, fresh.env
+    provisioner(fresh).run(dry_run=False)
+    resource_names = names.resource_names(tenant, env.name)
+    fresh.conn.client("batch").update_job_queue(jobQueue=env.head_queue, state="DISABLED")
+    fresh.conn.client("iam").delete_role_policy(
+        RoleName=resource_names.instance_role, PolicyName="s3"
+    )
+    plan = provisioner(fresh).run(dry_run=True)
+    assert actions(plan)[("job queue", env.head_queue)] == "update"
+    assert actions(plan)[("IAM role", resource_names.instance_role)] == "update"
+    repaired = provisioner(fresh).run(dry_run=False)
+    assert repaired.changed
+    assert provisioner(fresh).run(dry_run=False).changed is False
+
+
+def test_doctor_passes_on_what_the_provisioner_built(fresh) -> None:
+    tenant, env = fresh.tenant, fresh.env
+    provisioner(fresh).run(dry_run=False)
+    checkup = doctor.Doctor(env=env, conn=fresh.conn, origin=ORIGIN, tenant=tenant)
+    report = doctor.run(checkup)
+    assert report.ok, [
+        (c.name, c.message) for c in report.checks if c.status is not CheckStatus.passed
+    ]
+
+
+def test_refused_calls_become_cloud_errors_without_secrets(aws_setup) -> None:
+    key_id, secret = read_only_key(aws_setup)
+    env = aws_setup.env(head_queue=unique_name("head"))
+    spec = ProvisionSpec(env=env, tenant=unique_name("t"), secrets=(secret, key_id))
+    conn = aws_setup.connection(key_id, secret)
+    with iam_enforced(aws_setup.moto.endpoint_url), pytest.raises(CloudError) as caught:
+        Provisioner(conn, spec, sleep=lambda _s: None).run(dry_run=False)
+    assert "AWS failed while" in caught.value.message and "AccessDenied" in caught.value.message
+    assert "provisioner-policy.json" in caught.value.message  # how to fix it
+    assert not caught.value.retryable
+    printed = "".join(traceback.format_exception(caught.value))
+    assert secret not in printed and key_id not in caught.value.message
+
+
+def test_no_default_vpc_asks_for_subnets(moto_server) -> None:  # noqa: F811
+    from mantle.cloud.aws.connect import connect
+    from mantle.cloud.aws.session import AwsCredentials
+    from mantle.errors import InvalidInputError
+
+    env = env_public(region="ap-southeast-2", head_queue=unique_name("q"), compute_queue="x")
+    conn = connect(AwsCredentials(), "ap-southeast-2", endpoint_url=moto_server.endpoint_url)
+    ec2 = conn.client("ec2")
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]:
+        for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+            "Subnets"
+        ]:
+            ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+    with pytest.raises(InvalidInputError, match="--subnet"):
+        Provisioner(conn, ProvisionSpec(env=env, tenant="acme")).run(dry_run=True)
+
+
+def test_cors_rules_in_kit_satisfy_the_doctor() -> None:
+    rules = cors.rules(ORIGIN, cors.WRITE_METHODS)["CORSRules"]
+    assert cors.missing(rules, ORIGIN, cors.WRITE_METHODS, etag=True) == []
+    assert cors.missing(rules, "https://evil.example", cors.READ_METHODS, etag=False)

@@ -1,0 +1,166 @@
+"""Uploads through the API on the local store: plan, parts to presigned URLs, verification,
+resume, abort, and nothing half-made left visible."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from mantle.catalog.uploads import MAX_PARTS, MIN_PART_SIZE, plan_part_size
+
+MiB = 1024 * 1024
+
+
+def test_part_size_plan():
+    assert plan_part_size(0) == MIN_PART_SIZE
+    assert plan_part_size(5 * 1024**3) == MIN_PART_SIZE
+    huge = 5 * 1024**4
+    size = plan_part_size(huge)
+    assert size % MiB == 0 and -(-huge // size) <= MAX_PARTS
+
+
+@pytest.fixture
+def owner(factory):
+    return factory.member("acme", "ann@example.com", "owner")
+
+
+def start(api, owner, files, **dataset):
+    body = {"name": "run 1", "data_type": "file", "files": files, **dataset}
+    return api.post("/api/v1/tenants/acme/uploads", json=body, headers=owner.headers)
+
+
+def put_parts(api, owner, upload, contents: dict[str, bytes], *, skip=()):
+    for file in upload["files"]:
+        data = contents[file["name"]]
+        numbers = list(range(1, file["part_count"] + 1))
+        urls = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers,
+                        json={"file_id": file["id"], "part_numbers": numbers}).json()["urls"]
+        for n in numbers:
+            if (file["name"], n) in skip:
+                continue
+            chunk = data[(n - 1) * upload["part_size"]: n * upload["part_size"]]
+            response = api.put(urls[str(n)], content=chunk)
+            assert response.status_code == 200, response.text
+            assert response.headers["ETag"].strip('"') == hashlib.md5(chunk).hexdigest()
+
+
+def dataset_count(api, owner) -> int:
+    page = api.get("/api/v1/tenants/acme/datasets?count=true", headers=owner.headers).json()
+    return page["count"]
+
+
+def test_upload_small_and_multipart_files(api, owner):
+    contents = {"reads/a.txt": b"hello", "reads/big.bin": bytes(range(256)) * (81920 + 7)}
+    files = [{"name": n, "size": len(d)} for n, d in contents.items()]
+    upload = start(api, owner, files, tags=["raw"]).json()
+    assert upload["part_size"] == 8 * MiB
+    by_name = {f["name"]: f for f in upload["files"]}
+    assert by_name["reads/a.txt"]["multipart"] is False
+    assert by_name["reads/big.bin"]["part_count"] == 3 and by_name["reads/big.bin"]["multipart"]
+    put_parts(api, owner, upload, contents)
+    done = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
+                    headers=owner.headers)
+    assert done.status_code == 201, done.text
+    dataset = done.json()
+    assert dataset["origin"] == "upload" and dataset["tags"] == ["raw"]
+    sizes = {f["name"]: f["size"] for f in dataset["files"]}
+    assert sizes == {n: len(d) for n, d in contents.items()}
+    assert all(f["storage"] == "stored" for f in dataset["files"])
+    links = api.get(f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/download",
+                    headers=owner.headers).json()
+    for link in links:
+        assert api.get(link["url"]).content == contents[link["name"]]
+    lineage = api.get(f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/lineage",
+                      headers=owner.headers).json()
+    assert any(n.get("activity_kind") == "upload" for n in lineage["nodes"])
+    # Completed uploads cannot be completed or aborted again.
+    again = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
+                     headers=owner.headers)
+    assert again.status_code == 409
+
+
+def test_missing_or_wrong_parts_are_refused_and_nothing_is_visible(api, owner):
+    data = b"x" * (17 * MiB)
+    upload = start(api, owner, [{"name": "big.bin", "size": len(data)}]).json()
+    put_parts(api, owner, upload, {"big.bin": data}, skip={("big.bin", 2)})
+    complete = f"/api/v1/tenants/acme/uploads/{upload['id']}/complete"
+    missing = api.post(complete, json={}, headers=owner.headers)
+    assert missing.status_code == 422
+    assert "big.bin: part(s) 2 not uploaded" in missing.json()["error"]["message"]
+    assert dataset_count(api, owner) == 0
+
+    # The status shows what is stored, so a client can resume with part 2 only.
+    status = api.get(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers).json()
+    assert [p["part_number"] for p in status["files"][0]["parts"]] == [1, 3]
+
+    file_id = upload["files"][0]["id"]
+    url = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers,
+                   json={"file_id": file_id, "part_numbers": [2]}).json()["urls"]["2"]
+    api.put(url, content=b"short")
+    wrong_size = api.post(complete, json={}, headers=owner.headers)
+    assert wrong_size.status_code == 422
+    assert "part 2 has 5 bytes, expected 8388608" in wrong_size.json()["error"]["message"]
+
+    part2 = data[8 * MiB: 16 * MiB]
+    api.put(url, content=part2)
+    bad_md5 = api.post(complete, headers=owner.headers,
+                       json={"md5": {file_id: {"2": hashlib.md5(b"other").hexdigest()}}})
+    assert bad_md5.status_code == 422 and "checksum" in bad_md5.json()["error"]["message"]
+    assert dataset_count(api, owner) == 0
+
+    good = api.post(complete, headers=owner.headers,
+                    json={"md5": {file_id: {"2": hashlib.md5(part2).hexdigest()}}})
+    assert good.status_code == 201, good.text
+    assert dataset_count(api, owner) == 1
+
+
+def test_abort_removes_everything(api, owner, app):
+    data = b"y" * (9 * MiB)
+    upload = start(api, owner, [{"name": "f.bin", "size": len(data)}, {"name": "s", "size": 1}])
+    upload = upload.json()
+    put_parts(api, owner, upload, {"f.bin": data, "s": b"1"})
+    aborted = api.delete(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
+    assert aborted.status_code == 200 and aborted.json()["status"] == "aborted"
+    store = app.state.object_store
+    assert store.list("tenants/", limit=1000).objects == []
+    late = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
+                    headers=owner.headers)
+    assert late.status_code == 409
+
+
+@pytest.mark.parametrize("name", ["../escape", "/etc/passwd", "a/../../b", "a\x00b", "a//b", ".."])
+def test_bad_file_names_are_refused(api, owner, name):
+    response = start(api, owner, [{"name": name, "size": 3}])
+    assert response.status_code in (400, 422), response.text
+    listed = api.get(f"/api/v1/tenants/acme/uploads/{'0' * 32}", headers=owner.headers)
+    assert listed.status_code == 404
+
+
+def test_duplicate_names_and_bad_properties_fail_before_any_transfer(api, owner):
+    dup = start(api, owner, [{"name": "a", "size": 1}, {"name": "a", "size": 2}])
+    assert dup.status_code == 422 and "repeated: a" in dup.json()["error"]["message"]
+    bad = start(api, owner, [{"name": "S1_R1.fq.gz", "size": 4}], data_type="fastq_pair",
+                properties={"sample": "S1", "read1": "S1_R1.fq.gz"})
+    assert bad.status_code == 422
+    assert "read2" in bad.json()["error"]["message"]
+
+
+def test_file_properties_name_files_of_the_upload(api, owner):
+    contents = {"S1_R1.fq.gz": b"r1", "S1_R2.fq.gz": b"r2"}
+    upload = start(api, owner, [{"name": n, "size": len(d)} for n, d in contents.items()],
+                   data_type="fastq_pair",
+                   properties={"sample": "S1", "read1": "S1_R1.fq.gz", "read2": "S1_R2.fq.gz"})
+    assert upload.status_code == 201, upload.text
+    put_parts(api, owner, upload.json(), contents)
+    done = api.post(f"/api/v1/tenants/acme/uploads/{upload.json()['id']}/complete", json={},
+                    headers=owner.headers).json()
+    uris = {f["name"]: f["uri"] for f in done["files"]}
+    assert done["properties"]["read1"] == uris["S1_R1.fq.gz"]
+    assert done["properties"]["read2"] == uris["S1_R2.fq.gz"]
+
+
+def test_viewer_cannot_upload(api, factory, owner):
+    viewer = factory.member("acme", "vic@example.com", "viewer")
+    response = start(api, viewer, [{"name": "a", "size": 1}])
+    assert response.status_code == 403
