@@ -40,7 +40,7 @@ def test_sdk_upload_then_download_round_trip(live_server, token, folder, tmp_pat
         assert sorted(f.name for f in dataset.files) == [
             "run42/empty.txt", "run42/lane1/big.bin", "run42/notes.txt"]
         assert sum(sent) == 19 * MiB + len("sequenced on 2026-11-20\n")
-        paths = client.uploads.download(dataset.short_id, to=tmp_path / "out", parallel=4)
+        paths = client.datasets.download(dataset, to=tmp_path / "out", parallel=4)
     assert len(paths) == 3
     for name in ("lane1/big.bin", "notes.txt", "empty.txt"):
         assert (tmp_path / "out" / "run42" / name).read_bytes() == (folder / name).read_bytes()

@@ -133,9 +133,11 @@ class Datasets(_Resource):
         """Upload files and directories as a new dataset (see `Uploads.upload`)."""
         return self.transfers.upload(paths, data_type=data_type, **options)
 
-    def download(self, ref: str, *, to=".", **options):
-        """Download a dataset's files in parallel under `to` (see `Uploads.download`)."""
-        return self.transfers.download(str(ref), to=to, **options)
+    def download(self, ref: str | DatasetPublic, *, to=".", **options):
+        """Download a dataset's files (give its id or the dataset itself) in parallel under
+        `to`, keeping their paths (see `Uploads.download`)."""
+        ref = ref.short_id if isinstance(ref, DatasetPublic) else str(ref)
+        return self.transfers.download(ref, to=to, **options)
 
     def _path(self, tenant: str | None, *parts: str) -> str:
         return "/".join([f"/api/v1/tenants/{self._tenant(tenant)}/datasets", *parts])

@@ -88,34 +88,42 @@ class PartUploader:
         raise MantleError(f"{local.name}: storage kept corrupting a part; try again later")
 
 
-def download_file(
+def download_files(
     http: httpx.Client,
     pool: ThreadPoolExecutor,
-    url: str,
-    size: int,
-    target: Path,
+    items: list[tuple[str, int, Path]],
     progress: Progress,
 ) -> None:
-    """Fetch one file in parallel byte ranges into `target` (written whole or not at all)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    with partial.open("wb") as f:
-        f.truncate(size)
-    ranges = [(start, min(start + RANGE_SIZE, size) - 1) for start in range(0, size, RANGE_SIZE)]
+    """Fetch (url, size, target) files in parallel byte ranges, all files at once; each target
+    is written whole (through `<name>.part`, renamed at the end) or not at all."""
+    tasks = []
+    for url, size, target in items:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        with partial.open("wb") as f:
+            f.truncate(size)
+        for start in range(0, size, RANGE_SIZE):
+            end = min(start + RANGE_SIZE, size) - 1
+            tasks.append(pool.submit(_fetch_range, http, url, start, end, partial, progress))
+    try:
+        for task in tasks:
+            task.result()
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+    for _url, _size, target in items:
+        os.replace(target.with_name(target.name + ".part"), target)
 
-    def fetch(byte_range: tuple[int, int]) -> None:
-        start, end = byte_range
-        headers = {"Range": f"bytes={start}-{end}"}
-        response = _with_retries(lambda: http.get(url, headers=headers), target.name)
-        if response.status_code not in (200, 206) or len(response.content) != end - start + 1:
-            raise MantleError(f"{target.name}: download failed ({response.status_code})")
-        with partial.open("r+b") as out:
-            os.pwrite(out.fileno(), response.content, start)
-        progress(end - start + 1)
 
-    for future in [pool.submit(fetch, r) for r in ranges]:
-        future.result()
-    os.replace(partial, target)
+def _fetch_range(http, url: str, start: int, end: int, partial: Path, progress: Progress):
+    headers = {"Range": f"bytes={start}-{end}"}
+    response = _with_retries(lambda: http.get(url, headers=headers), partial.name)
+    if response.status_code not in (200, 206) or len(response.content) != end - start + 1:
+        raise MantleError(f"{partial.name[:-5]}: download failed ({response.status_code})")
+    with partial.open("r+b") as out:
+        os.pwrite(out.fileno(), response.content, start)
+    progress(end - start + 1)
 
 
 class ResumeState:

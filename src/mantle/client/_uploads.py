@@ -19,7 +19,7 @@ from mantle.client._transfer import (
     Progress,
     ResumeState,
     collect_files,
-    download_file,
+    download_files,
 )
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import DatasetPublic
@@ -184,7 +184,7 @@ class Uploads(_Resource):
         if not targets:
             raise InvalidInputError(f"dataset {dataset} has no files")
         report = progress or (lambda _n: None)
+        items = [(link["url"], link["size"], target) for link, target in targets]
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
-            for link, target in targets:
-                download_file(storage, pool, link["url"], link["size"], target, report)
+            download_files(storage, pool, items, report)
         return [t for _link, t in targets]
