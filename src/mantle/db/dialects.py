@@ -28,7 +28,15 @@ def engine_options(url: str) -> dict:
     if is_sqlite(url):
         # Several threads of the server share the file; waiting beats failing with "locked".
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # psycopg prepares a statement after five runs, and PostgreSQL then may switch it to a
+    # generic plan, which for `key IN (:k1, ..., :k500)` scans every row of the tenant
+    # (measured: 0.5 s per lookup during imports). Custom plans keep the parameters in view.
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 20,
+        "connect_args": {"options": "-c plan_cache_mode=force_custom_plan"},
+    }
 
 
 def configure_engine(engine: Engine) -> None:
