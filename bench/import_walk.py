@@ -369,6 +369,11 @@ def one_import(backend: str, moto: Moto, work: Path, args, variant: str = "basel
     profiler = cProfile.Profile() if probed and args.profile else None
     result: dict = {"variant": variant}
     try:
+        if args.adjacent_walks and not probed:
+            # moto's listing speed drifts over a long run (±20 %): a walk right before each
+            # import gives that import its own baseline.
+            result["walk"] = bare_walk(moto)[0]
+            log(f"  adjacent bare walk: {result['walk']:.1f} s")
         if probes:
             install_probes(probes, mantle.db)
         if profiler:
@@ -410,6 +415,7 @@ def import_backend(backend: str, moto: Moto, work: Path, args) -> dict:
         log(f"{backend}: import {attempt}/{args.repeat}")
         run = one_import(backend, moto, work, args, rerun=attempt == args.repeat)
         result["runs"].append(run["seconds"])
+        result.setdefault("baseline_runs", []).append(run)
         result["last"] = run
     for variant in args.variants:
         log(f"{backend}: variant {variant}")
@@ -447,6 +453,12 @@ def main() -> None:
         help="one more import with timing probes (and one of the last variant)",
     )
     parser.add_argument("--profile", type=Path, help="with --breakdown: cProfile dumps here")
+    parser.add_argument(
+        "--no-adjacent-walks",
+        dest="adjacent_walks",
+        action="store_false",
+        help="skip the bare walk timed right before each import",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     args = parser.parse_args()
     if args.profile:
@@ -486,25 +498,26 @@ def report(args, seeded: float, walks: list[float], results: list[dict], moto_rs
     print(f"bare ListObjectsV2 walk (1000 keys/page): {walks[0]:.2f} s, {walks[1]:.2f} s "
           f"(better: {walk:.2f} s); after the imports: {walks[2]:.2f} s")  # fmt: skip
     print()
-    print("| database | import runs (s) | best (s) | ratio to walk | datasets created | "
+    print("Ratios: import / the bare walk timed right before it (adjacent); in brackets, "
+          "import / the better of the two opening walks.")  # fmt: skip
+    print()
+    print("| database | variant | import (s) | adjacent walk (s) | ratio | datasets created | "
           "re-run (s) | re-run created / existing | datasets after re-run |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        best = min(r["runs"])
-        runs = ", ".join(f"{s:.1f}" for s in r["runs"])
-        print(f"| {r['backend']} | {runs} | {best:.1f} | {_ratio(best, walk)} | "
-              f"{_rerun_cells(r['last'])} |")  # fmt: skip
-    if any(r["variants"] for r in results):
-        print()
-        print("variants (bench/import_variants.py; one import each, fresh database):")
-        print()
-        print("| database | variant | import (s) | ratio to walk | datasets created | "
-              "re-run (s) | re-run created / existing | datasets after re-run |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|")
-        for r in results:
-            for v in r["variants"]:
-                print(f"| {r['backend']} | {v['variant']} | {v['seconds']:.1f} | "
-                      f"{_ratio(v['seconds'], walk)} | {_rerun_cells(v)} |")  # fmt: skip
+        for v in [*r["baseline_runs"], *r["variants"]]:
+            adjacent = v.get("walk")
+            ratio = _ratio(v["seconds"], adjacent) if adjacent else "-"
+            created = f"{v['progress']['datasets_created']:,} (count {v['count']:,})"
+            rerun = _rerun_cells(v) if "rerun" in v else f"{created} | - | - | -"
+            print(f"| {r['backend']} | {v['variant']} | {v['seconds']:.1f} | "
+                  f"{adjacent or float('nan'):.1f} | {ratio} [{v['seconds'] / walk:.2f}x] | "
+                  f"{rerun} |")  # fmt: skip
+    print()
+    for r in results:
+        best = min(r["baseline_runs"], key=lambda v: v["seconds"] / v.get("walk", walk))
+        print(f"{r['backend']}: baseline runs {', '.join(f'{s:.1f}' for s in r['runs'])} s; "
+              f"best ratio {best['seconds'] / best.get('walk', walk):.2f}x")  # fmt: skip
     for r in results:
         for b in r.get("breakdowns", []):
             print()

@@ -153,20 +153,22 @@ def profile_upload(path: Path, env: dict, target: Path, parallel: int) -> None:
 
 def summarize_profile(raw: Path, parallel: int) -> None:
     """Where the upload's threads spend their samples: a few buckets by frame."""
-    buckets = {
-        "pread (read the part from the file)": re.compile(r"put_part \(mantle/client/_transfer"
-                                                           r"\.py:7[89]\)"),
-        "md5 of the part": re.compile(r"put_part \(mantle/client/_transfer\.py:80\)"),
-        "httpx PUT: sending the body": re.compile(r"(send_all|sendall|_send_request_body|"
-                                                  r"write \(httpcore)"),
-        "httpx PUT: waiting for the response": re.compile(r"(_receive_response_headers|"
-                                                          r"_receive_event|read \(httpcore)"),
-        "worker thread idle (waiting for work)": re.compile(r"_worker \(concurrent/futures/"
-                                                             r"thread\.py.*\bget \(queue"),
-        "main thread: waiting on futures": re.compile(r"_send \(mantle/client/_uploads.*result"),
-        "start-up (imports) and API calls": re.compile(r"(<module>|_bootstrap|Http\.request|"
-                                                       r"request \(mantle/client)"),
-    }  # fmt: skip
+    buckets = {  # first match wins; py-spy shows the Python line running a C call
+        "argon2 hash at import (accounts/secrets.py)": re.compile(r"argon2"),
+        "start-up: imports": re.compile(r"importlib\._bootstrap"),
+        "start-up: typer/click": re.compile(r"\((typer|click)/"),
+        "pread of the part (_transfer.py:79)": re.compile(r"_transfer\.py:79\)$"),
+        "md5 of the part (_transfer.py:80)": re.compile(r"_transfer\.py:80\)$"),
+        "httpx PUT: sending the body": re.compile(r"_send_request_body"),
+        "httpx: waiting for the response": re.compile(r"_receive_response_headers|_receive_event"),
+        "httpx: connect / close": re.compile(r"_connect|\.close \("),
+        "idle worker (no part queued)": re.compile(
+            r"_worker \(concurrent/futures/thread\.py:\d+\)$"
+        ),
+        "main: waiting for parts (Future.result)": re.compile(r"Future\.result|_send \(mantle"),
+        "main: API calls (start, urls, complete)": re.compile(r"Http\.request|httpx/_client"),
+        "thread start/stop": re.compile(r"Thread\.start|Thread\.join|shutdown"),
+    }
     per_thread: dict[str, Counter] = {}
     totals: Counter = Counter()
     leaves: Counter = Counter()
@@ -176,7 +178,7 @@ def summarize_profile(raw: Path, parallel: int) -> None:
             continue
         n = int(count)
         thread = stack.split(";", 1)[0]
-        kind = "main" if "MainThread" in thread or "main" in thread.lower() else "worker"
+        kind = "worker" if "ThreadPoolExecutor" in thread else "main"
         label = next((name for name, rx in buckets.items() if rx.search(stack)), "other")
         per_thread.setdefault(kind, Counter())[label] += n
         totals[kind] += n
