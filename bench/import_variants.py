@@ -6,6 +6,8 @@ against the code as it is. Each patch is named; a variant joins names with `+`.
   PostgreSQL instead of `IN (:k1, ..., :k500)`. The IN form is prepared by psycopg after five
   executions and then runs as a generic plan that index-scans only `tenant_id` and compares
   every row of the tenant against the 500 parameters: O(rows of the tenant) per page.
+  (Since c4a311d every PostgreSQL connection forces custom plans, which fixes the same thing
+  for all statements; this patch is the statement-level alternative.)
 - `nostage`: when every pattern fills a single-file property (pairs), groups complete within a
   listing page are created straight from the page; only the others go through
   `import_objects` (INSERT, SELECT back, DELETE).

@@ -7,7 +7,8 @@ bucket in the same run. Goal: the import takes at most 1.3x the bare walk.
 Steps: start moto's server as a separate process (`python -m moto.server`, so its CPU time
 does not share this process's GIL with the import; `--moto thread` runs it in-process as
 tests/aws.py does); seed the bucket with parallel put_object calls; time a bare boto3
-ListObjectsV2 paginator walk of `runs/` (1000 keys a page), twice, keeping the better; then,
+ListObjectsV2 paginator walk of `runs/` (1000 keys a page), twice, keeping the better, and
+again right before each import (moto's listing speed drifts over a long run); then,
 for each database, make a fresh database (PostgreSQL: `mantle_bench_<random>`, dropped at the
 end; SQLite: a file under /tmp), a tenant, user, token and an AWS environment whose read
 bucket is the seeded one (through the API, `POST /api/v1/tenants/{t}/environments`), and time

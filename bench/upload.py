@@ -156,7 +156,10 @@ def summarize_profile(raw: Path, parallel: int) -> None:
     buckets = {  # first match wins; py-spy shows the Python line running a C call
         "argon2 hash at import (accounts/secrets.py)": re.compile(r"argon2"),
         "start-up: imports": re.compile(r"importlib\._bootstrap"),
-        "start-up: typer/click": re.compile(r"\((typer|click)/"),
+        "main: POST .../complete (server assembles the object)": re.compile(
+            r"Uploads\.upload \(mantle/client/_uploads\.py:7[1-3]\)"
+        ),
+        "main: other API calls (start, urls)": re.compile(r"Http\.request"),
         "pread of the part (_transfer.py:79)": re.compile(r"_transfer\.py:79\)$"),
         "md5 of the part (_transfer.py:80)": re.compile(r"_transfer\.py:80\)$"),
         "httpx PUT: sending the body": re.compile(r"_send_request_body"),
@@ -166,8 +169,11 @@ def summarize_profile(raw: Path, parallel: int) -> None:
             r"_worker \(concurrent/futures/thread\.py:\d+\)$"
         ),
         "main: waiting for parts (Future.result)": re.compile(r"Future\.result|_send \(mantle"),
-        "main: API calls (start, urls, complete)": re.compile(r"Http\.request|httpx/_client"),
         "thread start/stop": re.compile(r"Thread\.start|Thread\.join|shutdown"),
+        "start-up: typer/click (command set-up)": re.compile(
+            r"\((typer|click)/[^;]*\)$|"
+            r"get_type_hints|inspect\.py"
+        ),
     }
     per_thread: dict[str, Counter] = {}
     totals: Counter = Counter()
