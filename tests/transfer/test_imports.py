@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from mantle.catalog import imports
-from mantle.db.models import SqlJob
+from mantle.db.models import SqlImportObject, SqlJob
 from tests.transfer.conftest import make_environment
 
 PAIR = {
@@ -127,6 +127,27 @@ def test_import_creates_datasets_once(api, owner, bucket, worker):
     assert again["progress"]["datasets_existing"] == 7
     count = api.get("/api/v1/tenants/acme/datasets?count=true", headers=owner.headers).json()
     assert count["count"] == 7
+
+
+@pytest.mark.parametrize("page_size", [1, 3, 5])
+def test_pairs_split_across_listing_pages(api, owner, bucket, worker, app, monkeypatch, page_size):
+    """Mates listed on different pages are staged until complete; pairs within a page are
+    created straight away; both give the same datasets and nothing stays staged."""
+    monkeypatch.setattr(imports, "PAGE_SIZE", page_size)
+    done = run_import(api, owner, worker, spec(bucket))
+    assert done["status"] == "succeeded", done
+    assert done["progress"]["datasets_created"] == 7
+    assert done["progress"]["problems"] == ["S9: no object for read2"]
+    items = api.get("/api/v1/tenants/acme/datasets?type=fastq_pair&limit=50",
+                    headers=owner.headers).json()["items"]
+    for item in items:
+        sample = item["properties"]["sample"]
+        assert item["properties"]["read1"].endswith(f"/{sample}_R1_001.fastq.gz")
+        assert item["properties"]["read2"].endswith(f"/{sample}_R2_001.fastq.gz")
+        assert len(item["files"]) == 2
+    assert sorted(i["name"] for i in items) == [f"S{i}" for i in range(1, 8)]
+    with app.state.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SqlImportObject)) == 0
 
 
 def test_import_resumes_after_a_crash(api, owner, bucket, worker, app, monkeypatch):

@@ -3,10 +3,13 @@
 Browse (`browse`) and preview (`preview`) run while the user waits; a real import runs as a
 background job (`run_import`) whose progress is readable through the API.
 
-The job walks the bucket listing page by page. Matched objects are staged in
-`import_objects` (so an interrupted import resumes from its last page rather than from the
-start), and each dataset is created as soon as all its files have been seen; datasets whose
-files cannot be known complete until the end (file lists) are created after the walk.
+The job walks the bucket listing page by page. Each dataset is created as soon as all its
+files have been seen: a group complete within one page (a read pair listed together) is
+created straight from the page; objects whose mates are on another page are staged in
+`import_objects` until they are complete, and datasets whose files cannot be known complete
+until the end (file lists) are created after the walk. Every page is one transaction and the
+job checkpoints the listing cursor after it, so an interrupted import resumes from its last
+page rather than from the start.
 `import_sources` remembers what each dataset was made from, so re-running an import creates
 no duplicates. The next listing page is fetched while the current one is written, so the
 import costs little more than the listing itself.
@@ -278,13 +281,33 @@ class ImportRun:
             self.counts["objects_scanned"] += len(objects)
             self.counts["objects_matched"] += len(matches)
             with self.ctx.db.session() as session:
-                self._stage(session, matches)
                 if self.eager:
-                    self._create_complete(session, {m.group for m in matches})
+                    self._page_eager(session, matches)
+                else:
+                    self._stage(session, matches)
             self._report("scan", cursor)
             if cursor is None:
                 break
         self._report("create")
+
+    def _page_eager(self, session: Session, matches: list[MatchedObject]) -> None:
+        """Create the page's complete groups straight away; stage the rest (a mate on
+        another page), then create the staged groups this page completed."""
+        groups = _group(matches)
+        complete = {g: members for g, members in groups.items() if self._is_complete(members)}
+        # A group with objects staged from earlier pages must be built from all of them.
+        for group in self._staged_groups(session, list(complete)):
+            del complete[group]
+        rest = [m for g, members in groups.items() if g not in complete for m in members]
+        self._create(session, complete, staged=False)
+        self._stage(session, rest)
+        if rest:
+            self._create_complete(session, {m.group for m in rest})
+
+    def _is_complete(self, members: list[MatchedObject]) -> bool:
+        """Every file property is filled exactly once."""
+        roles = [m.role for m in members]
+        return all(roles.count(role) == 1 for role in self.spec.patterns)
 
     def _stage(self, session: Session, matches: list[MatchedObject]) -> None:
         if not matches:
@@ -296,6 +319,21 @@ class ImportRun:
         ]  # fmt: skip
         staging = dialects.insert_ignoring_conflicts(session, SqlImportObject.__table__)
         session.execute(staging, rows)
+
+    def _staged_groups(self, session: Session, groups: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(groups), 1000):
+            found.update(
+                session.scalars(
+                    select(SqlImportObject.group_key)
+                    .where(
+                        SqlImportObject.job_id == self.ctx.job_id,
+                        SqlImportObject.group_key.in_(groups[start : start + 1000]),
+                    )
+                    .distinct()
+                )
+            )
+        return found
 
     def _staged(self, session: Session, groups: set[str]) -> dict[str, list]:
         query = select(SqlImportObject).where(
@@ -309,14 +347,9 @@ class ImportRun:
         return staged
 
     def _create_complete(self, session: Session, groups: set[str]) -> None:
-        """Create the datasets of `groups` whose every file property is filled once."""
+        """Create the staged datasets of `groups` whose every file property is filled once."""
         staged = self._staged(session, groups)
-        ready = {}
-        for group, members in staged.items():
-            roles = [m.role for m in members]
-            if all(roles.count(role) == 1 for role in self.spec.patterns):
-                ready[group] = members
-        self._create(session, ready)
+        self._create(session, {g: m for g, m in staged.items() if self._is_complete(m)})
 
     def _finish(self) -> None:
         """After the walk: everything still staged is complete as it will ever be."""
@@ -336,7 +369,10 @@ class ImportRun:
             self._report("create")
         self._report("done")
 
-    def _create(self, session: Session, groups: dict[str, list]) -> None:
+    def _create(self, session: Session, groups: dict[str, list], staged: bool = True) -> None:
+        """Create the datasets of `groups` (unless made by an earlier run of this import);
+        `staged`: their objects are in `import_objects`, to be removed in the same
+        transaction."""
         if not groups:
             return
         planned = [self.plan.build(g, members, self.bucket.uri) for g, members in groups.items()]
@@ -364,12 +400,13 @@ class ImportRun:
             lineage_repo.add_edges(
                 session, uuid.UUID(self.activity_id), [(d.id, "output") for d in created]
             )
-        session.execute(
-            SqlImportObject.__table__.delete().where(
-                SqlImportObject.job_id == self.ctx.job_id,
-                SqlImportObject.group_key.in_(list(groups)),
+        if staged:
+            session.execute(
+                SqlImportObject.__table__.delete().where(
+                    SqlImportObject.job_id == self.ctx.job_id,
+                    SqlImportObject.group_key.in_(list(groups)),
+                )
             )
-        )
 
     def _dataset(self, planned: PlannedDataset) -> DatasetCreate:
         prefix = self.spec.prefix

@@ -11,6 +11,7 @@ escape the allowed prefix. Any other location, including another tenant's area, 
 from __future__ import annotations
 
 import posixpath
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -119,8 +120,11 @@ def _checked_key(raw: str) -> str:
     return raw
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _check_characters(text: str) -> None:
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _CONTROL.search(text):
         raise InvalidKeyError(f"{_shown(text)} contains a NUL or other control character")
 
 

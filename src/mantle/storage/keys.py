@@ -8,7 +8,7 @@ can never leave the prefix it is joined to.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from mantle.errors import InvalidKeyError
 
@@ -21,19 +21,24 @@ def _shown(key: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; surrogates cannot be UTF-8.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_characters(key: str, what: str) -> None:
-    for char in key:
-        if unicodedata.category(char) == "Cc":
-            raise InvalidKeyError(
-                f"{what} {_shown(key)} contains a control character (U+{ord(char):04X})"
-            )
+    control = _CONTROL.search(key)
+    if control:
+        raise InvalidKeyError(
+            f"{what} {_shown(key)} contains a control character (U+{ord(control.group()):04X})"
+        )
     if "\\" in key:
         raise InvalidKeyError(f"{what} {_shown(key)} contains a backslash")
-    try:
+    if _SURROGATE.search(key):
+        raise InvalidKeyError(f"{what} {_shown(key)} is not valid UTF-8")
+    # UTF-8 needs at most 4 bytes a character: short keys need no encoding to be measured.
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
         size = len(key.encode("utf-8"))
-    except UnicodeEncodeError as e:
-        raise InvalidKeyError(f"{what} {_shown(key)} is not valid UTF-8") from e
-    if size > MAX_KEY_BYTES:
         raise InvalidKeyError(f"{what} is {size} bytes long; the limit is {MAX_KEY_BYTES}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mantle.db import dialects
@@ -67,9 +67,11 @@ def find(session: Session, tenant_id: uuid.UUID, *, ids=(), numbers=()) -> list[
     return list(session.scalars(query))
 
 
-def add(session: Session, rows: Iterable[SqlDataset]) -> None:
-    session.add_all(rows)
-    session.flush()
+def insert_created(session: Session, datasets: list[dict], versions: list[dict]) -> None:
+    """New datasets and their first version snapshots, as plain multi-row INSERTs."""
+    if datasets:
+        session.execute(insert(SqlDataset), datasets)
+        session.execute(insert(SqlDatasetVersion), versions)
 
 
 def add_versions(session: Session, rows: Iterable[SqlDatasetVersion]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mantle.db.models import SqlActivity, SqlActivityDataset, SqlDataset
@@ -21,11 +21,9 @@ def add_activity(session: Session, **fields) -> SqlActivity:
 
 
 def add_edges(session: Session, activity_id: uuid.UUID, edges: Iterable[tuple[uuid.UUID, str]]):
-    session.add_all(
-        SqlActivityDataset(activity_id=activity_id, dataset_id=dataset_id, role=role)
-        for dataset_id, role in edges
-    )
-    session.flush()
+    rows = [{"activity_id": activity_id, "dataset_id": d, "role": role} for d, role in edges]
+    if rows:
+        session.execute(insert(SqlActivityDataset), rows)
 
 
 def get_activity(session: Session, tenant_id: uuid.UUID, activity_id) -> SqlActivity | None:
