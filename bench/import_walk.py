@@ -36,7 +36,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from import_variants import Patched
 from motoserver import BODY, REGION, Moto, pair_keys, use_fake_aws_env
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -327,7 +326,6 @@ ORDER = [
 
 
 def install_probes(probes: Probes, db: Database) -> None:
-    from mantle.catalog import datasets as datasets_module
     from mantle.catalog import import_plan, imports
     from mantle.catalog.datasets import Datasets
     from mantle.db.repositories import datasets as dataset_repo
@@ -337,8 +335,10 @@ def install_probes(probes: Probes, db: Database) -> None:
     probes.wrap_walk(imports)
     probes.wrap(imports.ImportRun, "_scan", "ImportRun._scan (walk + stage + create)")
     probes.wrap(import_plan.ImportPlan, "match", "  plan.match (regex per object)")
-    probes.wrap(imports.ImportRun, "_stage", "  ImportRun._stage (INSERT import_objects)")
-    probes.wrap(imports.ImportRun, "_create_complete", "  ImportRun._create_complete")
+    probes.wrap(imports.ImportRun, "_page_eager", "  ImportRun._page_eager (one page)")
+    probes.wrap(imports.ImportRun, "_staged_groups", "    ImportRun._staged_groups (SELECT)")
+    probes.wrap(imports.ImportRun, "_stage", "    ImportRun._stage (INSERT import_objects)")
+    probes.wrap(imports.ImportRun, "_create_complete", "    ImportRun._create_complete")
     probes.wrap(imports.ImportRun, "_staged", "    ImportRun._staged (SELECT import_objects)")
     probes.wrap(imports.ImportRun, "_create", "    ImportRun._create")
     probes.wrap(import_plan.ImportPlan, "build", "      ImportPlan.build")
@@ -347,10 +347,8 @@ def install_probes(probes: Probes, db: Database) -> None:
     probes.wrap(Datasets, "create_many", "      Datasets.create_many")
     probes.wrap(Datasets, "_new_state", "        Datasets._new_state (validation)")
     probes.wrap(dataset_repo, "allocate_numbers", "        allocate_numbers")
-    probes.wrap(dataset_repo, "add", "        repo.add (flush datasets)")
-    probes.wrap(dataset_repo, "add_versions", "        repo.add_versions (flush dataset_versions)")
-    probes.wrap(datasets_module, "dataset_public", "        dataset_public (DatasetPublic models)")
-    probes.wrap(lineage_repo, "add_edges", "      add_edges (flush activity_datasets)")
+    probes.wrap(dataset_repo, "insert_created", "        repo.insert_created (INSERTs)")
+    probes.wrap(lineage_repo, "add_edges", "      add_edges (INSERT activity_datasets)")
     probes.wrap(JobContext, "report", "  JobContext.report (heartbeat + checkpoint)")
     probes.wrap(imports.ImportRun, "_finish", "ImportRun._finish")
     probes.watch_sql(db.engine)
@@ -359,13 +357,13 @@ def install_probes(probes: Probes, db: Database) -> None:
 # --- the run -------------------------------------------------------------------------------------
 
 
-def one_import(backend: str, moto: Moto, work: Path, args, variant: str = "baseline",
-               rerun: bool = False, probed: bool = False) -> dict:  # fmt: skip
+def one_import(backend: str, moto: Moto, work: Path, args, rerun: bool = False,
+               probed: bool = False) -> dict:  # fmt: skip
     """An import into a fresh database (dropped after unless --keep), optionally re-run, with
-    `variant`'s patches applied (see bench/import_variants.py) and optional timing probes."""
+    optional timing probes."""
     database = BenchDatabase(backend, work)
     mantle = Mantle(database, moto, work)
-    patched = Patched(variant, mantle.db.engine)
+    variant = "probed" if probed else "import"
     probes = Probes() if probed else None
     profiler = cProfile.Profile() if probed and args.profile else None
     result: dict = {"variant": variant}
@@ -391,7 +389,7 @@ def one_import(backend: str, moto: Moto, work: Path, args, variant: str = "basel
             result["probes"] = probes
         result["progress"] = job["progress"]
         result["count"] = mantle.dataset_count()
-        log(f"  {backend} {variant}{' (probed)' if probed else ''}: {result['seconds']:.1f} s; "
+        log(f"  {backend} {variant}: {result['seconds']:.1f} s; "
             f"{job['progress']['datasets_created']:,} datasets created")  # fmt: skip
         if rerun:
             result["rerun"], job = mantle.run_import()
@@ -403,7 +401,6 @@ def one_import(backend: str, moto: Moto, work: Path, args, variant: str = "basel
     finally:
         if probes:
             probes.undo()
-        patched.undo()
         mantle.close()
         if not args.keep:
             database.drop()
@@ -411,22 +408,16 @@ def one_import(backend: str, moto: Moto, work: Path, args, variant: str = "basel
 
 
 def import_backend(backend: str, moto: Moto, work: Path, args) -> dict:
-    result: dict = {"backend": backend, "runs": [], "variants": []}
+    result: dict = {"backend": backend, "runs": []}
     for attempt in range(1, args.repeat + 1):
         log(f"{backend}: import {attempt}/{args.repeat}")
         run = one_import(backend, moto, work, args, rerun=attempt == args.repeat)
         result["runs"].append(run["seconds"])
         result.setdefault("baseline_runs", []).append(run)
         result["last"] = run
-    for variant in args.variants:
-        log(f"{backend}: variant {variant}")
-        result["variants"].append(one_import(backend, moto, work, args, variant, rerun=True))
     if args.breakdown:
-        for variant in ["baseline", *args.variants][:: max(1, len(args.variants))]:
-            log(f"{backend}: {variant} with timing probes (breakdown)")
-            result.setdefault("breakdowns", []).append(
-                one_import(backend, moto, work, args, variant, probed=True)
-            )
+        log(f"{backend}: import with timing probes (breakdown)")
+        result["breakdowns"] = [one_import(backend, moto, work, args, probed=True)]
     return result
 
 
@@ -443,15 +434,9 @@ def main() -> None:
         help="put objects straight into moto's backend, or put_object over HTTP",
     )
     parser.add_argument(
-        "--variants",
-        default="",
-        help="comma-separated variants of bench/import_variants.py, e.g. "
-        "existing,existing+nostage+bulk (each: one import and a re-run)",
-    )
-    parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="one more import with timing probes (and one of the last variant)",
+        help="one more import with timing probes",
     )
     parser.add_argument("--profile", type=Path, help="with --breakdown: cProfile dumps here")
     parser.add_argument(
@@ -464,7 +449,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.profile:
         args.breakdown = True
-    args.variants = [v for v in args.variants.split(",") if v]
     use_fake_aws_env()
     work = Path(tempfile.mkdtemp(prefix="mantle_bench_import_"))
     direct = (BUCKET, PREFIX, args.objects // 2) if args.seed == "direct" else None
@@ -502,11 +486,11 @@ def report(args, seeded: float, walks: list[float], results: list[dict], moto_rs
     print("Ratios: import / the bare walk timed right before it (adjacent); in brackets, "
           "import / the better of the two opening walks.")  # fmt: skip
     print()
-    print("| database | variant | import (s) | adjacent walk (s) | ratio | datasets created | "
+    print("| database | run | import (s) | adjacent walk (s) | ratio | datasets created | "
           "re-run (s) | re-run created / existing | datasets after re-run |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        for v in [*r["baseline_runs"], *r["variants"]]:
+        for v in r["baseline_runs"]:
             adjacent = v.get("walk")
             ratio = _ratio(v["seconds"], adjacent) if adjacent else "-"
             created = f"{v['progress']['datasets_created']:,} (count {v['count']:,})"

@@ -81,8 +81,11 @@ def s3_backend(moto_server: MotoServer) -> Iterator[Backend]:  # noqa: F811
     for key in S3_OUTSIDE:
         s3.put_object(Bucket=bucket, Key=key, Body=b"not yours")
     creds = AwsCredentials(access_key_id="testing", secret_access_key="testing")
-    options = StoreOptions(s3_region=REGION, s3_endpoint_url=moto_server.endpoint_url,
-                           session_factory=lambda: make_session(creds, REGION))
+    options = StoreOptions(
+        s3_region=REGION,
+        s3_endpoint_url=moto_server.endpoint_url,
+        session_factory=lambda: make_session(creds, REGION),
+    )
     store = open_object_store(f"s3://{bucket}/{S3_ROOT_PREFIX}", options=options)
 
     def all_keys() -> set[str]:

@@ -98,8 +98,13 @@ def test_assumed_credentials_are_fetched_lazily_and_refreshed(monkeypatch) -> No
         def fetch():
             calls.append(datetime.now(UTC))
             expiry = datetime.now(UTC) + lifetime["value"]
-            return {"access_key": f"ASIA{len(calls)}", "secret_key": "s", "token": "t",
-                    "expiry_time": expiry.isoformat()}
+            return {
+                "access_key": f"ASIA{len(calls)}",
+                "secret_key": "s",
+                "token": "t",
+                "expiry_time": expiry.isoformat(),
+            }
+
         return fetch
 
     monkeypatch.setattr(aws_session, "assume_role_fetcher", counting_fetcher)
@@ -125,22 +130,40 @@ def test_fetcher_sends_the_external_id() -> None:
     with Stubber(sts) as stub:
         stub.add_response(
             "assume_role",
-            {"Credentials": {"AccessKeyId": "ASIAXXXXXXXXXXXXXXXX", "SecretAccessKey": "s" * 20,
-                             "SessionToken": "token", "Expiration": expiry}},
-            expected_params={"RoleArn": ROLE_ARN, "RoleSessionName": "mantle",
-                             "DurationSeconds": 900, "ExternalId": "ext-42"},
+            {
+                "Credentials": {
+                    "AccessKeyId": "ASIAXXXXXXXXXXXXXXXX",
+                    "SecretAccessKey": "s" * 20,
+                    "SessionToken": "token",
+                    "Expiration": expiry,
+                }
+            },
+            expected_params={
+                "RoleArn": ROLE_ARN,
+                "RoleSessionName": "mantle",
+                "DurationSeconds": 900,
+                "ExternalId": "ext-42",
+            },
         )
         fetched = assume_role_fetcher(sts, creds)()
-    assert fetched == {"access_key": "ASIAXXXXXXXXXXXXXXXX", "secret_key": "s" * 20,
-                       "token": "token", "expiry_time": expiry.isoformat()}
+    assert fetched == {
+        "access_key": "ASIAXXXXXXXXXXXXXXXX",
+        "secret_key": "s" * 20,
+        "token": "token",
+        "expiry_time": expiry.isoformat(),
+    }
 
 
 def test_refused_assume_role_is_an_authentication_error() -> None:
     sts = make_session(static_creds(), REGION).client("sts")
     creds = static_creds(role_arn=ROLE_ARN, external_id="wrong")
     with Stubber(sts) as stub:
-        stub.add_client_error("assume_role", service_error_code="AccessDenied",
-                              service_message=f"not authorized {SECRET}", http_status_code=403)
+        stub.add_client_error(
+            "assume_role",
+            service_error_code="AccessDenied",
+            service_message=f"not authorized {SECRET}",
+            http_status_code=403,
+        )
         with pytest.raises(AuthenticationError) as caught:
             assume_role_fetcher(sts, creds)()
     message = caught.value.message

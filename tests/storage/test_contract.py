@@ -24,7 +24,11 @@ def test_put_bytes_roundtrip(store: ObjectStore) -> None:
     assert read(store, "docs/hello.txt") == b"hello world"
     head = store.head("docs/hello.txt")
     assert (head.key, head.size, head.etag, head.content_type) == (
-        "docs/hello.txt", 11, md5(b"hello world"), "text/plain")
+        "docs/hello.txt",
+        11,
+        md5(b"hello world"),
+        "text/plain",
+    )
     assert head.last_modified.tzinfo is not None
 
 
@@ -223,7 +227,8 @@ def test_uri(backend: Backend) -> None:
         assert uri.startswith("file:///") and uri.endswith("/root/runs/42/outputs.json")
     else:
         assert uri.startswith("s3://mantle-test-") and uri.endswith(
-            "/root/prefix/runs/42/outputs.json")
+            "/root/prefix/runs/42/outputs.json"
+        )
     assert backend.store.root_uri == uri.removesuffix("runs/42/outputs.json")
 
 
@@ -256,8 +261,7 @@ def test_presigned_get_with_download_filename(backend: Backend) -> None:
     url = backend.store.presign_get("share/x", filename="résumé 2024.csv")
     response = backend.http.get(url)
     assert response.status_code == 200
-    assert "filename*=UTF-8''r%C3%A9sum%C3%A9%202024.csv" in response.headers[
-        "content-disposition"]
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9%202024.csv" in response.headers["content-disposition"]
 
 
 def test_presigned_put(backend: Backend) -> None:
@@ -300,7 +304,8 @@ def test_multipart_through_presigned_urls(backend: Backend) -> None:
 
     listed = store.list_parts("big/assembled.bin", upload_id)
     assert [(p.part_number, p.size, p.etag) for p in listed] == [
-        (n, len(d), md5(d)) for n, d in enumerate(parts, start=1)]
+        (n, len(d), md5(d)) for n, d in enumerate(parts, start=1)
+    ]
 
     info = store.complete_multipart("big/assembled.bin", upload_id, uploaded)
     expected_etag = hashlib.md5(b"".join(hashlib.md5(d).digest() for d in parts)).hexdigest()
@@ -321,7 +326,9 @@ def test_multipart_server_side_parts_and_reupload(backend: Backend) -> None:
     assert first_try != second_try
     part_one = md5(b"x" * MIN_PART_SIZE)
     assert [(p.part_number, p.etag) for p in store.list_parts("m.bin", upload_id)] == [
-        (1, part_one), (2, second_try)]
+        (1, part_one),
+        (2, second_try),
+    ]
     store.complete_multipart("m.bin", upload_id, [(1, f'"{part_one}"'), (2, second_try)])
     assert read(store, "m.bin") == b"x" * MIN_PART_SIZE + b"new"
 
@@ -410,8 +417,15 @@ def test_bad_list_prefixes_are_refused(store: ObjectStore, prefix: str) -> None:
 
 
 def test_key_error_messages_name_the_problem(store: ObjectStore) -> None:
-    cases = {"": "empty", "/etc/passwd": "absolute", "a/../b": "'..'", "a//b": "empty path",
-             "a\x00b": "control character", "a\\b": "backslash", "x" * 1025: "1024"}
+    cases = {
+        "": "empty",
+        "/etc/passwd": "absolute",
+        "a/../b": "'..'",
+        "a//b": "empty path",
+        "a\x00b": "control character",
+        "a\\b": "backslash",
+        "x" * 1025: "1024",
+    }
     for key, words in cases.items():
         with pytest.raises(InvalidKeyError, match=words):
             store.head(key)
@@ -442,8 +456,14 @@ def test_scoped_views_are_confined(backend: Backend) -> None:
     assert tenant_a.uri("data/one.txt") == store.uri("tenants/a/data/one.txt")
     assert tenant_a.root_uri == store.root_uri + "tenants/a/"
 
-    for key in ["../b/secret.txt", "../../tenants/b/secret.txt", "/tenants/b/secret.txt",
-                "data/../../b/secret.txt", "..", "./../b/secret.txt"]:
+    for key in [
+        "../b/secret.txt",
+        "../../tenants/b/secret.txt",
+        "/tenants/b/secret.txt",
+        "data/../../b/secret.txt",
+        "..",
+        "./../b/secret.txt",
+    ]:
         assert attempt_everything(tenant_a, key) == [], key
         with pytest.raises(InvalidKeyError):
             tenant_a.list(key)
@@ -488,9 +508,19 @@ def test_scoped_presigned_and_multipart(backend: Backend) -> None:
     upload_id = tenant.create_multipart("in/multi.bin")
     parts = [os.urandom(MIN_PART_SIZE), b"end"]
     uploaded = upload_parts_over_http(
-        Backend(backend.name, tenant, backend.http, backend.inside, backend.outside,
-                backend.pending_uploads, backend.planted_outside),
-        "in/multi.bin", upload_id, parts)
+        Backend(
+            backend.name,
+            tenant,
+            backend.http,
+            backend.inside,
+            backend.outside,
+            backend.pending_uploads,
+            backend.planted_outside,
+        ),
+        "in/multi.bin",
+        upload_id,
+        parts,
+    )
     assert [p.part_number for p in tenant.list_parts("in/multi.bin", upload_id)] == [1, 2]
     info = tenant.complete_multipart("in/multi.bin", upload_id, uploaded)
     assert info.key == "in/multi.bin"

@@ -40,8 +40,9 @@ def outside(tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
 
 
 # -- symlinks ------------------------------------------------------------------------------
@@ -259,8 +260,10 @@ def test_from_uri(tmp_path) -> None:
     assert isinstance(store, FileObjectStore)
     assert store.root == folder.resolve()
     assert store.signer is None
-    signed = open_object_store(folder.as_uri(), options=StoreOptions(
-        signing_key="k" * 32, public_url="http://example.test"))
+    signed = open_object_store(
+        folder.as_uri(),
+        options=StoreOptions(signing_key="k" * 32, public_url="http://example.test"),
+    )
     assert signed.presign_get("a").startswith("http://example.test/storage/o/a?")
     for bad in ["file://otherhost/x", "file:relative/path"]:
         with pytest.raises(InvalidInputError):

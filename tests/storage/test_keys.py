@@ -18,8 +18,19 @@ from mantle.storage.keys import (
 
 @pytest.mark.parametrize(
     "key",
-    ["a", "a/b/c.txt", "with space/x", "é/ü/日本", ".hidden", "a/..b", "a/b..", "...", "~", "a:b",
-     "x" * MAX_KEY_BYTES],
+    [
+        "a",
+        "a/b/c.txt",
+        "with space/x",
+        "é/ü/日本",
+        ".hidden",
+        "a/..b",
+        "a/b..",
+        "...",
+        "~",
+        "a:b",
+        "x" * MAX_KEY_BYTES,
+    ],
 )
 def test_valid_keys(key: str) -> None:
     assert validate_key(key) == key

@@ -67,8 +67,11 @@ def test_build_s3_from_settings(moto_server: MotoServer, tmp_path) -> None:
     moto_server.client("s3").create_bucket(Bucket=bucket)
     settings = Settings(
         data_dir=tmp_path,
-        storage={"root": f"s3://{bucket}/deploy", "s3_region": "us-east-1",
-                 "s3_endpoint_url": moto_server.endpoint_url},
+        storage={
+            "root": f"s3://{bucket}/deploy",
+            "s3_region": "us-east-1",
+            "s3_endpoint_url": moto_server.endpoint_url,
+        },
     )
     store = build_object_store(settings)
     assert isinstance(store, S3ObjectStore)
@@ -76,5 +79,7 @@ def test_build_s3_from_settings(moto_server: MotoServer, tmp_path) -> None:
     # Credentials come from the default chain (the fixture's fake environment).
     store.put("x.txt", b"from settings")
     assert read(store, "x.txt") == b"from settings"
-    assert moto_server.client("s3").get_object(Bucket=bucket, Key="deploy/x.txt")[
-        "Body"].read() == b"from settings"
+    assert (
+        moto_server.client("s3").get_object(Bucket=bucket, Key="deploy/x.txt")["Body"].read()
+        == b"from settings"
+    )

@@ -116,8 +116,9 @@ def test_put_returns_exposable_etag(http, store) -> None:
 
 
 def test_put_keeps_the_declared_content_type(http, store) -> None:
-    http.put(store.presign_put("up/page.html"), content=b"<p>",
-             headers={"Content-Type": "text/html"})
+    http.put(
+        store.presign_put("up/page.html"), content=b"<p>", headers={"Content-Type": "text/html"}
+    )
     assert store.head("up/page.html").content_type == "text/html"
 
 
@@ -176,8 +177,9 @@ def test_tampered_urls_are_refused(http, store) -> None:
 
 
 def test_expired_urls_are_refused(http, store) -> None:
-    past = FileObjectStore(store.root, signer=UrlSigner(SECRET_KEY, PUBLIC_URL,
-                                                         clock=lambda: time.time() - 7200))
+    past = FileObjectStore(
+        store.root, signer=UrlSigner(SECRET_KEY, PUBLIC_URL, clock=lambda: time.time() - 7200)
+    )
     upload_id = store.create_multipart("files/multi.bin")
     expired = [
         ("GET", past.presign_get("files/data.bin", expires_in=3600)),
@@ -194,8 +196,9 @@ def test_expired_urls_are_refused(http, store) -> None:
 
 def test_url_signed_with_another_secret_is_refused(http, store) -> None:
     forger = FileObjectStore(store.root, signer=UrlSigner("forged" * 8, PUBLIC_URL))
-    assert_error(http.put(forger.presign_put("files/forged.bin"), content=b"x"), 403,
-                 "permission_denied")
+    assert_error(
+        http.put(forger.presign_put("files/forged.bin"), content=b"x"), 403, "permission_denied"
+    )
     assert not store.exists("files/forged.bin")
 
 

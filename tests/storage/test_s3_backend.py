@@ -24,8 +24,12 @@ SECRET = "VerySecretKeyThatMustNeverBeShown"
 
 def options(moto_server: MotoServer, **extra) -> StoreOptions:
     creds = AwsCredentials(access_key_id="AKIATEST", secret_access_key=SECRET)
-    return StoreOptions(s3_region=REGION, s3_endpoint_url=moto_server.endpoint_url,
-                        session_factory=lambda: make_session(creds, REGION), **extra)
+    return StoreOptions(
+        s3_region=REGION,
+        s3_endpoint_url=moto_server.endpoint_url,
+        session_factory=lambda: make_session(creds, REGION),
+        **extra,
+    )
 
 
 def test_client_configuration(s3_backend: Backend) -> None:
@@ -47,8 +51,12 @@ def test_without_endpoint_no_path_style_is_forced(moto_server: MotoServer) -> No
 
 @pytest.mark.parametrize(
     ("uri", "bucket", "prefix"),
-    [("s3://my-bucket", "my-bucket", ""), ("s3://my-bucket/", "my-bucket", ""),
-     ("s3://my-bucket/a/b", "my-bucket", "a/b/"), ("s3://my-bucket/a/b/", "my-bucket", "a/b/")],
+    [
+        ("s3://my-bucket", "my-bucket", ""),
+        ("s3://my-bucket/", "my-bucket", ""),
+        ("s3://my-bucket/a/b", "my-bucket", "a/b/"),
+        ("s3://my-bucket/a/b/", "my-bucket", "a/b/"),
+    ],
 )
 def test_uri_parsing(moto_server: MotoServer, uri, bucket, prefix) -> None:
     store = open_object_store(uri, options=options(moto_server))
@@ -90,8 +98,12 @@ def test_missing_bucket_is_a_storage_error_without_secrets(moto_server: MotoServ
 def test_unreachable_endpoint_is_a_storage_error() -> None:
     client = boto3.session.Session(
         aws_access_key_id="AKIATEST", aws_secret_access_key=SECRET
-    ).client("s3", region_name=REGION, endpoint_url="http://127.0.0.1:9",
-             config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+    ).client(
+        "s3",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     store = S3ObjectStore(client, "bucket", "p")
     with pytest.raises(StorageError, match="EndpointConnectionError") as caught:
         store.head("k")
@@ -118,10 +130,10 @@ def test_failed_streamed_put_aborts_its_upload(s3_backend: Backend) -> None:
 
 def test_streamed_put_uses_parts_and_a_multipart_etag(s3_backend: Backend) -> None:
     data = os.urandom(20 * 1024 * 1024)
-    chunks = (data[i:i + 65536] for i in range(0, len(data), 65536))
+    chunks = (data[i : i + 65536] for i in range(0, len(data), 65536))
     info = s3_backend.store.put("parts.bin", chunks)
     part = s3_module.PART_SIZE
-    digests = [hashlib.md5(data[i:i + part]).digest() for i in range(0, len(data), part)]
+    digests = [hashlib.md5(data[i : i + part]).digest() for i in range(0, len(data), part)]
     assert info.etag == f"{hashlib.md5(b''.join(digests)).hexdigest()}-3"
     assert read(s3_backend.store, "parts.bin") == data
 

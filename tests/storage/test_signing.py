@@ -23,22 +23,31 @@ def split(url: str) -> tuple[str, dict[str, str]]:
 
 
 def test_url_shape_and_roundtrip() -> None:
-    url = signer().url("part", "runs/1/out put.bin", expires_in=60, upload_id="u1",
-                       part_number=3)
+    url = signer().url("part", "runs/1/out put.bin", expires_in=60, upload_id="u1", part_number=3)
     assert url.startswith("https://mantle.example.org/storage/o/runs/1/out%20put.bin?")
     key, query = split(url)
     assert query["op"] == "part" and query["expires"] == str(int(NOW) + 60)
     assert (query["upload_id"], query["part_number"]) == ("u1", "3")
     grant = signer().verify(key, query)
     assert (grant.op, grant.key, grant.upload_id, grant.part_number) == (
-        "part", "runs/1/out put.bin", "u1", 3)
+        "part",
+        "runs/1/out put.bin",
+        "u1",
+        3,
+    )
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("op", "put"), ("expires", str(int(NOW) + 10_000)), ("upload_id", "u2"),
-     ("part_number", "4"), ("sig", "A" * 43), ("filename", "other.txt"),
-     ("content_type", "text/html")],
+    [
+        ("op", "put"),
+        ("expires", str(int(NOW) + 10_000)),
+        ("upload_id", "u2"),
+        ("part_number", "4"),
+        ("sig", "A" * 43),
+        ("filename", "other.txt"),
+        ("content_type", "text/html"),
+    ],
 )
 def test_any_change_is_refused(field: str, value: str) -> None:
     key, query = split(signer().url("part", "k", expires_in=60, upload_id="u1", part_number=3))

@@ -28,8 +28,11 @@ def bucket(api, owner, raw_bucket, moto_server):
     s3 = moto_server.client("s3")
     for i in range(1, 8):
         for read in ("R1", "R2"):
-            s3.put_object(Bucket=raw_bucket, Key=f"runs/2026/S{i}_{read}_001.fastq.gz",
-                          Body=f"{i}{read}".encode())
+            s3.put_object(
+                Bucket=raw_bucket,
+                Key=f"runs/2026/S{i}_{read}_001.fastq.gz",
+                Body=f"{i}{read}".encode(),
+            )
     s3.put_object(Bucket=raw_bucket, Key="runs/2026/S9_R1_001.fastq.gz", Body=b"lonely")
     s3.put_object(Bucket=raw_bucket, Key="runs/2026/README.md", Body=b"notes")
     s3.put_object(Bucket=raw_bucket, Key="private/secret.txt", Body=b"no")
@@ -38,8 +41,14 @@ def bucket(api, owner, raw_bucket, moto_server):
 
 
 def spec(bucket, **extra):
-    return {"bucket": bucket, "prefix": "runs/2026/", "data_type": "fastq_pair",
-            "patterns": PAIR, "key": "sample", **extra}
+    return {
+        "bucket": bucket,
+        "prefix": "runs/2026/",
+        "data_type": "fastq_pair",
+        "patterns": PAIR,
+        "key": "sample",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -50,30 +59,42 @@ def worker(app):
 def test_browse_read_buckets(api, owner, bucket):
     buckets = api.get("/api/v1/tenants/acme/read-buckets", headers=owner.headers).json()
     assert buckets == [{"bucket": bucket, "prefix": "runs/", "uri": f"s3://{bucket}/runs/"}]
-    top = api.get(f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
-                  headers=owner.headers).json()
+    top = api.get(
+        f"/api/v1/tenants/acme/read-buckets/{bucket}/objects", headers=owner.headers
+    ).json()
     assert top["prefix"] == "runs/" and top["folders"] == ["runs/2026/"]
-    inner = api.get(f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
-                    params={"prefix": "runs/2026/"}, headers=owner.headers).json()
+    inner = api.get(
+        f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
+        params={"prefix": "runs/2026/"},
+        headers=owner.headers,
+    ).json()
     assert len(inner["objects"]) == 16
     assert {"key", "size", "last_modified", "etag"} <= set(inner["objects"][0])
 
 
 def test_browse_stays_inside_the_configured_buckets(api, owner, bucket, moto_server):
-    outside = api.get(f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
-                      params={"prefix": "private/"}, headers=owner.headers)
+    outside = api.get(
+        f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
+        params={"prefix": "private/"},
+        headers=owner.headers,
+    )
     assert outside.status_code == 403
-    other = api.get("/api/v1/tenants/acme/read-buckets/someone-elses/objects",
-                    headers=owner.headers)
+    other = api.get(
+        "/api/v1/tenants/acme/read-buckets/someone-elses/objects", headers=owner.headers
+    )
     assert other.status_code == 404
-    sneaky = api.get(f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
-                     params={"prefix": "runs/../private/"}, headers=owner.headers)
+    sneaky = api.get(
+        f"/api/v1/tenants/acme/read-buckets/{bucket}/objects",
+        params={"prefix": "runs/../private/"},
+        headers=owner.headers,
+    )
     assert sneaky.status_code == 422
 
 
 def test_preview_shows_pairs_and_problems(api, owner, bucket):
-    response = api.post("/api/v1/tenants/acme/imports/preview", json=spec(bucket),
-                        headers=owner.headers)
+    response = api.post(
+        "/api/v1/tenants/acme/imports/preview", json=spec(bucket), headers=owner.headers
+    )
     assert response.status_code == 200, response.text
     preview = response.json()
     assert preview["objects_scanned"] == 16 and preview["objects_matched"] == 15
@@ -81,8 +102,10 @@ def test_preview_shows_pairs_and_problems(api, owner, bucket):
     assert len(by_name) == 8
     assert by_name["S1"]["properties"]["read1"] == f"s3://{bucket}/runs/2026/S1_R1_001.fastq.gz"
     assert by_name["S9"]["problems"] == ["no object for read2"]
-    assert api.get("/api/v1/tenants/acme/datasets?count=true",
-                   headers=owner.headers).json()["count"] == 0
+    assert (
+        api.get("/api/v1/tenants/acme/datasets?count=true", headers=owner.headers).json()["count"]
+        == 0
+    )
 
 
 def test_bad_specs_are_refused_up_front(api, owner, bucket):
@@ -104,8 +127,9 @@ def run_import(api, owner, worker, body) -> dict:
     assert started.status_code == 202, started.text
     assert started.json()["status"] == "queued"
     assert worker.run_once()
-    return api.get(f"/api/v1/tenants/acme/imports/{started.json()['id']}",
-                   headers=owner.headers).json()
+    return api.get(
+        f"/api/v1/tenants/acme/imports/{started.json()['id']}", headers=owner.headers
+    ).json()
 
 
 def test_import_creates_datasets_once(api, owner, bucket, worker):
@@ -114,8 +138,9 @@ def test_import_creates_datasets_once(api, owner, bucket, worker):
     progress = done["progress"]
     assert progress["datasets_created"] == 7 and progress["groups_skipped"] == 1
     assert progress["problems"] == ["S9: no object for read2"]
-    page = api.get("/api/v1/tenants/acme/datasets?type=fastq_pair&limit=50",
-                   headers=owner.headers).json()
+    page = api.get(
+        "/api/v1/tenants/acme/datasets?type=fastq_pair&limit=50", headers=owner.headers
+    ).json()
     assert len(page["items"]) == 7
     first = next(d for d in page["items"] if d["name"] == "S1")
     assert first["origin"] == "import" and first["tags"] == ["run-2026"]
@@ -138,8 +163,9 @@ def test_pairs_split_across_listing_pages(api, owner, bucket, worker, app, monke
     assert done["status"] == "succeeded", done
     assert done["progress"]["datasets_created"] == 7
     assert done["progress"]["problems"] == ["S9: no object for read2"]
-    items = api.get("/api/v1/tenants/acme/datasets?type=fastq_pair&limit=50",
-                    headers=owner.headers).json()["items"]
+    items = api.get(
+        "/api/v1/tenants/acme/datasets?type=fastq_pair&limit=50", headers=owner.headers
+    ).json()["items"]
     for item in items:
         sample = item["properties"]["sample"]
         assert item["properties"]["read1"].endswith(f"/{sample}_R1_001.fastq.gz")

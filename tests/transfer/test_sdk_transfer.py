@@ -17,8 +17,12 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def token(live_server):
-    return Client.login(live_server.url, live_server.admin_email, live_server.admin_password,
-                        token_name="transfer tests").token
+    return Client.login(
+        live_server.url,
+        live_server.admin_email,
+        live_server.admin_password,
+        token_name="transfer tests",
+    ).token
 
 
 @pytest.fixture
@@ -34,11 +38,15 @@ def folder(tmp_path):
 def test_sdk_upload_then_download_round_trip(live_server, token, folder, tmp_path):
     sent = []
     with Client(live_server.url, token) as client:
-        dataset = client.uploads.upload([folder], data_type="directory", tags=["run42"],
-                                        progress=sent.append, parallel=4)
+        dataset = client.uploads.upload(
+            [folder], data_type="directory", tags=["run42"], progress=sent.append, parallel=4
+        )
         assert dataset.name == "run42" and dataset.tags == ["run42"]
         assert sorted(f.name for f in dataset.files) == [
-            "run42/empty.txt", "run42/lane1/big.bin", "run42/notes.txt"]
+            "run42/empty.txt",
+            "run42/lane1/big.bin",
+            "run42/notes.txt",
+        ]
         assert sum(sent) == 19 * MiB + len("sequenced on 2026-11-20\n")
         paths = client.datasets.download(dataset, to=tmp_path / "out", parallel=4)
     assert len(paths) == 3
@@ -61,12 +69,22 @@ def test_interrupted_upload_resumes_with_the_missing_parts(live_server, token, f
 
     with Client(live_server.url, token) as client:
         with pytest.raises(Crash):
-            client.uploads.upload([folder / "lane1"], data_type="directory", parallel=1,
-                                  progress=crash_after_first_part, resume_dir=resume_dir)
+            client.uploads.upload(
+                [folder / "lane1"],
+                data_type="directory",
+                parallel=1,
+                progress=crash_after_first_part,
+                resume_dir=resume_dir,
+            )
         assert list(resume_dir.iterdir()), "the upload id is remembered"
         resumed: list[int] = []
-        dataset = client.uploads.upload([folder / "lane1"], data_type="directory", parallel=2,
-                                        progress=resumed.append, resume_dir=resume_dir)
+        dataset = client.uploads.upload(
+            [folder / "lane1"],
+            data_type="directory",
+            parallel=2,
+            progress=resumed.append,
+            resume_dir=resume_dir,
+        )
     # Only the parts storage did not have yet were sent again (a restart would send 19 MiB).
     assert 0 < sum(resumed) <= 19 * MiB - sent[0]
     assert dataset.files[0].size == 19 * MiB
@@ -74,25 +92,46 @@ def test_interrupted_upload_resumes_with_the_missing_parts(live_server, token, f
 
 
 def run(live_server, token, tmp_path, *args):
-    env = {**os.environ, "MANTLE_URL": live_server.url, "MANTLE_TOKEN": token,
-           "MANTLE_CONFIG_DIR": str(tmp_path / "cfg"), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "MANTLE_URL": live_server.url,
+        "MANTLE_TOKEN": token,
+        "MANTLE_CONFIG_DIR": str(tmp_path / "cfg"),
+        "NO_COLOR": "1",
+    }
     return subprocess.run([MANTLE, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_upload_and_download(live_server, token, folder, tmp_path):
-    up = run(live_server, token, tmp_path, "upload", str(folder / "notes.txt"),
-             str(folder / "lane1"), "--type", "directory", "--name", "mixed", "--prop",
-             "operator=ann", "--tag", "cli", "--json")
+    up = run(
+        live_server,
+        token,
+        tmp_path,
+        "upload",
+        str(folder / "notes.txt"),
+        str(folder / "lane1"),
+        "--type",
+        "directory",
+        "--name",
+        "mixed",
+        "--prop",
+        "operator=ann",
+        "--tag",
+        "cli",
+        "--json",
+    )
     assert up.returncode == 0, up.stderr
     dataset = json.loads(up.stdout)
     assert dataset["properties"] == {"operator": "ann"}
     assert sorted(f["name"] for f in dataset["files"]) == ["lane1/big.bin", "notes.txt"]
 
-    down = run(live_server, token, tmp_path, "download", dataset["short_id"], "--to",
-               str(tmp_path / "got"))
+    down = run(
+        live_server, token, tmp_path, "download", dataset["short_id"], "--to", str(tmp_path / "got")
+    )
     assert down.returncode == 0, down.stderr
-    assert (tmp_path / "got" / "lane1" / "big.bin").read_bytes() == \
-        (folder / "lane1" / "big.bin").read_bytes()
+    assert (tmp_path / "got" / "lane1" / "big.bin").read_bytes() == (
+        folder / "lane1" / "big.bin"
+    ).read_bytes()
 
     missing = run(live_server, token, tmp_path, "upload", str(tmp_path / "nope"), "--type", "file")
     assert missing.returncode == 7 and "no such file" in missing.stderr

@@ -34,12 +34,15 @@ def put_parts(api, owner, upload, contents: dict[str, bytes], *, skip=()):
     for file in upload["files"]:
         data = contents[file["name"]]
         numbers = list(range(1, file["part_count"] + 1))
-        urls = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers,
-                        json={"file_id": file["id"], "part_numbers": numbers}).json()["urls"]
+        urls = api.post(
+            f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
+            headers=owner.headers,
+            json={"file_id": file["id"], "part_numbers": numbers},
+        ).json()["urls"]
         for n in numbers:
             if (file["name"], n) in skip:
                 continue
-            chunk = data[(n - 1) * upload["part_size"]: n * upload["part_size"]]
+            chunk = data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
             response = api.put(urls[str(n)], content=chunk)
             assert response.status_code == 200, response.text
             assert response.headers["ETag"].strip('"') == hashlib.md5(chunk).hexdigest()
@@ -59,24 +62,28 @@ def test_upload_small_and_multipart_files(api, owner):
     assert by_name["reads/a.txt"]["multipart"] is False
     assert by_name["reads/big.bin"]["part_count"] == 3 and by_name["reads/big.bin"]["multipart"]
     put_parts(api, owner, upload, contents)
-    done = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
-                    headers=owner.headers)
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={}, headers=owner.headers
+    )
     assert done.status_code == 201, done.text
     dataset = done.json()
     assert dataset["origin"] == "upload" and dataset["tags"] == ["raw"]
     sizes = {f["name"]: f["size"] for f in dataset["files"]}
     assert sizes == {n: len(d) for n, d in contents.items()}
     assert all(f["storage"] == "stored" for f in dataset["files"])
-    links = api.get(f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/download",
-                    headers=owner.headers).json()
+    links = api.get(
+        f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/download", headers=owner.headers
+    ).json()
     for link in links:
         assert api.get(link["url"]).content == contents[link["name"]]
-    lineage = api.get(f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/lineage",
-                      headers=owner.headers).json()
+    lineage = api.get(
+        f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/lineage", headers=owner.headers
+    ).json()
     assert any(n.get("activity_kind") == "upload" for n in lineage["nodes"])
     # Completed uploads cannot be completed or aborted again.
-    again = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
-                     headers=owner.headers)
+    again = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={}, headers=owner.headers
+    )
     assert again.status_code == 409
 
 
@@ -95,22 +102,31 @@ def test_missing_or_wrong_parts_are_refused_and_nothing_is_visible(api, owner):
     assert [p["part_number"] for p in status["files"][0]["parts"]] == [1, 3]
 
     file_id = upload["files"][0]["id"]
-    url = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers,
-                   json={"file_id": file_id, "part_numbers": [2]}).json()["urls"]["2"]
+    url = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
+        headers=owner.headers,
+        json={"file_id": file_id, "part_numbers": [2]},
+    ).json()["urls"]["2"]
     api.put(url, content=b"short")
     wrong_size = api.post(complete, json={}, headers=owner.headers)
     assert wrong_size.status_code == 422
     assert "part 2 has 5 bytes, expected 8388608" in wrong_size.json()["error"]["message"]
 
-    part2 = data[8 * MiB: 16 * MiB]
+    part2 = data[8 * MiB : 16 * MiB]
     api.put(url, content=part2)
-    bad_md5 = api.post(complete, headers=owner.headers,
-                       json={"md5": {file_id: {"2": hashlib.md5(b"other").hexdigest()}}})
+    bad_md5 = api.post(
+        complete,
+        headers=owner.headers,
+        json={"md5": {file_id: {"2": hashlib.md5(b"other").hexdigest()}}},
+    )
     assert bad_md5.status_code == 422 and "checksum" in bad_md5.json()["error"]["message"]
     assert dataset_count(api, owner) == 0
 
-    good = api.post(complete, headers=owner.headers,
-                    json={"md5": {file_id: {"2": hashlib.md5(part2).hexdigest()}}})
+    good = api.post(
+        complete,
+        headers=owner.headers,
+        json={"md5": {file_id: {"2": hashlib.md5(part2).hexdigest()}}},
+    )
     assert good.status_code == 201, good.text
     assert dataset_count(api, owner) == 1
 
@@ -124,8 +140,9 @@ def test_abort_removes_everything(api, owner, app):
     assert aborted.status_code == 200 and aborted.json()["status"] == "aborted"
     store = app.state.object_store
     assert store.list("tenants/", limit=1000).objects == []
-    late = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
-                    headers=owner.headers)
+    late = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={}, headers=owner.headers
+    )
     assert late.status_code == 409
 
 
@@ -140,21 +157,33 @@ def test_bad_file_names_are_refused(api, owner, name):
 def test_duplicate_names_and_bad_properties_fail_before_any_transfer(api, owner):
     dup = start(api, owner, [{"name": "a", "size": 1}, {"name": "a", "size": 2}])
     assert dup.status_code == 422 and "repeated: a" in dup.json()["error"]["message"]
-    bad = start(api, owner, [{"name": "S1_R1.fq.gz", "size": 4}], data_type="fastq_pair",
-                properties={"sample": "S1", "read1": "S1_R1.fq.gz"})
+    bad = start(
+        api,
+        owner,
+        [{"name": "S1_R1.fq.gz", "size": 4}],
+        data_type="fastq_pair",
+        properties={"sample": "S1", "read1": "S1_R1.fq.gz"},
+    )
     assert bad.status_code == 422
     assert "read2" in bad.json()["error"]["message"]
 
 
 def test_file_properties_name_files_of_the_upload(api, owner):
     contents = {"S1_R1.fq.gz": b"r1", "S1_R2.fq.gz": b"r2"}
-    upload = start(api, owner, [{"name": n, "size": len(d)} for n, d in contents.items()],
-                   data_type="fastq_pair",
-                   properties={"sample": "S1", "read1": "S1_R1.fq.gz", "read2": "S1_R2.fq.gz"})
+    upload = start(
+        api,
+        owner,
+        [{"name": n, "size": len(d)} for n, d in contents.items()],
+        data_type="fastq_pair",
+        properties={"sample": "S1", "read1": "S1_R1.fq.gz", "read2": "S1_R2.fq.gz"},
+    )
     assert upload.status_code == 201, upload.text
     put_parts(api, owner, upload.json(), contents)
-    done = api.post(f"/api/v1/tenants/acme/uploads/{upload.json()['id']}/complete", json={},
-                    headers=owner.headers).json()
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload.json()['id']}/complete",
+        json={},
+        headers=owner.headers,
+    ).json()
     uris = {f["name"]: f["uri"] for f in done["files"]}
     assert done["properties"]["read1"] == uris["S1_R1.fq.gz"]
     assert done["properties"]["read2"] == uris["S1_R2.fq.gz"]

@@ -36,23 +36,30 @@ def test_multipart_upload_to_s3(s3_api, database, moto_server):
     }).json()  # fmt: skip
     file = upload["files"][0]
     assert file["part_count"] == 2
-    urls = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers,
-                    json={"file_id": file["id"], "part_numbers": [1, 2]}).json()["urls"]
+    urls = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
+        headers=owner.headers,
+        json={"file_id": file["id"], "part_numbers": [1, 2]},
+    ).json()["urls"]
     assert all(url.startswith(moto_server.endpoint_url) for url in urls.values())
     md5 = {}
     for n in (1, 2):
-        chunk = data[(n - 1) * upload["part_size"]: n * upload["part_size"]]
+        chunk = data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
         response = httpx.put(urls[str(n)], content=chunk)
         assert response.status_code == 200, response.text
         md5[str(n)] = hashlib.md5(chunk).hexdigest()
-    done = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete",
-                    headers=owner.headers, json={"md5": {file["id"]: md5}})
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete",
+        headers=owner.headers,
+        json={"md5": {file["id"]: md5}},
+    )
     assert done.status_code == 201, done.text
     uri = done.json()["files"][0]["uri"]
     assert uri.startswith(f"s3://{bucket}/mantle/tenants/")
     key = uri.removeprefix(f"s3://{bucket}/")
     stored = moto_server.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     assert stored == data
-    link = api.get(f"/api/v1/tenants/acme/datasets/{done.json()['short_id']}/download",
-                   headers=owner.headers).json()[0]
+    link = api.get(
+        f"/api/v1/tenants/acme/datasets/{done.json()['short_id']}/download", headers=owner.headers
+    ).json()[0]
     assert httpx.get(link["url"]).content == data

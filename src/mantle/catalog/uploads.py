@@ -145,8 +145,9 @@ def public(upload: SqlUpload, store: ObjectStore | None = None) -> UploadPublic:
                 part_count=file.part_count,
                 multipart=file.part_count > 1,
                 done=file.etag is not None,
-                parts=[PartPublic(part_number=p.part_number, size=p.size, etag=p.etag)
-                       for p in parts],
+                parts=[
+                    PartPublic(part_number=p.part_number, size=p.size, etag=p.etag) for p in parts
+                ],
             )
         )
     return UploadPublic(

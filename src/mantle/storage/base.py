@@ -102,8 +102,13 @@ def _check_content_type(content_type: object) -> str:
     if content_type is None:
         return DEFAULT_CONTENT_TYPE
     # It is sent back as a response header: no line breaks or other control characters.
-    if (not isinstance(content_type, str) or not content_type or len(content_type) > 255
-            or not content_type.isascii() or not content_type.isprintable()):
+    if (
+        not isinstance(content_type, str)
+        or not content_type
+        or len(content_type) > 255
+        or not content_type.isascii()
+        or not content_type.isprintable()
+    ):
         raise InvalidInputError("content type must be printable ASCII, at most 255 characters")
     return content_type
 
@@ -111,8 +116,12 @@ def _check_content_type(content_type: object) -> str:
 def _check_filename(filename: object) -> str | None:
     if filename is None:
         return None
-    if not isinstance(filename, str) or not filename or len(filename) > 255 \
-            or not filename.isprintable():
+    if (
+        not isinstance(filename, str)
+        or not filename
+        or len(filename) > 255
+        or not filename.isprintable()
+    ):
         raise InvalidInputError("download filename must be printable, at most 255 characters")
     return filename
 
@@ -344,9 +353,7 @@ class ObjectStore(ABC):
     def _create_multipart(self, key: str, content_type: str | None) -> str: ...
 
     @abstractmethod
-    def _presign_part(
-        self, key: str, upload_id: str, part_number: int, expires_in: int
-    ) -> str: ...
+    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str: ...
 
     @abstractmethod
     def _upload_part(
@@ -402,9 +409,7 @@ class ScopedObjectStore(ObjectStore):
     def _head(self, key: str) -> ObjectInfo:
         return self._relative(self._parent.head(self._full(key)))
 
-    def _list(
-        self, prefix: str, delimiter: str | None, cursor: str | None, limit: int
-    ) -> ListPage:
+    def _list(self, prefix: str, delimiter: str | None, cursor: str | None, limit: int) -> ListPage:
         page = self._parent.list(
             self._full(prefix), delimiter=delimiter, cursor=cursor, limit=limit
         )

@@ -287,8 +287,13 @@ class FileObjectStore(ObjectStore):
     def _commit(
         self, key: str, path: Path, staged: _Staged, etag: str, content_type: str | None
     ) -> ObjectInfo:
-        meta = {"key": key, "etag": etag, "content_type": content_type,
-                "size": staged.size, "inode": staged.inode}
+        meta = {
+            "key": key,
+            "etag": etag,
+            "content_type": content_type,
+            "size": staged.size,
+            "inode": staged.inode,
+        }
         try:
             with _os_errors("write", key):
                 self._rename_into_place(staged.path, path, key)
@@ -382,8 +387,11 @@ class FileObjectStore(ObjectStore):
         folder = self._internal / "uploads" / upload_id
         with _os_errors("start an upload for", key):
             folder.mkdir()
-            manifest = {"key": key, "content_type": content_type,
-                        "initiated": datetime.now(UTC).isoformat()}
+            manifest = {
+                "key": key,
+                "content_type": content_type,
+                "initiated": datetime.now(UTC).isoformat(),
+            }
             _write_json_atomically(folder / "upload.json", manifest, self._internal / "tmp")
         return upload_id
 
@@ -438,8 +446,9 @@ class FileObjectStore(ObjectStore):
             stored = dict(self._stored_parts(folder))
         chosen = _check_completion(parts, stored)
         staged = self._stage(_concatenate(chosen), key)
-        info = self._commit(key, path, staged, multipart_etag(e for _, e in parts),
-                            manifest.get("content_type"))
+        info = self._commit(
+            key, path, staged, multipart_etag(e for _, e in parts), manifest.get("content_type")
+        )
         shutil.rmtree(folder, ignore_errors=True)
         return info
 

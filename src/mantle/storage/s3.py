@@ -45,10 +45,23 @@ SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject's maximum; larger objects are copi
 COPY_PART_SIZE = 512 * 1024 * 1024
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,254}")
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
-_REFUSED_INPUT = {"InvalidRange", "InvalidPart", "InvalidPartOrder", "EntityTooSmall",
-                  "EntityTooLarge", "InvalidArgument", "InvalidRequest"}
-_CREDENTIAL_PROBLEMS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                        "ExpiredToken", "InvalidToken", "AllAccessDisabled"}
+_REFUSED_INPUT = {
+    "InvalidRange",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "EntityTooSmall",
+    "EntityTooLarge",
+    "InvalidArgument",
+    "InvalidRequest",
+}
+_CREDENTIAL_PROBLEMS = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "AllAccessDisabled",
+}
 
 
 @contextmanager
@@ -68,8 +81,11 @@ def _s3_errors(action: str, key: str) -> Iterator[None]:
             raise InvalidInputError(
                 f"cannot {action} {key!r}: {detail}", details={"s3": code}
             ) from e
-        hint = "; check the platform's AWS credentials and the bucket policy" \
-            if code in _CREDENTIAL_PROBLEMS else ""
+        hint = (
+            "; check the platform's AWS credentials and the bucket policy"
+            if code in _CREDENTIAL_PROBLEMS
+            else ""
+        )
         raise StorageError(f"S3 refused to {action} {key!r}: {code or 'error'}{hint}") from e
     except BotoCoreError as e:
         raise StorageError(f"could not {action} {key!r} on S3: {type(e).__name__}") from e
@@ -107,7 +123,9 @@ class S3ObjectStore(ObjectStore):
             session = make_session(region=options.s3_region)
         endpoint = options.s3_endpoint_url or None
         client = session.client(
-            "s3", region_name=options.s3_region, endpoint_url=endpoint,
+            "s3",
+            region_name=options.s3_region,
+            endpoint_url=endpoint,
             config=s3_client_config(custom_endpoint=endpoint is not None),
         )
         return cls(client, parts.netloc, parts.path.strip("/"))
@@ -145,8 +163,13 @@ class S3ObjectStore(ObjectStore):
 
     def _head(self, key: str) -> ObjectInfo:
         meta = self._call("read", key, "head_object", Key=self._full(key))
-        return ObjectInfo(key, meta["ContentLength"], normalize_etag(meta["ETag"]),
-                          meta["LastModified"], meta.get("ContentType"))
+        return ObjectInfo(
+            key,
+            meta["ContentLength"],
+            normalize_etag(meta["ETag"]),
+            meta["LastModified"],
+            meta.get("ContentType"),
+        )
 
     def _get(self, key: str, byte_range: tuple[int, int | None] | None) -> Iterator[bytes]:
         params: dict[str, Any] = {"Key": self._full(key)}
@@ -165,8 +188,9 @@ class S3ObjectStore(ObjectStore):
         page = self._call("list", prefix, "list_objects_v2", **params)
         cut = len(self._prefix)
         objects = [
-            ObjectInfo(item["Key"][cut:], item["Size"], normalize_etag(item["ETag"]),
-                       item["LastModified"])
+            ObjectInfo(
+                item["Key"][cut:], item["Size"], normalize_etag(item["ETag"]), item["LastModified"]
+            )
             for item in page.get("Contents", [])
         ]
         prefixes = [item["Prefix"][cut:] for item in page.get("CommonPrefixes", [])]
@@ -214,8 +238,14 @@ class S3ObjectStore(ObjectStore):
         source = self._head(src_key)
         copy_source = {"Bucket": self._bucket, "Key": self._full(src_key)}
         if source.size <= SINGLE_COPY_LIMIT:
-            self._call("copy", src_key, "copy_object", Key=self._full(dst_key),
-                       CopySource=copy_source, MetadataDirective="COPY")
+            self._call(
+                "copy",
+                src_key,
+                "copy_object",
+                Key=self._full(dst_key),
+                CopySource=copy_source,
+                MetadataDirective="COPY",
+            )
         else:
             self._copy_in_parts(source, copy_source, dst_key)
         return self._head(dst_key)
@@ -226,9 +256,16 @@ class S3ObjectStore(ObjectStore):
             parts = []
             for number, start in enumerate(range(0, source.size, COPY_PART_SIZE), start=1):
                 end = min(start + COPY_PART_SIZE, source.size) - 1
-                done = self._call("copy", dst_key, "upload_part_copy", Key=self._full(dst_key),
-                                  UploadId=upload_id, PartNumber=number, CopySource=copy_source,
-                                  CopySourceRange=f"bytes={start}-{end}")
+                done = self._call(
+                    "copy",
+                    dst_key,
+                    "upload_part_copy",
+                    Key=self._full(dst_key),
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={start}-{end}",
+                )
                 parts.append((number, normalize_etag(done["CopyPartResult"]["ETag"])))
             self._complete_multipart(dst_key, upload_id, parts)
         except BaseException:
@@ -254,20 +291,29 @@ class S3ObjectStore(ObjectStore):
         return self._presign(key, "put_object", expires_in, **extra)
 
     def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
-        return self._presign(key, "upload_part", expires_in, UploadId=upload_id,
-                             PartNumber=part_number)
+        return self._presign(
+            key, "upload_part", expires_in, UploadId=upload_id, PartNumber=part_number
+        )
 
     # -- multipart uploads -----------------------------------------------------------------
 
     def _create_multipart(self, key: str, content_type: str | None) -> str:
         extra = {"ContentType": content_type} if content_type else {}
-        started = self._call("start an upload for", key, "create_multipart_upload",
-                             Key=self._full(key), **extra)
+        started = self._call(
+            "start an upload for", key, "create_multipart_upload", Key=self._full(key), **extra
+        )
         return started["UploadId"]
 
     def _upload_bytes(self, key: str, upload_id: str, part_number: int, body: Any) -> str:
-        done = self._call("upload a part of", key, "upload_part", Key=self._full(key),
-                          UploadId=upload_id, PartNumber=part_number, Body=body)
+        done = self._call(
+            "upload a part of",
+            key,
+            "upload_part",
+            Key=self._full(key),
+            UploadId=upload_id,
+            PartNumber=part_number,
+            Body=body,
+        )
         return normalize_etag(done["ETag"])
 
     def _upload_part(
@@ -284,10 +330,18 @@ class S3ObjectStore(ObjectStore):
         parts: list[PartInfo] = []
         marker = 0
         while True:
-            page = self._call("list the parts of", key, "list_parts", Key=self._full(key),
-                              UploadId=upload_id, PartNumberMarker=marker)
-            parts += [PartInfo(p["PartNumber"], p["Size"], normalize_etag(p["ETag"]))
-                      for p in page.get("Parts", [])]
+            page = self._call(
+                "list the parts of",
+                key,
+                "list_parts",
+                Key=self._full(key),
+                UploadId=upload_id,
+                PartNumberMarker=marker,
+            )
+            parts += [
+                PartInfo(p["PartNumber"], p["Size"], normalize_etag(p["ETag"]))
+                for p in page.get("Parts", [])
+            ]
             if not page.get("IsTruncated"):
                 return parts
             marker = page["NextPartNumberMarker"]
@@ -296,14 +350,25 @@ class S3ObjectStore(ObjectStore):
         self, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> ObjectInfo:
         listed = [{"PartNumber": number, "ETag": f'"{etag}"'} for number, etag in parts]
-        self._call("complete an upload for", key, "complete_multipart_upload",
-                   Key=self._full(key), UploadId=upload_id, MultipartUpload={"Parts": listed})
+        self._call(
+            "complete an upload for",
+            key,
+            "complete_multipart_upload",
+            Key=self._full(key),
+            UploadId=upload_id,
+            MultipartUpload={"Parts": listed},
+        )
         return self._head(key)
 
     def _abort_multipart(self, key: str, upload_id: str) -> None:
         with suppress(NotFoundError):  # already completed or aborted: aborting is idempotent
-            self._call("abort an upload for", key, "abort_multipart_upload",
-                       Key=self._full(key), UploadId=upload_id)
+            self._call(
+                "abort an upload for",
+                key,
+                "abort_multipart_upload",
+                Key=self._full(key),
+                UploadId=upload_id,
+            )
 
 
 class _ChunkReader:

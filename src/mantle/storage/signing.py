@@ -44,8 +44,15 @@ class SignedGrant:
 
     def message(self) -> bytes:
         # JSON keeps the fields unambiguous: no value can pose as a separator.
-        fields = [self.op, self.key, self.expires, self.upload_id, self.part_number,
-                  self.filename, self.content_type]
+        fields = [
+            self.op,
+            self.key,
+            self.expires,
+            self.upload_id,
+            self.part_number,
+            self.filename,
+            self.content_type,
+        ]
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -85,11 +92,18 @@ class UrlSigner:
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        grant = SignedGrant(op, key, int(self._clock()) + expires_in, upload_id, part_number,
-                            filename, content_type)
-        query = {"op": op, "expires": str(grant.expires), "upload_id": upload_id,
-                 "part_number": None if part_number is None else str(part_number),
-                 "filename": filename, "content_type": content_type, "sig": self.sign(grant)}
+        grant = SignedGrant(
+            op, key, int(self._clock()) + expires_in, upload_id, part_number, filename, content_type
+        )
+        query = {
+            "op": op,
+            "expires": str(grant.expires),
+            "upload_id": upload_id,
+            "part_number": None if part_number is None else str(part_number),
+            "filename": filename,
+            "content_type": content_type,
+            "sig": self.sign(grant),
+        }
         encoded = urlencode({k: v for k, v in query.items() if v is not None})
         return f"{self._public_url}{SIGNED_URL_PATH}{quote(key, safe='/')}?{encoded}"
 
@@ -115,5 +129,12 @@ def _parse_grant(key: str, query: Mapping[str, str]) -> SignedGrant:
         part_number = None if part is None else int(part)
     except ValueError as e:
         raise PermissionDeniedError("not a valid signed storage URL (bad number)") from e
-    return SignedGrant(op, key, expires, query.get("upload_id"), part_number,
-                       query.get("filename"), query.get("content_type"))
+    return SignedGrant(
+        op,
+        key,
+        expires,
+        query.get("upload_id"),
+        part_number,
+        query.get("filename"),
+        query.get("content_type"),
+    )

@@ -76,15 +76,18 @@ def download(key: str, request: Request) -> Response:
     wanted = _requested_range(request.headers.get("range"), info.size)
     if wanted == "unsatisfiable":
         error = InvalidInputError(f"the requested range is outside {key!r} ({info.size} bytes)")
-        return JSONResponse(error.to_payload(), status_code=416,
-                            headers={"Content-Range": f"bytes */{info.size}"})
+        return JSONResponse(
+            error.to_payload(), status_code=416, headers={"Content-Range": f"bytes */{info.size}"}
+        )
     if wanted is None:
         body = store.get(key)
         return StreamingResponse(body, headers=headers, media_type=info.content_type)
     start, end = wanted
     body = store.get(key, byte_range=(start, end))
-    headers |= {"Content-Length": str(end - start + 1),
-                "Content-Range": f"bytes {start}-{end}/{info.size}"}
+    headers |= {
+        "Content-Length": str(end - start + 1),
+        "Content-Range": f"bytes {start}-{end}/{info.size}",
+    }
     return StreamingResponse(body, status_code=206, headers=headers, media_type=info.content_type)
 
 
@@ -101,8 +104,9 @@ async def upload(key: str, request: Request) -> Response:
         content_type = _upload_content_type(grant, request.headers.get("content-type"))
         info = await run_in_threadpool(store.put, key, chunks, content_type=content_type)
         etag = info.etag
-    return Response(status_code=200, headers={"ETag": f'"{etag}"',
-                                              "Access-Control-Expose-Headers": "ETag"})
+    return Response(
+        status_code=200, headers={"ETag": f'"{etag}"', "Access-Control-Expose-Headers": "ETag"}
+    )
 
 
 def _body_chunks(stream: AsyncIterator[bytes]) -> Iterator[bytes]:

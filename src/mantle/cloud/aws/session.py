@@ -89,8 +89,9 @@ def make_session(
     if not creds.role_arn:
         return base
     sts_region = region or base.region_name or _FALLBACK_STS_REGION
-    sts = base.client("sts", region_name=sts_region, endpoint_url=sts_endpoint_url,
-                      config=client_config())
+    sts = base.client(
+        "sts", region_name=sts_region, endpoint_url=sts_endpoint_url, config=client_config()
+    )
     return _refreshing_session(assume_role_fetcher(sts, creds), region)
 
 
