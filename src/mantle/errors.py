@@ -38,6 +38,12 @@ class InvalidKeyError(InvalidInputError):
     code = "invalid_key"
 
 
+class ChecksumMismatchError(InvalidInputError):
+    """Uploaded bytes whose checksum is not the one promised (S3's BadDigest)."""
+
+    code = "checksum_mismatch"
+
+
 class AuthenticationError(MantleError):
     """No valid credentials: missing, wrong, expired or revoked."""
 
@@ -107,6 +113,7 @@ class ServiceUnavailableError(MantleError):
 HTTP_STATUS: dict[type[MantleError], int] = {
     InvalidInputError: 422,
     InvalidKeyError: 400,
+    ChecksumMismatchError: 400,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     NotFoundError: 404,

@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from mantle.checksums import crc32_b64
 from mantle.storage import FileObjectStore, UrlSigner
 from tests.storage.conftest import PUBLIC_URL, SECRET_KEY, storage_app
 
@@ -129,6 +130,26 @@ def test_put_signed_for_a_content_type_refuses_another(http, store) -> None:
     assert not store.exists("up/data.csv")
     http.put(url, content=b"a,b")  # no header: the signed type is used
     assert store.head("up/data.csv").content_type == "text/csv"
+
+
+def test_body_must_match_the_signed_crc32(http, store) -> None:
+    """Like S3's BadDigest: a body whose CRC32 is not the signed one is refused and nothing of
+    it is kept, for whole objects and parts alike; the CRC32 cannot be changed in the URL."""
+    put_url = store.presign_put("up/checked.bin", crc32=crc32_b64(b"expected"))
+    assert_error(http.put(put_url, content=b"corrupted"), 400, "checksum_mismatch")
+    assert not store.exists("up/checked.bin")
+    assert_error(
+        http.put(with_query(put_url, crc32=crc32_b64(b"corrupted")), content=b"corrupted"),
+        403, "permission_denied",
+    )  # fmt: skip
+    assert http.put(put_url, content=b"expected").status_code == 200
+
+    upload_id = store.create_multipart("up/parts.bin", checksum="crc32")
+    part_url = store.presign_part("up/parts.bin", upload_id, 1, crc32=crc32_b64(b"part one"))
+    assert_error(http.put(part_url, content=b"part 1!!"), 400, "checksum_mismatch")
+    assert store.list_parts("up/parts.bin", upload_id) == []
+    assert http.put(part_url, content=b"part one").status_code == 200
+    assert [p.size for p in store.list_parts("up/parts.bin", upload_id)] == [8]
 
 
 def test_part_upload_needs_a_live_upload(http, store) -> None:

@@ -10,6 +10,8 @@ import subprocess
 import pytest
 
 from mantle import Client
+from mantle.client._transfer import PartUploader
+from mantle.errors import MantleError
 from tests.live import MANTLE
 
 MiB = 1024 * 1024
@@ -89,6 +91,29 @@ def test_interrupted_upload_resumes_with_the_missing_parts(live_server, token, f
     assert 0 < sum(resumed) <= 19 * MiB - sent[0]
     assert dataset.files[0].size == 19 * MiB
     assert not list(resume_dir.iterdir())
+
+
+def test_a_file_changed_during_upload_is_refused(live_server, token, tmp_path, monkeypatch):
+    """Each part's URL is signed with the CRC32 read before sending; if the file changes in
+    between, storage refuses the part and the upload stops with a clear error, no dataset."""
+    path = tmp_path / "changing.bin"
+    path.write_bytes(os.urandom(9 * MiB))
+    original = PartUploader.checksum
+    calls = []
+
+    def checksum_then_change(local, offset, length):
+        crc = original(local, offset, length)
+        if not calls:
+            path.write_bytes(os.urandom(9 * MiB))  # someone rewrites the file mid-upload
+        calls.append(offset)
+        return crc
+
+    monkeypatch.setattr(PartUploader, "checksum", staticmethod(checksum_then_change))
+    with Client(live_server.url, token) as client:
+        before = client.datasets.query(type="file").count()
+        with pytest.raises(MantleError, match="changed while it was uploading"):
+            client.uploads.upload([path], data_type="file", parallel=2)
+        assert client.datasets.query(type="file").count() == before
 
 
 def run(live_server, token, tmp_path, *args):

@@ -7,7 +7,10 @@ import hashlib
 
 import pytest
 
-from mantle.catalog.uploads import MAX_PARTS, MIN_PART_SIZE, plan_part_size
+from mantle.catalog.uploads import MAX_PARTS, MIN_PART_SIZE, _problems, plan_part_size
+from mantle.checksums import crc32_b64
+from mantle.db.models import SqlUploadFile
+from mantle.storage import PartInfo
 
 MiB = 1024 * 1024
 
@@ -30,19 +33,34 @@ def start(api, owner, files, **dataset):
     return api.post("/api/v1/tenants/acme/uploads", json=body, headers=owner.headers)
 
 
+def part_url(api, owner, upload, file_id, n: int, body: bytes | None) -> str:
+    """A part's URL, signed with the CRC32 of `body` (None: ask without one)."""
+    request = {"file_id": file_id, "part_numbers": [n]}
+    if body is not None:
+        request["crc32"] = {str(n): crc32_b64(body)}
+    response = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/urls", headers=owner.headers, json=request
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["urls"][str(n)]
+
+
 def put_parts(api, owner, upload, contents: dict[str, bytes], *, skip=()):
     for file in upload["files"]:
         data = contents[file["name"]]
-        numbers = list(range(1, file["part_count"] + 1))
+        chunks = {
+            n: data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
+            for n in range(1, file["part_count"] + 1)
+        }
         urls = api.post(
             f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
             headers=owner.headers,
-            json={"file_id": file["id"], "part_numbers": numbers},
-        ).json()["urls"]
-        for n in numbers:
+            json={"file_id": file["id"], "part_numbers": list(chunks),
+                  "crc32": {n: crc32_b64(c) for n, c in chunks.items()}},
+        ).json()["urls"]  # fmt: skip
+        for n, chunk in chunks.items():
             if (file["name"], n) in skip:
                 continue
-            chunk = data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
             response = api.put(urls[str(n)], content=chunk)
             assert response.status_code == 200, response.text
             assert response.headers["ETag"].strip('"') == hashlib.md5(chunk).hexdigest()
@@ -102,17 +120,13 @@ def test_missing_or_wrong_parts_are_refused_and_nothing_is_visible(api, owner):
     assert [p["part_number"] for p in status["files"][0]["parts"]] == [1, 3]
 
     file_id = upload["files"][0]["id"]
-    url = api.post(
-        f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
-        headers=owner.headers,
-        json={"file_id": file_id, "part_numbers": [2]},
-    ).json()["urls"]["2"]
-    api.put(url, content=b"short")
+    api.put(part_url(api, owner, upload, file_id, 2, b"short"), content=b"short")
     wrong_size = api.post(complete, json={}, headers=owner.headers)
     assert wrong_size.status_code == 422
     assert "part 2 has 5 bytes, expected 8388608" in wrong_size.json()["error"]["message"]
 
     part2 = data[8 * MiB : 16 * MiB]
+    url = part_url(api, owner, upload, file_id, 2, part2)
     api.put(url, content=part2)
     bad_md5 = api.post(
         complete,
@@ -129,6 +143,51 @@ def test_missing_or_wrong_parts_are_refused_and_nothing_is_visible(api, owner):
     )
     assert good.status_code == 201, good.text
     assert dataset_count(api, owner) == 1
+
+
+def test_parts_are_checked_against_their_crc32(api, owner):
+    """Multipart files need each part's CRC32 to get its URL; storage refuses a body that
+    does not match and keeps nothing of it; a single-PUT URL may carry one too."""
+    data = b"z" * (9 * MiB)
+    upload = start(api, owner, [{"name": "big.bin", "size": len(data)}, {"name": "s", "size": 2}])
+    upload = upload.json()
+    big, small = upload["files"]
+    assert big["checksum"] == "crc32" and small["checksum"] is None
+    urls = f"/api/v1/tenants/acme/uploads/{upload['id']}/urls"
+    unsigned = api.post(urls, headers=owner.headers,
+                        json={"file_id": big["id"], "part_numbers": [1, 2]})  # fmt: skip
+    assert unsigned.status_code == 422
+    assert "CRC32" in unsigned.json()["error"]["message"]
+    assert unsigned.json()["error"]["details"] == {"missing_crc32": [1, 2]}
+    garbled_body = {"file_id": big["id"], "part_numbers": [1], "crc32": {"1": "md5?"}}
+    garbled = api.post(urls, headers=owner.headers, json=garbled_body)
+    assert garbled.status_code == 422 and "base64 CRC32" in garbled.json()["error"]["message"]
+
+    part1 = data[: 8 * MiB]
+    url = part_url(api, owner, upload, big["id"], 1, part1)
+    corrupted = api.put(url, content=b"Z" + part1[1:])
+    assert corrupted.status_code == 400
+    assert corrupted.json()["error"]["code"] == "checksum_mismatch"
+    status = api.get(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
+    assert status.json()["files"][0]["parts"] == []  # nothing of the bad body was kept
+    assert api.put(url, content=part1).status_code == 200
+
+    small_url = part_url(api, owner, upload, small["id"], 1, b"ok")
+    assert api.put(small_url, content=b"no").status_code == 400
+    assert api.put(small_url, content=b"ok").status_code == 200
+    assert part_url(api, owner, upload, small["id"], 1, None)  # optional for a single PUT
+
+
+def test_complete_compares_sent_crc32_with_what_storage_reports():
+    """S3 reports each part's CRC32 (ListParts); a different one sent at completion is a
+    problem; a part storage reports none for is left to storage's own check."""
+    file = SqlUploadFile(name="f.bin", part_count=2, size=9 * MiB)
+    parts = [PartInfo(1, 8 * MiB, "e1", crc32_b64(b"a")), PartInfo(2, MiB, "e2", None)]
+    sent = {1: crc32_b64(b"b"), 2: crc32_b64(b"c")}
+    assert _problems(file, 8 * MiB, parts, {}, sent) == [
+        "f.bin: part 1 CRC32 does not match; upload it again"
+    ]
+    assert _problems(file, 8 * MiB, parts, {}, {1: crc32_b64(b"a")}) == []
 
 
 def test_abort_removes_everything(api, owner, app):

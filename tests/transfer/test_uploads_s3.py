@@ -4,12 +4,14 @@ presigned S3 URLs, the server verifies and assembles them."""
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from mantle.api.app import create_app
+from mantle.checksums import crc32_b64
 from tests.aws import unique_name
 from tests.factories import Factory
 
@@ -36,29 +38,38 @@ def test_multipart_upload_to_s3(s3_api, database, moto_server):
     }).json()  # fmt: skip
     file = upload["files"][0]
     assert file["part_count"] == 2
-    urls = api.post(
+    chunks = {n: data[(n - 1) * upload["part_size"] : n * upload["part_size"]] for n in (1, 2)}
+    crc32 = {str(n): crc32_b64(chunk) for n, chunk in chunks.items()}
+    answer = api.post(
         f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
         headers=owner.headers,
-        json={"file_id": file["id"], "part_numbers": [1, 2]},
-    ).json()["urls"]
-    assert all(url.startswith(moto_server.endpoint_url) for url in urls.values())
-    md5 = {}
-    for n in (1, 2):
-        chunk = data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
-        response = httpx.put(urls[str(n)], content=chunk)
+        json={"file_id": file["id"], "part_numbers": [1, 2], "crc32": crc32},
+    ).json()
+    urls = answer["urls"]
+    headers = answer["headers"]
+    for n, url in urls.items():
+        assert url.startswith(moto_server.endpoint_url)
+        # The checksum is signed (a SigV4 signed header): S3 refuses another body.
+        signed = parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+        assert "x-amz-checksum-crc32" in signed
+        assert headers[n] == {"x-amz-checksum-crc32": crc32[n]}
+    for n, chunk in chunks.items():
+        response = httpx.put(urls[str(n)], content=chunk, headers=headers[str(n)])
         assert response.status_code == 200, response.text
-        md5[str(n)] = hashlib.md5(chunk).hexdigest()
     done = api.post(
         f"/api/v1/tenants/acme/uploads/{upload['id']}/complete",
         headers=owner.headers,
-        json={"md5": {file["id"]: md5}},
-    )
+        json={"crc32": {file["id"]: crc32},
+              "md5": {file["id"]: {n: hashlib.md5(c).hexdigest() for n, c in chunks.items()}}},
+    )  # fmt: skip
     assert done.status_code == 201, done.text
     uri = done.json()["files"][0]["uri"]
     assert uri.startswith(f"s3://{bucket}/mantle/tenants/")
     key = uri.removeprefix(f"s3://{bucket}/")
-    stored = moto_server.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    assert stored == data
+    s3 = moto_server.client("s3")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert head.get("ChecksumCRC32")  # assembled as a CRC32-checked upload
     link = api.get(
         f"/api/v1/tenants/acme/datasets/{done.json()['short_id']}/download", headers=owner.headers
     ).json()[0]

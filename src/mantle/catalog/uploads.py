@@ -5,6 +5,11 @@ Part size is chosen once per upload: at least 8 MiB and large enough that the bi
 needs no more than 10,000 parts (S3's limit). A file that fits in one part is a single PUT.
 An upload survives interruption: `status` lists the parts already stored, and the client
 sends only the rest. Nothing becomes visible in the catalog until `complete` succeeds.
+
+Multipart files are checked with CRC32 per part (S3's `ChecksumAlgorithm=CRC32`): the client
+sends each part's CRC32 with its URL request, the URL is signed with it, and storage refuses a
+part whose bytes do not match. Completion then composes the part checksums instead of
+reading the whole object again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session
 from mantle.accounts.policy import TenantAccess
 from mantle.catalog.datasets import Datasets
 from mantle.catalog.service import Catalog
+from mantle.checksums import CRC32, CRC32_HEADER, check_crc32
 from mantle.db.models import SqlUpload, SqlUploadFile
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, DatasetPublic, FileRef, Origin
@@ -87,7 +93,8 @@ def start(
     for position, (spec, name) in enumerate(zip(data.files, names, strict=True)):
         key = f"uploads/{upload.id}/{name}"
         count = part_count(spec.size, size)
-        multipart_id = store.create_multipart(key) if count > 1 else None
+        checksum = CRC32 if count > 1 else None
+        multipart_id = store.create_multipart(key, checksum=checksum) if count > 1 else None
         session.add(
             SqlUploadFile(
                 upload_id=upload.id,
@@ -97,6 +104,7 @@ def start(
                 size=spec.size,
                 part_count=count,
                 multipart_id=multipart_id,
+                checksum=checksum,
             )
         )
     session.flush()
@@ -144,9 +152,11 @@ def public(upload: SqlUpload, store: ObjectStore | None = None) -> UploadPublic:
                 size=file.size,
                 part_count=file.part_count,
                 multipart=file.part_count > 1,
+                checksum=file.checksum,
                 done=file.etag is not None,
                 parts=[
-                    PartPublic(part_number=p.part_number, size=p.size, etag=p.etag) for p in parts
+                    PartPublic(part_number=p.part_number, size=p.size, etag=p.etag, crc32=p.crc32)
+                    for p in parts
                 ],
             )
         )
@@ -169,7 +179,10 @@ def part_urls(
     upload_id: uuid.UUID,
     file_id: uuid.UUID,
     part_numbers: list[int],
+    crc32: dict[int, str] | None = None,
 ) -> PartUrls:
+    """Presigned URLs for parts of one file; each signed with the part's CRC32 when given
+    (required for files uploaded with CRC32 checks)."""
     upload = _open(session, access, upload_id)
     file = _file(upload, file_id)
     bad = [n for n in part_numbers if not 1 <= n <= file.part_count]
@@ -177,14 +190,27 @@ def part_urls(
         raise InvalidInputError(
             f"{file.name} has parts 1 to {file.part_count}; asked for {bad[:5]}"
         )
+    crc32 = {n: check_crc32(c, f"crc32 of part {n}") for n, c in (crc32 or {}).items()}
+    missing = [n for n in part_numbers if n not in crc32]
+    if file.checksum == CRC32 and missing:
+        raise InvalidInputError(
+            f"{file.name} is checked with CRC32: send each part's CRC32 (base64) with its URL "
+            f"request; missing for part(s) {missing[:5]}",
+            details={"missing_crc32": missing[:100]},
+        )
     if file.multipart_id is None:
-        urls = {1: store.presign_put(file.key, expires_in=URL_EXPIRES_IN)}
+        urls = {1: store.presign_put(file.key, expires_in=URL_EXPIRES_IN, crc32=crc32.get(1))}
     else:
         urls = {
-            n: store.presign_part(file.key, file.multipart_id, n, expires_in=URL_EXPIRES_IN)
+            n: store.presign_part(
+                file.key, file.multipart_id, n, expires_in=URL_EXPIRES_IN, crc32=crc32.get(n)
+            )
             for n in part_numbers
         }
-    return PartUrls(file_id=file.id, urls=urls, expires_in=URL_EXPIRES_IN)
+    # S3 signs the checksum as a header (SigV4); the file store reads it from its URL and
+    # ignores the header. Either way the client sends exactly these.
+    headers = {n: {CRC32_HEADER: crc32[n]} for n in urls if n in crc32}
+    return PartUrls(file_id=file.id, urls=urls, headers=headers, expires_in=URL_EXPIRES_IN)
 
 
 def _file(upload: SqlUpload, file_id: uuid.UUID) -> SqlUploadFile:
@@ -197,7 +223,13 @@ def _file(upload: SqlUpload, file_id: uuid.UUID) -> SqlUploadFile:
 # --- completing and aborting ---------------------------------------------------------------
 
 
-def _problems(file: SqlUploadFile, part_size: int, parts: list[PartInfo], md5: dict[int, str]):
+def _problems(
+    file: SqlUploadFile,
+    part_size: int,
+    parts: list[PartInfo],
+    md5: dict[int, str],
+    crc32: dict[int, str],
+) -> list[str]:
     """What is wrong with a file's stored parts, as messages a user can act on."""
     have = {p.part_number: p for p in parts}
     missing = [n for n in range(1, file.part_count + 1) if n not in have]
@@ -211,6 +243,9 @@ def _problems(file: SqlUploadFile, part_size: int, parts: list[PartInfo], md5: d
             found.append(f"{file.name}: part {n} has {have[n].size} bytes, expected {expected}")
         if n in md5 and md5[n].lower() != have[n].etag.lower():
             found.append(f"{file.name}: part {n} checksum does not match; upload it again")
+        stored_crc = have[n].crc32
+        if n in crc32 and stored_crc is not None and crc32[n] != stored_crc:
+            found.append(f"{file.name}: part {n} CRC32 does not match; upload it again")
     extra = sorted(set(have) - set(range(1, file.part_count + 1)))
     if extra:
         found.append(f"{file.name}: unexpected part(s) {extra[:5]}")
@@ -222,7 +257,10 @@ def verify(upload: SqlUpload, store: ObjectStore, data: UploadComplete) -> None:
     for file in upload.files:
         if file.etag is None:
             parts = _stored_parts(store, file)
-            problems += _problems(file, upload.part_size, parts, data.md5.get(file.id, {}))
+            problems += _problems(
+                file, upload.part_size, parts, data.md5.get(file.id, {}),
+                data.crc32.get(file.id, {}),
+            )  # fmt: skip
     if problems:
         raise InvalidInputError(
             "the upload is not complete: " + "; ".join(problems[:20]),
@@ -230,15 +268,22 @@ def verify(upload: SqlUpload, store: ObjectStore, data: UploadComplete) -> None:
         )
 
 
-def finish_files(upload: SqlUpload, store: ObjectStore) -> None:
+def finish_files(upload: SqlUpload, store: ObjectStore, data: UploadComplete) -> None:
     """Assemble multipart files (after `verify`); records each file's final ETag."""
     for file in upload.files:
         if file.etag is not None:
             continue
         if file.multipart_id is not None:
             parts = store.list_parts(file.key, file.multipart_id)
+            # The part CRC32s as storage reports them (S3 does), else as the client sent them.
+            crc32 = {p.part_number: p.crc32 for p in parts if p.crc32}
+            if file.checksum == CRC32:
+                crc32 = {**data.crc32.get(file.id, {}), **crc32}
             info = store.complete_multipart(
-                file.key, file.multipart_id, [(p.part_number, p.etag) for p in parts]
+                file.key,
+                file.multipart_id,
+                [(p.part_number, p.etag) for p in parts],
+                crc32={n: c for n, c in crc32.items() if n <= file.part_count},
             )
             file.multipart_id = None
         else:
@@ -274,7 +319,7 @@ def complete(
     candidate = _dataset_create(upload, store, spec)
     catalog.datasets.check_create(session, access, candidate)  # nothing assembled if wrong
     verify(upload, store, data)
-    finish_files(upload, store)
+    finish_files(upload, store, data)
     created = _dataset_create(upload, store, spec)
     dataset = catalog.datasets.create(session, access, created, origin=Origin.upload)
     catalog.lineage.record_activity(

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from mantle.checksums import crc32_b64
 from mantle.errors import InvalidInputError, MantleError, ServiceUnavailableError
 
 Progress = Callable[[int], None]  # called with the number of bytes just transferred
-URL_BATCH = 500
+URL_BATCH = 500  # the API signs at most 1000 part URLs a request
 RETRIES = 4
 RANGE_SIZE = 16 * 1024 * 1024
 
@@ -68,24 +69,47 @@ def _with_retries(action: Callable[[], httpx.Response], what: str) -> httpx.Resp
 
 
 class PartUploader:
-    """Sends one file's parts to presigned URLs, checking each returned ETag (the part's MD5)."""
+    """Sends parts to presigned URLs. Each part's CRC32 is computed first (`checksum`) and the
+    server signs its URL with it, so storage refuses bytes that changed on the way."""
 
     def __init__(self, http: httpx.Client, progress: Progress | None = None) -> None:
         self._http = http
         self._progress = progress or (lambda _n: None)
 
-    def put_part(self, url: str, local: LocalFile, offset: int, length: int) -> str:
-        with local.path.open("rb") as f:
-            data = os.pread(f.fileno(), length, offset)
-        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    @staticmethod
+    def checksum(local: LocalFile, offset: int, length: int) -> str:
+        return crc32_b64(_read(local, offset, length))
+
+    def put_part(self, url: str, headers: dict, local: LocalFile, offset: int, length: int):
         for _attempt in range(RETRIES):
-            response = _with_retries(lambda: self._http.put(url, content=data), local.name)
-            if response.status_code >= 400:
-                raise MantleError(f"{local.name}: storage refused a part ({response.status_code})")
-            if response.headers.get("ETag", "").strip('"').lower() == md5:
+            data = _read(local, offset, length)
+            response = _with_retries(
+                lambda d=data: self._http.put(url, content=d, headers=headers), local.name
+            )
+            if response.status_code < 400:
                 self._progress(length)
-                return md5
-        raise MantleError(f"{local.name}: storage kept corrupting a part; try again later")
+                return
+            if not _bad_digest(response):
+                raise MantleError(f"{local.name}: storage refused a part ({response.status_code})")
+        raise MantleError(
+            f"{local.name}: storage kept refusing a part's checksum; "
+            "was the file changed while it was uploading?"
+        )
+
+
+def _read(local: LocalFile, offset: int, length: int) -> bytes:
+    with local.path.open("rb") as f:
+        data = os.pread(f.fileno(), length, offset)
+    if len(data) != length:
+        raise MantleError(f"{local.name}: the file got shorter while it was uploading")
+    return data
+
+
+def _bad_digest(response: httpx.Response) -> bool:
+    """S3's BadDigest (XML) or Mantle's file store's checksum_mismatch (JSON)."""
+    return response.status_code == 400 and (
+        "BadDigest" in response.text or "checksum_mismatch" in response.text
+    )
 
 
 def download_files(

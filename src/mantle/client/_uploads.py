@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,10 +68,10 @@ class Uploads(_Resource):
             on_start(total, total - sum(length for *_rest, length in todo))
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
             sender = PartUploader(storage, progress)
-            md5 = self._send(upload, todo, sender, pool, tenant)
+            crc32 = self._send(upload, todo, sender, pool, parallel, tenant)
         dataset = DatasetPublic.model_validate(
             self._http.request(
-                "POST", self._path(tenant, f"/{upload.id}/complete"), json={"md5": md5}
+                "POST", self._path(tenant, f"/{upload.id}/complete"), json={"crc32": crc32}
             )
         )
         state.clear()
@@ -127,37 +128,55 @@ class Uploads(_Resource):
                     )
         return todo
 
-    def _send(self, upload, todo, sender: PartUploader, pool, tenant) -> dict[str, dict]:
-        md5: dict[str, dict[int, str]] = {}
-        for start in range(0, len(todo), URL_BATCH):
-            batch = todo[start : start + URL_BATCH]
-            urls = self._urls(upload.id, batch, tenant)
-            futures = [
-                (file_id, n, pool.submit(sender.put_part, urls[(file_id, n)], local, off, length))
-                for file_id, local, n, off, length in batch
-            ]
-            try:
-                for file_id, n, future in futures:
-                    md5.setdefault(str(file_id), {})[n] = future.result()
-            except BaseException:
-                # Stop promptly; what was stored is kept and a rerun resumes from there.
-                for *_ids, future in futures:
-                    future.cancel()
-                raise
-        return md5
+    def _send(self, upload, todo, sender: PartUploader, pool, parallel, tenant) -> dict:
+        """Send the `todo` parts; returns their CRC32s by file id and part number.
 
-    def _urls(self, upload_id, batch, tenant) -> dict[tuple, str]:
-        wanted: dict[Any, list[int]] = {}
-        for file_id, _local, n, _off, _len in batch:
-            wanted.setdefault(file_id, []).append(n)
+        Batches of `parallel` parts: their CRC32s are computed here, their URLs fetched in one
+        request (signed with those checksums), then the parts go to the pool; the next batch
+        is prepared while up to two batches are in flight, so the pool never waits."""
+        crc32: dict[str, dict[int, str]] = {}
+        in_flight: deque = deque()
+        size = max(1, min(parallel, URL_BATCH))
+        try:
+            for start in range(0, len(todo), size):
+                batch = todo[start : start + size]
+                sums = {
+                    (file_id, n): sender.checksum(local, off, length)
+                    for file_id, local, n, off, length in batch
+                }
+                urls = self._urls(upload.id, sums, tenant)
+                for file_id, local, n, off, length in batch:
+                    url, headers = urls[(file_id, n)]
+                    in_flight.append(pool.submit(sender.put_part, url, headers, local, off, length))
+                    crc32.setdefault(str(file_id), {})[n] = sums[(file_id, n)]
+                while len(in_flight) > 2 * size:
+                    in_flight.popleft().result()
+            while in_flight:
+                in_flight.popleft().result()
+        except BaseException:
+            # Stop promptly; what was stored is kept and a rerun resumes from there.
+            for future in in_flight:
+                future.cancel()
+            raise
+        return crc32
+
+    def _urls(self, upload_id, sums: dict[tuple, str], tenant) -> dict[tuple, tuple]:
+        """(URL, headers) of each (file id, part number) in `sums` (-> its CRC32); one request
+        per file."""
+        wanted: dict[Any, dict[int, str]] = {}
+        for (file_id, n), crc in sums.items():
+            wanted.setdefault(file_id, {})[n] = crc
         urls = {}
-        for file_id, numbers in wanted.items():
+        for file_id, parts in wanted.items():
             answer = self._http.request(
                 "POST",
                 self._path(tenant, f"/{upload_id}/urls"),
-                json={"file_id": str(file_id), "part_numbers": numbers},
+                json={"file_id": str(file_id), "part_numbers": list(parts), "crc32": parts},
             )
-            urls.update({(file_id, int(n)): url for n, url in answer["urls"].items()})
+            headers = answer.get("headers", {})
+            urls.update(
+                {(file_id, int(n)): (url, headers.get(n, {})) for n, url in answer["urls"].items()}
+            )
         return urls
 
     def download(

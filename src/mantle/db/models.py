@@ -409,6 +409,8 @@ class SqlUploadFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     part_count: Mapped[int] = mapped_column(Integer)
     multipart_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    # "crc32": every part's URL is signed with its CRC32 (storage checks it); NULL: none.
+    checksum: Mapped[str | None] = mapped_column(String(16), nullable=True)
     etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     upload: Mapped[SqlUpload] = relationship(back_populates="files")

@@ -28,6 +28,7 @@ class PartPublic(BaseModel):
     part_number: int
     size: int
     etag: str
+    crc32: str | None = Field(None, description="Base64 CRC32, when storage reports it.")
 
 
 class UploadFilePublic(BaseModel):
@@ -36,6 +37,11 @@ class UploadFilePublic(BaseModel):
     size: int
     part_count: int
     multipart: bool
+    checksum: str | None = Field(
+        None,
+        description="'crc32': send each part's CRC32 (base64 of the big-endian value) when "
+        "asking for its URL; storage refuses a part that does not match.",
+    )
     done: bool = Field(description="Verified and complete in storage.")
     parts: list[PartPublic] = Field(
         default_factory=list, description="Parts already stored (for resuming)."
@@ -56,19 +62,30 @@ class UploadPublic(BaseModel):
 class PartUrlsRequest(BaseModel):
     file_id: uuid.UUID
     part_numbers: list[int] = Field(min_length=1, max_length=1000)
+    crc32: dict[int, str] = Field(
+        default_factory=dict,
+        description="Each part's CRC32 (base64); required for files whose `checksum` is "
+        "'crc32', optional for a single-PUT file.",
+    )
 
 
 class PartUrls(BaseModel):
     file_id: uuid.UUID
     method: str = "PUT"
     urls: dict[int, str]
+    headers: dict[int, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Headers each PUT must send (the signed checksum), by part number.",
+    )
     expires_in: int
 
 
 class UploadComplete(BaseModel):
-    """Optional MD5 of each part (hex), checked against what storage received."""
+    """Optional checksums of each part, checked against what storage reports: MD5 (hex,
+    against the part's ETag) and CRC32 (base64), per file id and part number."""
 
     md5: dict[uuid.UUID, dict[int, str]] = Field(default_factory=dict)
+    crc32: dict[uuid.UUID, dict[int, str]] = Field(default_factory=dict)
 
 
 class DownloadLink(BaseModel):

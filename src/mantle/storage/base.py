@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import BinaryIO
 from urllib.parse import quote
 
+from mantle.checksums import CRC32, check_crc32
 from mantle.errors import InvalidInputError, NotFoundError
 from mantle.storage.keys import (
     validate_delimiter,
@@ -48,6 +49,7 @@ class PartInfo:
     part_number: int
     size: int
     etag: str
+    crc32: str | None = None  # base64, when the upload checks CRC32 and storage reports it
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,10 @@ def _check_upload_id(upload_id: object) -> str:
     return upload_id
 
 
+def _check_crc32(crc32: str | None) -> str | None:
+    return None if crc32 is None else check_crc32(crc32, "crc32")
+
+
 def _check_parts(parts: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
     checked: list[tuple[int, str]] = []
     for item in parts:
@@ -260,28 +266,51 @@ class ObjectStore(ABC):
         )
 
     def presign_put(
-        self, key: str, *, expires_in: int = 3600, content_type: str | None = None
+        self,
+        key: str,
+        *,
+        expires_in: int = 3600,
+        content_type: str | None = None,
+        crc32: str | None = None,
     ) -> str:
         """A URL to PUT a whole object; with `content_type`, the upload must send that
-        Content-Type header."""
+        Content-Type header; with `crc32` (base64), storage refuses a body with another CRC32."""
         checked_type = None if content_type is None else _check_content_type(content_type)
-        return self._presign_put(validate_key(key), _check_expires(expires_in), checked_type)
+        return self._presign_put(
+            validate_key(key), _check_expires(expires_in), checked_type, _check_crc32(crc32)
+        )
 
     # -- multipart uploads -----------------------------------------------------------------
 
-    def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
-        """Start a multipart upload; returns its upload id."""
-        return self._create_multipart(validate_key(key), _check_content_type(content_type))
+    def create_multipart(
+        self, key: str, *, content_type: str | None = None, checksum: str | None = None
+    ) -> str:
+        """Start a multipart upload; returns its upload id. With `checksum="crc32"` every part
+        must come through a URL presigned with its CRC32 (S3's `ChecksumAlgorithm=CRC32`):
+        storage checks each part, and completing needs no pass over the whole object."""
+        if checksum not in (None, CRC32):
+            raise InvalidInputError(f"checksum must be {CRC32!r} or None, not {checksum!r}")
+        return self._create_multipart(
+            validate_key(key), _check_content_type(content_type), checksum
+        )
 
     def presign_part(
-        self, key: str, upload_id: str, part_number: int, *, expires_in: int = 3600
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        *,
+        expires_in: int = 3600,
+        crc32: str | None = None,
     ) -> str:
-        """A URL to PUT one part; the response's ETag header is needed to complete."""
+        """A URL to PUT one part; with `crc32` (base64), storage refuses a body with another
+        CRC32. The response's ETag header names the part."""
         return self._presign_part(
             validate_key(key),
             _check_upload_id(upload_id),
             _check_part_number(part_number),
             _check_expires(expires_in),
+            _check_crc32(crc32),
         )
 
     def upload_part(self, key: str, upload_id: str, part_number: int, data: Data) -> str:
@@ -297,12 +326,19 @@ class ObjectStore(ABC):
         return self._list_parts(validate_key(key), _check_upload_id(upload_id))
 
     def complete_multipart(
-        self, key: str, upload_id: str, parts: Iterable[tuple[int, str]]
+        self,
+        key: str,
+        upload_id: str,
+        parts: Iterable[tuple[int, str]],
+        *,
+        crc32: Mapping[int, str] | None = None,
     ) -> ObjectInfo:
         """Assemble the object from `parts` as (part_number, etag), in ascending order. Every
-        part but the last must be at least 5 MiB (S3's rule, enforced on every backend)."""
+        part but the last must be at least 5 MiB (S3's rule, enforced on every backend).
+        `crc32`: each part's CRC32, for uploads started with `checksum="crc32"`."""
+        checked = {n: _check_crc32(c) for n, c in (crc32 or {}).items()}
         return self._complete_multipart(
-            validate_key(key), _check_upload_id(upload_id), _check_parts(parts)
+            validate_key(key), _check_upload_id(upload_id), _check_parts(parts), checked
         )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -347,13 +383,19 @@ class ObjectStore(ABC):
     def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str: ...
 
     @abstractmethod
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None) -> str: ...
+    def _presign_put(
+        self, key: str, expires_in: int, content_type: str | None, crc32: str | None
+    ) -> str: ...
 
     @abstractmethod
-    def _create_multipart(self, key: str, content_type: str | None) -> str: ...
+    def _create_multipart(
+        self, key: str, content_type: str | None, checksum: str | None
+    ) -> str: ...
 
     @abstractmethod
-    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str: ...
+    def _presign_part(
+        self, key: str, upload_id: str, part_number: int, expires_in: int, crc32: str | None
+    ) -> str: ...
 
     @abstractmethod
     def _upload_part(
@@ -365,7 +407,7 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def _complete_multipart(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, key: str, upload_id: str, parts: list[tuple[int, str]], crc32: dict[int, str]
     ) -> ObjectInfo: ...
 
     @abstractmethod
@@ -434,17 +476,19 @@ class ScopedObjectStore(ObjectStore):
     def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str:
         return self._parent.presign_get(self._full(key), expires_in=expires_in, filename=filename)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None) -> str:
+    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
         return self._parent.presign_put(
-            self._full(key), expires_in=expires_in, content_type=content_type
+            self._full(key), expires_in=expires_in, content_type=content_type, crc32=crc32
         )
 
-    def _create_multipart(self, key: str, content_type: str | None) -> str:
-        return self._parent.create_multipart(self._full(key), content_type=content_type)
+    def _create_multipart(self, key: str, content_type: str | None, checksum: str | None) -> str:
+        return self._parent.create_multipart(
+            self._full(key), content_type=content_type, checksum=checksum
+        )
 
-    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int, crc32):
         return self._parent.presign_part(
-            self._full(key), upload_id, part_number, expires_in=expires_in
+            self._full(key), upload_id, part_number, expires_in=expires_in, crc32=crc32
         )
 
     def _upload_part(
@@ -455,10 +499,9 @@ class ScopedObjectStore(ObjectStore):
     def _list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         return self._parent.list_parts(self._full(key), upload_id)
 
-    def _complete_multipart(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
-    ) -> ObjectInfo:
-        return self._relative(self._parent.complete_multipart(self._full(key), upload_id, parts))
+    def _complete_multipart(self, key: str, upload_id: str, parts, crc32) -> ObjectInfo:
+        completed = self._parent.complete_multipart(self._full(key), upload_id, parts, crc32=crc32)
+        return self._relative(completed)
 
     def _abort_multipart(self, key: str, upload_id: str) -> None:
         self._parent.abort_multipart(self._full(key), upload_id)

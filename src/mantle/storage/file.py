@@ -351,17 +351,18 @@ class FileObjectStore(ObjectStore):
         self._object_path(key)
         return self._require_signer().url("get", key, expires_in=expires_in, filename=filename)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None) -> str:
+    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
         self._object_path(key)
         return self._require_signer().url(
-            "put", key, expires_in=expires_in, content_type=content_type
+            "put", key, expires_in=expires_in, content_type=content_type, crc32=crc32
         )
 
-    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int, crc32):
         self._object_path(key)
         return self._require_signer().url(
-            "part", key, expires_in=expires_in, upload_id=upload_id, part_number=part_number
-        )
+            "part", key, expires_in=expires_in, upload_id=upload_id, part_number=part_number,
+            crc32=crc32,
+        )  # fmt: skip
 
     # -- multipart uploads -----------------------------------------------------------------
 
@@ -381,7 +382,9 @@ class FileObjectStore(ObjectStore):
             raise missing
         return folder, manifest
 
-    def _create_multipart(self, key: str, content_type: str | None) -> str:
+    def _create_multipart(self, key: str, content_type: str | None, checksum: str | None) -> str:
+        # `checksum`: the server verifies each part against the CRC32 its signed URL carries
+        # (api/routes/storage.py); the store itself keeps MD5 ETags.
         self._object_path(key)
         upload_id = secrets.token_hex(16)
         folder = self._internal / "uploads" / upload_id
@@ -390,6 +393,7 @@ class FileObjectStore(ObjectStore):
             manifest = {
                 "key": key,
                 "content_type": content_type,
+                "checksum": checksum,
                 "initiated": datetime.now(UTC).isoformat(),
             }
             _write_json_atomically(folder / "upload.json", manifest, self._internal / "tmp")
@@ -438,7 +442,7 @@ class FileObjectStore(ObjectStore):
         return [PartInfo(number, part.size, part.etag) for number, part in parts]
 
     def _complete_multipart(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, key: str, upload_id: str, parts: list[tuple[int, str]], crc32: dict[int, str]
     ) -> ObjectInfo:
         folder, manifest = self._upload_folder(key, upload_id)
         path = self._object_path(key)

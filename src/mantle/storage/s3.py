@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mantle.checksums import CRC32
 from mantle.cloud.aws.session import client_config, make_session
 from mantle.errors import (
     InvalidInputError,
@@ -214,14 +215,14 @@ class S3ObjectStore(ObjectStore):
     def _put_in_parts(
         self, key: str, leading: list[bytes], reader: _ChunkReader, content_type: str | None
     ) -> ObjectInfo:
-        upload_id = self._create_multipart(key, content_type)
+        upload_id = self._create_multipart(key, content_type, None)
         try:
             parts = []
             for number, data in enumerate(_parts(leading, reader), start=1):
                 if number > MAX_PART_NUMBER:
                     raise InvalidInputError(f"{key!r} is too large for one S3 object")
                 parts.append((number, self._upload_bytes(key, upload_id, number, data)))
-            return self._complete_multipart(key, upload_id, parts)
+            return self._complete_multipart(key, upload_id, parts, {})
         except BaseException:
             self._abort_quietly(key, upload_id)
             raise
@@ -251,7 +252,7 @@ class S3ObjectStore(ObjectStore):
         return self._head(dst_key)
 
     def _copy_in_parts(self, source: ObjectInfo, copy_source: dict, dst_key: str) -> None:
-        upload_id = self._create_multipart(dst_key, source.content_type)
+        upload_id = self._create_multipart(dst_key, source.content_type, None)
         try:
             parts = []
             for number, start in enumerate(range(0, source.size, COPY_PART_SIZE), start=1):
@@ -267,7 +268,7 @@ class S3ObjectStore(ObjectStore):
                     CopySourceRange=f"bytes={start}-{end}",
                 )
                 parts.append((number, normalize_etag(done["CopyPartResult"]["ETag"])))
-            self._complete_multipart(dst_key, upload_id, parts)
+            self._complete_multipart(dst_key, upload_id, parts, {})
         except BaseException:
             self._abort_quietly(dst_key, upload_id)
             raise
@@ -286,19 +287,25 @@ class S3ObjectStore(ObjectStore):
         extra = {"ResponseContentDisposition": attachment_disposition(filename)} if filename else {}
         return self._presign(key, "get_object", expires_in, **extra)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None) -> str:
+    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
         extra = {"ContentType": content_type} if content_type else {}
+        if crc32:
+            extra["ChecksumCRC32"] = crc32  # signed: S3 answers BadDigest to another body
         return self._presign(key, "put_object", expires_in, **extra)
 
-    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+    def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int, crc32):
+        extra = {"ChecksumCRC32": crc32} if crc32 else {}
         return self._presign(
-            key, "upload_part", expires_in, UploadId=upload_id, PartNumber=part_number
+            key, "upload_part", expires_in, UploadId=upload_id, PartNumber=part_number, **extra
         )
 
     # -- multipart uploads -----------------------------------------------------------------
 
-    def _create_multipart(self, key: str, content_type: str | None) -> str:
+    def _create_multipart(self, key: str, content_type: str | None, checksum: str | None) -> str:
         extra = {"ContentType": content_type} if content_type else {}
+        if checksum == CRC32:
+            # Per-part CRC32s, composed at completion (no pass over the whole object).
+            extra["ChecksumAlgorithm"] = "CRC32"
         started = self._call(
             "start an upload for", key, "create_multipart_upload", Key=self._full(key), **extra
         )
@@ -339,7 +346,9 @@ class S3ObjectStore(ObjectStore):
                 PartNumberMarker=marker,
             )
             parts += [
-                PartInfo(p["PartNumber"], p["Size"], normalize_etag(p["ETag"]))
+                PartInfo(
+                    p["PartNumber"], p["Size"], normalize_etag(p["ETag"]), p.get("ChecksumCRC32")
+                )
                 for p in page.get("Parts", [])
             ]
             if not page.get("IsTruncated"):
@@ -347,9 +356,13 @@ class S3ObjectStore(ObjectStore):
             marker = page["NextPartNumberMarker"]
 
     def _complete_multipart(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, key: str, upload_id: str, parts: list[tuple[int, str]], crc32: dict[int, str]
     ) -> ObjectInfo:
-        listed = [{"PartNumber": number, "ETag": f'"{etag}"'} for number, etag in parts]
+        listed = [
+            {"PartNumber": number, "ETag": f'"{etag}"'}
+            | ({"ChecksumCRC32": crc32[number]} if number in crc32 else {})
+            for number, etag in parts
+        ]
         self._call(
             "complete an upload for",
             key,

@@ -2,7 +2,8 @@
 
 A URL grants one operation on one key until it expires:
 `{public_url}/storage/o/{quoted key}?op=get|put|part&expires=...[&upload_id=..&part_number=..]
-[&filename=..][&content_type=..]&sig=...`. The signature is HMAC-SHA256, under a key derived
+[&filename=..][&content_type=..][&crc32=..]&sig=...`; `crc32` (base64) makes the server refuse a
+body with another CRC32. The signature is HMAC-SHA256, under a key derived
 from the server's secret key, over every one of those values; any change or an expired time
 is refused with `PermissionDeniedError` (403, as S3 answers a bad or expired presigned URL).
 """
@@ -41,6 +42,7 @@ class SignedGrant:
     part_number: int | None = None
     filename: str | None = None
     content_type: str | None = None
+    crc32: str | None = None
 
     def message(self) -> bytes:
         # JSON keeps the fields unambiguous: no value can pose as a separator.
@@ -52,6 +54,7 @@ class SignedGrant:
             self.part_number,
             self.filename,
             self.content_type,
+            self.crc32,
         ]
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -91,10 +94,12 @@ class UrlSigner:
         part_number: int | None = None,
         filename: str | None = None,
         content_type: str | None = None,
+        crc32: str | None = None,
     ) -> str:
         grant = SignedGrant(
-            op, key, int(self._clock()) + expires_in, upload_id, part_number, filename, content_type
-        )
+            op, key, int(self._clock()) + expires_in, upload_id, part_number, filename,
+            content_type, crc32,
+        )  # fmt: skip
         query = {
             "op": op,
             "expires": str(grant.expires),
@@ -102,6 +107,7 @@ class UrlSigner:
             "part_number": None if part_number is None else str(part_number),
             "filename": filename,
             "content_type": content_type,
+            "crc32": crc32,
             "sig": self.sign(grant),
         }
         encoded = urlencode({k: v for k, v in query.items() if v is not None})
@@ -137,4 +143,5 @@ def _parse_grant(key: str, query: Mapping[str, str]) -> SignedGrant:
         part_number,
         query.get("filename"),
         query.get("content_type"),
+        query.get("crc32"),
     )

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from mantle.checksums import verified_crc32
 from mantle.errors import (
     InvalidInputError,
     MantleError,
@@ -96,6 +97,9 @@ async def upload(key: str, request: Request) -> Response:
     grant = _verified(request, key, "put", "part")
     store = _store(request)
     chunks = _body_chunks(request.stream())
+    if grant.crc32 is not None:
+        # Checked as the last chunk arrives, before the store keeps anything (S3's BadDigest).
+        chunks = verified_crc32(chunks, grant.crc32, key)
     if grant.op == "part":
         etag = await run_in_threadpool(
             store.upload_part, key, grant.upload_id, grant.part_number, chunks

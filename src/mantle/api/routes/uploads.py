@@ -47,7 +47,7 @@ def part_urls(
     store = catalog.locations.tenant_store(access.tenant_id)
     with db.session() as session:
         return uploads.part_urls(session, access, store, upload_id, body.file_id,
-                                 body.part_numbers)  # fmt: skip
+                                 body.part_numbers, body.crc32)  # fmt: skip
 
 
 @router.post("/{upload_id}/complete", response_model=DatasetPublic, status_code=201)
@@ -55,7 +55,7 @@ def complete_upload(
     upload_id: uuid.UUID, body: UploadComplete, access: WriteAccess, db: Db,
     catalog: CatalogService,
 ) -> DatasetPublic:  # fmt: skip
-    """Verify sizes (and part MD5s when sent), assemble the files, create the dataset."""
+    """Verify sizes (and part checksums when sent), assemble the files, create the dataset."""
     store = catalog.locations.tenant_store(access.tenant_id)
     with db.session() as session:
         return uploads.complete(session, access, store, catalog, upload_id, body)
