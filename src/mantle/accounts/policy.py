@@ -16,18 +16,7 @@ from sqlalchemy.orm import Session
 from mantle.db.models import SqlTenant
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.errors import NotFoundError, PermissionDeniedError
-
-
-class Role(StrEnum):
-    owner = "owner"
-    admin = "admin"
-    member = "member"
-    viewer = "viewer"
-
-
-class Scope(StrEnum):
-    read = "read"
-    write = "write"
+from mantle.schemas.accounts import Role, Scope
 
 
 class Permission(StrEnum):

@@ -1,20 +1,24 @@
 """Server-side commands: `mantle server`, `mantle db upgrade`, `mantle users create`.
-These work on the settings (`MANTLE_*`) directly, not through the API."""
+These work on the settings (`MANTLE_*`) directly, not through the API.
+
+The server side (SQLAlchemy, Alembic, argon2) is imported inside each command: every other
+`mantle` command talks to the API and should not pay for loading it.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 
-from mantle.accounts import service
-from mantle.accounts.bootstrap import BootstrapResult, bootstrap_if_empty
 from mantle.cli.output import emit, out
-from mantle.db import migrate
-from mantle.db.engine import Database
 from mantle.errors import ConfigurationError
-from mantle.schemas.accounts import UserCreate, UserPublic
 from mantle.settings import Settings
+
+if TYPE_CHECKING:
+    from mantle.accounts.bootstrap import BootstrapResult
+    from mantle.db.engine import Database
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="Server-wide users (run on the server).", no_args_is_help=True)
@@ -30,6 +34,8 @@ def register(app: typer.Typer) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
+    from mantle.db import migrate
+
     settings = Settings()
     migrate.upgrade(settings.database.url)
     out.print(f"database is at the latest schema ({', '.join(migrate.heads())})")
@@ -42,7 +48,9 @@ def run_server(
     """Start the Mantle server (API, web UI and the signed-URL endpoint of the local store)."""
     import uvicorn
 
+    from mantle.accounts.bootstrap import bootstrap_if_empty
     from mantle.api.app import create_app
+    from mantle.db.engine import Database
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(server={**Settings().server.model_dump(), **overrides})
@@ -61,6 +69,8 @@ def run_server(
 
 def _check_migrated(db: Database) -> None:
     from alembic.migration import MigrationContext
+
+    from mantle.db import migrate
 
     with db.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
@@ -84,6 +94,7 @@ def _print_first_login(settings: Settings, created: BootstrapResult) -> None:
 def run_worker() -> None:
     """Run background work (imports...) until stopped; start as many as needed. Use with
     MANTLE_WORKER__EMBEDDED=false on the server."""
+    from mantle.db.engine import Database
     from mantle.services import build_services
     from mantle.storage import build_object_store
 
@@ -108,6 +119,10 @@ def users_create(
 ) -> None:
     """Create a user; the password is asked for (or read from MANTLE_NEW_PASSWORD)."""
     import os
+
+    from mantle.accounts import service
+    from mantle.db.engine import Database
+    from mantle.schemas.accounts import UserCreate, UserPublic
 
     password = os.environ.get("MANTLE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True

@@ -5,12 +5,25 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
 
-from mantle.accounts.policy import Role, Scope
-
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+# Here rather than in accounts.policy (which decides with them) so that the SDK and CLI can
+# use them without importing the database layer.
+class Role(StrEnum):
+    owner = "owner"
+    admin = "admin"
+    member = "member"
+    viewer = "viewer"
+
+
+class Scope(StrEnum):
+    read = "read"
+    write = "write"
 
 
 class _Public(BaseModel):
