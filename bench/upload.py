@@ -201,12 +201,51 @@ def summarize_profile(raw: Path, parallel: int) -> None:
         print(f"    {100 * n / everything:5.1f} %  {frame[:110]}")
 
 
+def upload_phases(url: str, token: str, path: Path, parallel: int, moto_pid: int) -> dict:
+    """One SDK upload in this process with its phases timed (wall and moto CPU): start (plan,
+    multipart uploads created), parts (CRC32s, URLs, PUTs), complete (the server lists and
+    assembles the parts and creates the dataset)."""
+    from mantle.client._uploads import Uploads
+
+    marks: list[tuple[str, float, float]] = []
+
+    def mark(name: str) -> None:
+        marks.append((name, time.perf_counter(), cpu_seconds(moto_pid)))
+
+    original_start, original_send = Uploads._start, Uploads._send
+
+    def start(self, *args, **kwargs):
+        result = original_start(self, *args, **kwargs)
+        mark("start")
+        return result
+
+    def send(self, *args, **kwargs):
+        result = original_send(self, *args, **kwargs)
+        mark("parts")
+        return result
+
+    Uploads._start, Uploads._send = start, send
+    try:
+        with Client(url, token) as client:
+            mark("begin")
+            client.uploads.upload([path], data_type="file", parallel=parallel)
+            mark("complete")
+    finally:
+        Uploads._start, Uploads._send = original_start, original_send
+    return {
+        name: (at - marks[i][1], cpu - marks[i][2]) for i, (name, at, cpu) in enumerate(marks[1:])
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--parallel", default="8,16", help="mantle upload --parallel values")
     parser.add_argument("--profile", type=Path, help="also profile one mantle upload (py-spy)")
+    parser.add_argument(
+        "--phases", action="store_true", help="also time the phases of SDK uploads in-process"
+    )
     args = parser.parse_args()
     parallels = [int(p) for p in args.parallel.split(",")]
     use_fake_aws_env()
@@ -248,6 +287,18 @@ def main() -> None:
             "mantle --help": timed([MANTLE, "--help"], env, moto.process.pid)["seconds"],
         }
         report(size, runs, startup)
+        if args.phases:
+            print()
+            print("| SDK upload phases, wall s (moto CPU s) | " + " | ".join(
+                f"--parallel {p}" for p in parallels) + " |")  # fmt: skip
+            print("|---|" + "---|" * len(parallels))
+            timings = []
+            for parallel in parallels:
+                timings.append(upload_phases(url, token, path, parallel, moto.process.pid))
+                clear_bucket(s3, "mantle/")
+            for phase in timings[0]:
+                cells = " | ".join(f"{t[phase][0]:.2f} ({t[phase][1]:.1f})" for t in timings)
+                print(f"| {phase} | {cells} |")
         if args.profile:
             print()
             profile_upload(path, env, args.profile, parallels[0])
