@@ -41,6 +41,7 @@ ADMIN_URL = os.environ.get(
 )
 SAMPLES = 200_000  # 5 datasets per sample at 1M rows; --rows scales it
 READ_ROOT = "s3://bench-reads/runs/"
+TRGM_INDEX = "ix_datasets_name_trgm"
 MANTLE = str(Path(sys.executable).with_name("mantle"))
 COLUMNS = (
     "id, tenant_id, number, name, data_type_id, data_type_version, properties, files, tags, "
@@ -101,6 +102,7 @@ def seed(url: str, ids: dict, rows: int) -> float:
     with engine.begin() as conn:
         for index in indexes:
             index.drop(conn)
+        conn.execute(text(f"DROP INDEX IF EXISTS {TRGM_INDEX}"))  # migration 0006
     base = datetime(2024, 1, 1, tzinfo=UTC)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
@@ -123,6 +125,9 @@ def seed(url: str, ids: dict, rows: int) -> float:
         conn.execute(text("SET maintenance_work_mem = '1GB'"))
         for index in indexes:
             index.create(conn)
+        conn.execute(
+            text(f"CREATE INDEX {TRGM_INDEX} ON datasets USING gin (lower(name) gin_trgm_ops)")
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE datasets"))
         conn.execute(text("VACUUM ANALYZE dataset_versions"))
@@ -268,7 +273,48 @@ def http_run(base: str, token: str, pid: int, requests: int, rng: random.Random)
                 timings.append((time.perf_counter() - started) * 1000)
             counts[label] = (body["count"], sorted(timings)[2])
         pages = page_walk(client, path)
-    return {"latencies": latencies, "rss": rss, "counts": counts, "pages": pages}
+        more = other_queries(client, path, rng)
+    return {"latencies": latencies, "rss": rss, "counts": counts, "pages": pages, "more": more}
+
+
+def other_queries(client: httpx.Client, path: str, rng: random.Random) -> dict[str, list]:
+    """Name search (`q`, served by the trigram index) and sorting by a property value, on a
+    filtered selection and on the whole type."""
+
+    def timed(params: dict, expect: int | None) -> float:
+        started = time.perf_counter()
+        response = client.get(path, params=params)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.text
+        if expect is not None:
+            assert len(response.json()["items"]) == expect, (params, response.text[:200])
+        return elapsed
+
+    def samples(n: int) -> list[str]:
+        return [_sample(rng.randrange(SAMPLES)) for _ in range(n)]
+
+    return {
+        "name contains (q), 5 matches": [
+            timed({"type": "fastq_pair", "q": f"{s[5:]} lane", "limit": 50}, 5)
+            for s in samples(100)
+        ],
+        "type + sample in [3], sort properties.sample": [
+            timed(
+                {
+                    "type": "fastq_pair",
+                    "where": f"sample=[{','.join(samples(3))}]",
+                    "sort": "-properties.sample",
+                    "limit": 50,
+                },
+                None,
+            )  # fmt: skip
+            for _ in range(100)
+        ],
+        "whole type, sort properties.sample (first page)": [
+            timed({"type": "fastq_pair", "sort": "properties.sample", "limit": 50}, 50)
+            for _ in range(5)
+        ],
+    }
 
 
 def page_walk(client: httpx.Client, path: str, pages: int = 200) -> float:
@@ -359,6 +405,8 @@ def report(args, seconds: float, result: dict, direct: list[float], plan: str) -
     for label, (count, ms) in result["counts"].items():
         print(f"  {label}: {count:,} in {ms:.1f} ms (HTTP, median of 5)")
     print(f"  keyset page walk, unfiltered type listing: median {result['pages']:.1f} ms per page")
+    for label, timings in result["more"].items():
+        print(f"  {label} ({len(timings)} requests): {percentiles(timings)}")
     rss = result["rss"]
     print(
         f"server RSS: start {rss['start']:.1f} MiB, middle {rss['middle']:.1f} MiB, "

@@ -78,6 +78,25 @@ def test_sdk_round_trip(sdk):
         sdk.datasets.create("bad", "fastq_pair", {"sample": "x"})
 
 
+def test_sdk_datasets_are_bound_to_their_client(sdk):
+    """What the SDK returns knows where it came from: `ds.update(...)` sends the version it
+    was read at (a stale object gets ConflictError), `ds.refresh()`, `ds.lineage()`..."""
+    _make_pairs(sdk, 2)
+    first = next(iter(sdk.datasets.query(type="fastq_pair", sort="id")))
+    assert isinstance(first, mantle.client.Dataset) and first.short_id == "DS-000001"
+    changed = first.update(add_tags=["qc"])
+    assert changed.version == 2 and "qc" in changed.tags
+    with pytest.raises(mantle.ConflictError):
+        first.update(name="stale")  # read at version 1
+    assert first.refresh().tags == changed.tags
+    assert [v.change for v in changed.versions()] == ["created", "updated"]
+    assert changed.archive().archived and changed.restore().archived is False
+    assert any(n.id == first.short_id for n in first.lineage().nodes)
+    unbound = mantle.client.Dataset.model_validate(first.model_dump())
+    with pytest.raises(mantle.InvalidInputError, match="not bound"):
+        unbound.download()
+
+
 def test_export_to_a_file(sdk, tmp_path):
     _make_pairs(sdk, 3)
     target = tmp_path / "all.json"

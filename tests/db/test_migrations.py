@@ -21,9 +21,19 @@ def test_upgrade_from_empty_builds_every_table(migrated_url):
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_object": migrate.include_object}
+            context = MigrationContext.configure(conn, opts=opts)
             assert set(context.get_current_heads()) == set(migrate.heads())
             assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_name_search_has_a_trigram_index_on_postgresql(migrated_url):
+    engine = create_engine(migrate.alembic_config(migrated_url).attributes["database_url"])
+    try:
+        names = {i["name"] for i in inspect(engine).get_indexes("datasets")}
+        assert ("ix_datasets_name_trgm" in names) == (engine.dialect.name == "postgresql")
     finally:
         engine.dispose()
 

@@ -50,7 +50,7 @@ def test_sdk_upload_then_download_round_trip(live_server, token, folder, tmp_pat
             "run42/notes.txt",
         ]
         assert sum(sent) == 19 * MiB + len("sequenced on 2026-11-20\n")
-        paths = client.datasets.download(dataset, to=tmp_path / "out", parallel=4)
+        paths = dataset.download(tmp_path / "out", parallel=4)
     assert len(paths) == 3
     for name in ("lane1/big.bin", "notes.txt", "empty.txt"):
         assert (tmp_path / "out" / "run42" / name).read_bytes() == (folder / name).read_bytes()

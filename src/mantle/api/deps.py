@@ -13,6 +13,7 @@ from mantle.accounts import authn, secrets
 from mantle.accounts.policy import Permission, Principal, TenantAccess, authorize
 from mantle.catalog import Catalog
 from mantle.catalog.read_buckets import ReadBuckets
+from mantle.cloud.aws.crypto import SecretBox
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, CsrfError
 from mantle.settings import Settings
@@ -46,6 +47,11 @@ def get_catalog(request: Request) -> Catalog:
 
 def get_read_buckets(request: Request) -> ReadBuckets:
     return request.app.state.services.read_buckets
+
+
+def get_secret_box(request: Request) -> SecretBox:
+    """Seals and opens stored AWS secrets, under the key derived from the server's key."""
+    return request.app.state.services.secret_box
 
 
 def client_address(request: Request) -> str:
@@ -102,6 +108,7 @@ Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CatalogService = Annotated[Catalog, Depends(get_catalog)]
 ReadBucketsService = Annotated[ReadBuckets, Depends(get_read_buckets)]
+Secrets = Annotated[SecretBox, Depends(get_secret_box)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ReadAccess = Annotated[TenantAccess, Depends(require(Permission.read))]
 WriteAccess = Annotated[TenantAccess, Depends(require(Permission.write))]

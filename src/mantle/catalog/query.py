@@ -241,27 +241,53 @@ def _numbers(value: Any) -> Any:
 # --- sorting and pagination ----------------------------------------------------------------
 
 
+PROPERTY_SORT = "properties."
+
+
 @dataclass(frozen=True)
 class Sort:
+    """An order: a field of SORT_KEYS or `properties.<name>` (a property's value; datasets
+    without it come first), `-` for descending; the dataset number breaks ties."""
+
     key: str
     descending: bool
+    json: dialects.JsonPredicates | None = None
 
     @classmethod
-    def parse(cls, text: str) -> Sort:
+    def parse(cls, text: str, json: dialects.JsonPredicates | None = None, builder=None) -> Sort:
         descending = text.startswith("-")
         key = text.lstrip("-+")
+        if key.startswith(PROPERTY_SORT):
+            name = key[len(PROPERTY_SORT) :]
+            if not _PROPERTY.match(name):
+                raise InvalidInputError(f"sort: {name[:40]!r} is not a property name")
+            if builder is not None and builder.closed and name not in builder.declared:
+                raise InvalidInputError(
+                    f"sort: data type '{builder.type_name}' has no property '{name}'"
+                )
+            return cls(key, descending, json)
         if key not in SORT_KEYS:
-            raise InvalidInputError(f"sort: use one of {', '.join(SORT_KEYS)} (prefix - for desc)")
-        return cls(key, descending)
+            raise InvalidInputError(
+                f"sort: use one of {', '.join(SORT_KEYS)} or properties.<name> "
+                "(prefix - for descending)"
+            )
+        return cls(key, descending, json)
 
     @property
     def text(self) -> str:
         return ("-" if self.descending else "") + self.key
 
+    @property
+    def property(self) -> str | None:
+        return self.key[len(PROPERTY_SORT) :] if self.key.startswith(PROPERTY_SORT) else None
+
+    def _keys(self) -> list:
+        if self.property is not None:
+            return self.json.sort_keys(SqlDataset.properties, self.property)
+        return [SORT_KEYS[self.key]]
+
     def order_by(self) -> list:
-        columns = (
-            [SORT_KEYS[self.key]] if self.key == "id" else [SORT_KEYS[self.key], SqlDataset.number]
-        )
+        columns = self._keys() if self.key == "id" else [*self._keys(), SqlDataset.number]
         return [c.desc() if self.descending else c.asc() for c in columns]
 
     def after(self, cursor: dict) -> ColumnElement[bool]:
@@ -270,14 +296,21 @@ class Sort:
             left, right = SqlDataset.number, cursor["n"]
         else:
             value = cursor["v"]
-            if self.key in TIME_FIELDS:
-                value = datetime.fromisoformat(value)
-            left = tuple_(SORT_KEYS[self.key], SqlDataset.number)
-            right = tuple_(value, cursor["n"])
+            if self.property is not None:
+                values = self.json.sort_values(value)
+            elif self.key in TIME_FIELDS:
+                values = [datetime.fromisoformat(value)]
+            else:
+                values = [value]
+            left = tuple_(*self._keys(), SqlDataset.number)
+            right = tuple_(*values, cursor["n"])
         return left < right if self.descending else left > right
 
     def cursor_for(self, row: SqlDataset) -> str:
-        value = getattr(row, self.key) if self.key != "id" else row.number
+        if self.property is not None:
+            value = row.properties.get(self.property)
+        else:
+            value = getattr(row, self.key) if self.key != "id" else row.number
         if isinstance(value, datetime):
             value = value.isoformat()
         raw = json.dumps({"s": self.text, "v": value, "n": row.number}, separators=(",", ":"))
@@ -336,9 +369,10 @@ def select_datasets(
         conditions.append(SqlDataset.archived.is_(True))
     json_ops = dialects.json_predicates(session)
     conditions.extend(json_ops.array_has(SqlDataset.tags, tag) for tag in tags)
+    builder = FilterBuilder(session, type_row)
     if filter_tree:
-        conditions.append(FilterBuilder(session, type_row).build(filter_tree))
-    return Selection(conditions, Sort.parse(sort))
+        conditions.append(builder.build(filter_tree))
+    return Selection(conditions, Sort.parse(sort, json_ops, builder))
 
 
 # --- the simple query-string form: where=sample=S1, where=depth>=30 ----------------------

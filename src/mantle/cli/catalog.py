@@ -113,7 +113,9 @@ def datasets_list(
     where: list[str] = WHERE,
     tag: list[str] = TAGS,
     archived: str = typer.Option("exclude", help="exclude, include or only archived ones."),
-    sort: str = typer.Option("-created_at", help="created_at, updated_at, name or id; -: desc."),
+    sort: str = typer.Option(
+        "-created_at", help="created_at, updated_at, name, id or properties.<name>; -: desc."
+    ),
     limit: int = typer.Option(50, help="Show at most this many (0: all)."),
     count: bool = typer.Option(False, "--count", help="Print only how many match."),
     tenant: str = TENANT,

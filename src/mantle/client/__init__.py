@@ -4,7 +4,7 @@ Implementation lives in private modules; the public names are re-exported here a
 `__all__` (a test checks it).
 """
 
-from mantle.client._catalog import Activities, DatasetIterator, Datasets, DataTypes
+from mantle.client._catalog import Activities, Dataset, DatasetIterator, Datasets, DataTypes
 from mantle.client._client import Client
 from mantle.client._environments import Environments
 from mantle.client._imports import Imports
@@ -15,6 +15,7 @@ __all__ = [
     "Activities",
     "Client",
     "DataTypes",
+    "Dataset",
     "DatasetIterator",
     "Datasets",
     "Environments",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
+from pydantic import PrivateAttr, TypeAdapter
 
 from mantle.client._resources import _Resource
 from mantle.errors import InvalidInputError
@@ -66,6 +66,45 @@ class DataTypes(_Resource):
         return TypeAdapter(list[DataTypeVersionPublic]).validate_python(data)
 
 
+class Dataset(DatasetPublic):
+    """A dataset as the SDK returns it: the API's fields, plus methods bound to the client
+    (and tenant) it came from: `ds.download(to=...)`, `ds.update(...)`, `ds.lineage()`."""
+
+    _datasets: Datasets | None = PrivateAttr(default=None)
+    _tenant: str | None = PrivateAttr(default=None)
+
+    def _bound(self) -> Datasets:
+        if self._datasets is None:
+            raise InvalidInputError("this dataset is not bound to a client; use client.datasets")
+        return self._datasets
+
+    def download(self, to: str | Path = ".", **options) -> list[Path]:
+        """Download the files under `to`, keeping their paths (see `Uploads.download`)."""
+        return self._bound().download(self, to=to, tenant=self._tenant, **options)
+
+    def refresh(self) -> Dataset:
+        """The dataset as it is now (a new object)."""
+        return self._bound().get(self.id, tenant=self._tenant)
+
+    def update(self, **changes) -> Dataset:
+        """Change it unless someone else did since this version was read (ConflictError
+        then: refresh and apply again). See `Datasets.update` for the fields."""
+        changes.setdefault("expected_version", self.version)
+        return self._bound().update(self.id, tenant=self._tenant, **changes)
+
+    def archive(self) -> Dataset:
+        return self._bound().archive(self.id, tenant=self._tenant)
+
+    def restore(self) -> Dataset:
+        return self._bound().restore(self.id, tenant=self._tenant)
+
+    def versions(self) -> list[DatasetVersionPublic]:
+        return self._bound().versions(self.id, tenant=self._tenant)
+
+    def lineage(self, **options) -> LineageGraph:
+        return self._bound().lineage(self.id, tenant=self._tenant, **options)
+
+
 class DatasetIterator:
     """Every dataset a query matches, fetched a page at a time as you iterate."""
 
@@ -73,7 +112,7 @@ class DatasetIterator:
         self._fetch = fetch
         self._body = body
 
-    def __iter__(self) -> Iterator[DatasetPublic]:
+    def __iter__(self) -> Iterator[Dataset]:
         cursor = None
         while True:
             page = self._fetch({**self._body, "cursor": cursor})
@@ -129,13 +168,27 @@ def where_filter(where: dict[str, Any] | None) -> list[dict]:
 class Datasets(_Resource):
     transfers: Any = None  # the client's Uploads, for upload() and download()
 
-    def upload(self, paths, *, data_type: str, **options) -> DatasetPublic:
+    def bind(self, data: Any, tenant: str | None = None) -> Dataset:
+        """A `Dataset` (from an API answer or a DatasetPublic) bound to this client."""
+        if isinstance(data, DatasetPublic):
+            data = data.model_dump()
+        dataset = Dataset.model_validate(data)
+        dataset._datasets, dataset._tenant = self, self._tenant(tenant)
+        return dataset
+
+    def _page(self, data: Any, tenant: str | None) -> DatasetPage:
+        page = DatasetPage.model_validate(data)
+        page.items = [self.bind(d, tenant) for d in page.items]
+        return page
+
+    def upload(self, paths, *, data_type: str, **options) -> Dataset:
         """Upload files and directories as a new dataset (see `Uploads.upload`)."""
         return self.transfers.upload(paths, data_type=data_type, **options)
 
     def download(self, ref: str | DatasetPublic, *, to=".", **options):
         """Download a dataset's files (give its id or the dataset itself) in parallel under
-        `to`, keeping their paths (see `Uploads.download`)."""
+        `to`, keeping their paths (see `Uploads.download`); `dataset.download()` does the
+        same."""
         ref = ref.short_id if isinstance(ref, DatasetPublic) else str(ref)
         return self.transfers.download(ref, to=to, **options)
 
@@ -172,7 +225,7 @@ class Datasets(_Resource):
         path = self._path(tenant, "query")
 
         def fetch(page_body: dict) -> DatasetPage:
-            return DatasetPage.model_validate(self._http.request("POST", path, json=page_body))
+            return self._page(self._http.request("POST", path, json=page_body), tenant)
 
         return DatasetIterator(fetch, body)
 
@@ -192,7 +245,7 @@ class Datasets(_Resource):
 
         def fetch(page: dict) -> DatasetPage:
             query = {k: v for k, v in page.items() if v is not None}
-            return DatasetPage.model_validate(self._http.request("GET", path, params=query))
+            return self._page(self._http.request("GET", path, params=query), tenant)
 
         return DatasetIterator(fetch, params)
 
@@ -201,9 +254,9 @@ class Datasets(_Resource):
     def to_dataframe(self, filter: dict | None = None, **query) -> pandas.DataFrame:
         return self.query(filter, **query).to_dataframe()
 
-    def get(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+    def get(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> Dataset:
         data = self._http.request("GET", self._path(tenant, str(dataset)))
-        return DatasetPublic.model_validate(data)
+        return self.bind(data, tenant)
 
     def create(
         self,
@@ -214,7 +267,7 @@ class Datasets(_Resource):
         files: list[dict] | None = None,
         tags: list[str] | None = None,
         tenant: str | None = None,
-    ) -> DatasetPublic:
+    ) -> Dataset:
         """A dataset over files already in object storage (your write area or a read bucket)."""
         body = {
             "name": name,
@@ -223,9 +276,7 @@ class Datasets(_Resource):
             "files": files or [],
             "tags": tags or [],
         }
-        return DatasetPublic.model_validate(
-            self._http.request("POST", self._path(tenant), json=body)
-        )
+        return self.bind(self._http.request("POST", self._path(tenant), json=body), tenant)
 
     def update(
         self,
@@ -234,20 +285,20 @@ class Datasets(_Resource):
         expected_version: int | None = None,
         tenant: str | None = None,
         **changes,
-    ) -> DatasetPublic:
+    ) -> Dataset:
         """`properties={...}` (merged; None removes), `name=`, `tags=`, `add_tags=`,
         `remove_tags=`, `files=`. With `expected_version`, a newer version raises ConflictError."""
         body = {**changes, "expected_version": expected_version}
         data = self._http.request("PATCH", self._path(tenant, str(dataset)), json=body)
-        return DatasetPublic.model_validate(data)
+        return self.bind(data, tenant)
 
-    def archive(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+    def archive(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> Dataset:
         data = self._http.request("POST", self._path(tenant, str(dataset), "archive"))
-        return DatasetPublic.model_validate(data)
+        return self.bind(data, tenant)
 
-    def restore(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> DatasetPublic:
+    def restore(self, dataset: str | uuid.UUID, *, tenant: str | None = None) -> Dataset:
         data = self._http.request("POST", self._path(tenant, str(dataset), "restore"))
-        return DatasetPublic.model_validate(data)
+        return self.bind(data, tenant)
 
     def versions(self, dataset: str | uuid.UUID, *, tenant: str | None = None):
         data = self._http.request("GET", self._path(tenant, str(dataset), "versions"))

@@ -52,6 +52,7 @@ class Client:
         self.uploads = Uploads(self._http, self.default_tenant)
         self.imports = Imports(self._http, self.default_tenant)
         self.datasets.transfers = self.uploads
+        self.uploads.bind = self.datasets.bind
 
     @classmethod
     def login(

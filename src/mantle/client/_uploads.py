@@ -35,6 +35,9 @@ def _storage_client(parallel: int) -> httpx.Client:
 
 
 class Uploads(_Resource):
+    # Set by the Client to `Datasets.bind`: the new dataset comes back bound to the client.
+    bind: Any = staticmethod(lambda data, _tenant=None: DatasetPublic.model_validate(data))
+
     def _path(self, tenant: str | None, suffix: str = "") -> str:
         return f"/api/v1/tenants/{self._tenant(tenant)}/uploads{suffix}"
 
@@ -69,10 +72,11 @@ class Uploads(_Resource):
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
             sender = PartUploader(storage, progress)
             crc32 = self._send(upload, todo, sender, pool, parallel, tenant)
-        dataset = DatasetPublic.model_validate(
+        dataset = self.bind(
             self._http.request(
                 "POST", self._path(tenant, f"/{upload.id}/complete"), json={"crc32": crc32}
-            )
+            ),
+            tenant,
         )
         state.clear()
         return dataset

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, event, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    event,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -100,6 +112,17 @@ class JsonPredicates:
         """The column itself is a JSON array (e.g. tags) holding `value`."""
         raise NotImplementedError
 
+    def sort_keys(self, column, key: str) -> list[ColumnElement]:
+        """Expressions that order rows by one property's value: a total order without NULLs
+        (a missing property sorts like JSON null, first), so keyset pagination can compare
+        them as a row value."""
+        raise NotImplementedError
+
+    def sort_values(self, value: Any) -> list:
+        """What `sort_keys` evaluates to for a row whose property is `value` (None when it is
+        missing): the right-hand side of a keyset comparison."""
+        raise NotImplementedError
+
 
 class _PostgresJson(JsonPredicates):
     @staticmethod
@@ -136,6 +159,17 @@ class _PostgresJson(JsonPredicates):
 
     def array_has(self, column, value):
         return self._contains(column, [value])
+
+    # jsonb's own order: null < strings < numbers < booleans < arrays < objects.
+    def sort_keys(self, column, key):
+        return [func.coalesce(self._doc(column)[key], _json_null())]
+
+    def sort_values(self, value):
+        return [_json_null() if value is None else bindparam(None, value, type_=JSONB)]
+
+
+def _json_null():
+    return cast(literal("null"), JSONB)
 
 
 class _SqliteJson(JsonPredicates):
@@ -179,6 +213,27 @@ class _SqliteJson(JsonPredicates):
 
     def array_has(self, column, value):
         return self._each_has(func.json_each(column), value)
+
+    # SQLite compares numbers below text and has no JSON order: rank the JSON type first
+    # (missing/null, number, string, boolean, list/object), then the value within a rank.
+    _RANKS = {"integer": 1, "real": 1, "text": 2, "true": 3, "false": 3, "array": 4, "object": 4}
+
+    def sort_keys(self, column, key):
+        kind = func.json_type(column, self._path(key))
+        rank = case(*[(kind == k, r) for k, r in self._RANKS.items()], else_=0)
+        scalar = kind.in_(["integer", "real", "text", "true", "false"])
+        return [rank, case((scalar, self._extract(column, key)), else_="")]
+
+    def sort_values(self, value):
+        if value is None:
+            return [0, ""]
+        if isinstance(value, bool):
+            return [3, int(value)]
+        if isinstance(value, int | float):
+            return [1, value]
+        if isinstance(value, str):
+            return [2, value]
+        return [4, ""]
 
     @staticmethod
     def _each_has(each, value: Scalar) -> ColumnElement[bool]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from mantle.api.deps import AdminAccess, AppSettings, Db, LaunchAccess, ReadAccess
+from mantle.api.deps import AdminAccess, AppSettings, Db, LaunchAccess, ReadAccess, Secrets
 from mantle.cloud.aws import cors, doctor, setup_kit
 from mantle.cloud.aws import environments as service
-from mantle.cloud.aws.crypto import SecretBox
 from mantle.cloud.aws.provision import Provisioner, ProvisionSpec
 from mantle.schemas.environments import (
     DoctorReport,
@@ -26,14 +25,9 @@ from mantle.schemas.environments import (
     SetupKit,
     TenantAwsPublic,
 )
-from mantle.settings import Settings
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["environments"])
 EnvironmentName = Path(description="Environment name", max_length=63)
-
-
-def secret_box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.secret_key.get_secret_value())
 
 
 @router.get("/aws", response_model=TenantAwsPublic)
@@ -52,10 +46,10 @@ def list_environments(access: ReadAccess, db: Db) -> list[EnvironmentPublic]:
 
 @router.post("/environments", response_model=EnvironmentPublic, status_code=201)
 def create_environment(
-    body: EnvironmentCreate, access: AdminAccess, db: Db, settings: AppSettings
+    body: EnvironmentCreate, access: AdminAccess, db: Db, settings: AppSettings, box: Secrets
 ) -> EnvironmentPublic:
     with db.session() as session:
-        return service.create_environment(session, access, body, secret_box(settings), settings.aws)
+        return service.create_environment(session, access, body, box, settings.aws)
 
 
 @router.get("/environments/{environment}", response_model=EnvironmentPublic)
@@ -72,12 +66,11 @@ def update_environment(
     access: AdminAccess,
     db: Db,
     settings: AppSettings,
+    box: Secrets,
     environment: str = EnvironmentName,
 ) -> EnvironmentPublic:
     with db.session() as session:
-        return service.update_environment(
-            session, access, environment, body, secret_box(settings), settings.aws
-        )
+        return service.update_environment(session, access, environment, body, box, settings.aws)
 
 
 @router.delete("/environments/{environment}", status_code=204)
@@ -106,13 +99,15 @@ def get_setup_kit(
 
 @router.post("/environments/{environment}/doctor", response_model=DoctorReport)
 def run_doctor(
-    access: LaunchAccess, db: Db, settings: AppSettings, environment: str = EnvironmentName
+    access: LaunchAccess,
+    db: Db,
+    settings: AppSettings,
+    box: Secrets,
+    environment: str = EnvironmentName,
 ) -> DoctorReport:
     """Check the live AWS setup; each check passes, warns or fails with a one-line fix."""
     with db.session() as session:
-        in_use = service.load_for_use(
-            session, access, environment, secret_box(settings), settings.aws
-        )
+        in_use = service.load_for_use(session, access, environment, box, settings.aws)
     checkup = doctor.Doctor(
         env=in_use.public,
         conn=in_use.connect(settings.aws),
@@ -129,14 +124,13 @@ def provision(
     access: AdminAccess,
     db: Db,
     settings: AppSettings,
+    box: Secrets,
     environment: str = EnvironmentName,
 ) -> ProvisionReport:
     """Create the Batch side (roles, launch template, compute environment, queues) with the
     environment's credentials; idempotent. `dry_run` only reports the plan."""
     with db.session() as session:
-        in_use = service.load_for_use(
-            session, access, environment, secret_box(settings), settings.aws
-        )
+        in_use = service.load_for_use(session, access, environment, box, settings.aws)
     spec = ProvisionSpec(
         env=in_use.public,
         tenant=in_use.tenant,

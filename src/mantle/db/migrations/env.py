@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from mantle.db import dialects
+from mantle.db import dialects, migrate
 from mantle.db.engine import _ensure_sqlite_dir
 from mantle.db.models import Base
 
@@ -21,6 +21,7 @@ def run_migrations() -> None:
             target_metadata=Base.metadata,
             render_as_batch=dialects.is_sqlite(url),
             compare_type=True,
+            include_object=migrate.include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
