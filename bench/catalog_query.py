@@ -227,7 +227,7 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
-def http_run(base: str, token: str, pid: int, requests: int, rng: random.Random) -> dict:
+def http_run(base: str, token: str, pid: int, requests: int, rng: random.Random, url: str) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     path = "/api/v1/tenants/bench/datasets"
     latencies: list[float] = []
@@ -273,13 +273,14 @@ def http_run(base: str, token: str, pid: int, requests: int, rng: random.Random)
                 timings.append((time.perf_counter() - started) * 1000)
             counts[label] = (body["count"], sorted(timings)[2])
         pages = page_walk(client, path)
-        more = other_queries(client, path, rng)
+        more = other_queries(client, path, rng, url)
     return {"latencies": latencies, "rss": rss, "counts": counts, "pages": pages, "more": more}
 
 
-def other_queries(client: httpx.Client, path: str, rng: random.Random) -> dict[str, list]:
-    """Name search (`q`, served by the trigram index) and sorting by a property value, on a
-    filtered selection and on the whole type."""
+def other_queries(client: httpx.Client, path: str, rng: random.Random, url: str) -> dict:
+    """Name search (`q`, served by the trigram index; then again without it, as the
+    baseline) and sorting by a property value, on a filtered selection and on the whole
+    type."""
 
     def timed(params: dict, expect: int | None) -> float:
         started = time.perf_counter()
@@ -293,11 +294,18 @@ def other_queries(client: httpx.Client, path: str, rng: random.Random) -> dict[s
     def samples(n: int) -> list[str]:
         return [_sample(rng.randrange(SAMPLES)) for _ in range(n)]
 
+    def search(n: int) -> list[float]:
+        return [timed({"type": "fastq_pair", "q": f"{s[5:]} lane", "limit": 50}, 5)
+                for s in samples(n)]  # fmt: skip
+
+    indexed = search(100)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP INDEX {TRGM_INDEX}"))
+    engine.dispose()
     return {
-        "name contains (q), 5 matches": [
-            timed({"type": "fastq_pair", "q": f"{s[5:]} lane", "limit": 50}, 5)
-            for s in samples(100)
-        ],
+        "name contains (q), 5 matches, trigram index": indexed,
+        "name contains (q), 5 matches, index dropped (baseline)": search(5),
         "type + sample in [3], sort properties.sample": [
             timed(
                 {
@@ -382,7 +390,7 @@ def main() -> None:
         data_dir.mkdir(exist_ok=True)
         server, base = start_server(url, data_dir)
         log(f"server pid {server.pid} at {base}; {args.requests} requests")
-        result = http_run(base, ids["token"], server.pid, args.requests, rng)
+        result = http_run(base, ids["token"], server.pid, args.requests, rng, url)
         direct, plan = direct_run(url, ids, args.requests, rng)
         report(args, seconds, result, direct, plan)
     finally:

@@ -27,6 +27,9 @@ from mantle.schemas.catalog import DatasetPublic
 from mantle.schemas.uploads import UploadPublic
 from mantle.storage import validate_key
 
+CHECKSUM_THREADS = 2
+LOOKAHEAD = 4  # parts signed ahead of the uploads, per upload thread
+
 
 def _storage_client(parallel: int) -> httpx.Client:
     # Presigned URLs carry their own authorization: never send the Mantle token to storage.
@@ -135,33 +138,40 @@ class Uploads(_Resource):
     def _send(self, upload, todo, sender: PartUploader, pool, parallel, tenant) -> dict:
         """Send the `todo` parts; returns their CRC32s by file id and part number.
 
-        Batches of `parallel` parts: their CRC32s are computed here, their URLs fetched in one
-        request (signed with those checksums), then the parts go to the pool; the next batch
-        is prepared while up to two batches are in flight, so the pool never waits."""
+        Parts go in batches: their CRC32s are computed by two helper threads (zlib releases
+        the GIL), their URLs fetched in one request (signed with those checksums), then the
+        parts go to the pool. The first batch is small so uploading starts at once; later
+        ones are larger (fewer requests to the server). Up to LOOKAHEAD batches' worth of
+        parts are signed ahead of the uploads, so the pool never waits for this loop."""
         crc32: dict[str, dict[int, str]] = {}
         in_flight: deque = deque()
-        size = max(1, min(parallel, URL_BATCH))
-        try:
-            for start in range(0, len(todo), size):
-                batch = todo[start : start + size]
-                sums = {
-                    (file_id, n): sender.checksum(local, off, length)
-                    for file_id, local, n, off, length in batch
-                }
-                urls = self._urls(upload.id, sums, tenant)
-                for file_id, local, n, off, length in batch:
-                    url, headers = urls[(file_id, n)]
-                    in_flight.append(pool.submit(sender.put_part, url, headers, local, off, length))
-                    crc32.setdefault(str(file_id), {})[n] = sums[(file_id, n)]
-                while len(in_flight) > 2 * size:
+        first, size = max(1, min(parallel, URL_BATCH)), max(1, min(LOOKAHEAD * parallel, URL_BATCH))
+        starts = [0, *range(first, len(todo), size)]
+        with ThreadPoolExecutor(CHECKSUM_THREADS) as checksums:
+            try:
+                for start, end in zip(starts, [*starts[1:], len(todo)], strict=True):
+                    batch = todo[start:end]
+                    computed = checksums.map(
+                        lambda item: sender.checksum(item[1], item[3], item[4]), batch
+                    )
+                    keys = [(file_id, n) for file_id, _local, n, _off, _len in batch]
+                    sums = dict(zip(keys, computed, strict=True))
+                    urls = self._urls(upload.id, sums, tenant)
+                    for file_id, local, n, off, length in batch:
+                        url, headers = urls[(file_id, n)]
+                        in_flight.append(
+                            pool.submit(sender.put_part, url, headers, local, off, length)
+                        )
+                        crc32.setdefault(str(file_id), {})[n] = sums[(file_id, n)]
+                    while len(in_flight) > size:
+                        in_flight.popleft().result()
+                while in_flight:
                     in_flight.popleft().result()
-            while in_flight:
-                in_flight.popleft().result()
-        except BaseException:
-            # Stop promptly; what was stored is kept and a rerun resumes from there.
-            for future in in_flight:
-                future.cancel()
-            raise
+            except BaseException:
+                # Stop promptly; what was stored is kept and a rerun resumes from there.
+                for future in in_flight:
+                    future.cancel()
+                raise
         return crc32
 
     def _urls(self, upload_id, sums: dict[tuple, str], tenant) -> dict[tuple, tuple]:
