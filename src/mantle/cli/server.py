@@ -14,11 +14,17 @@ import typer
 
 from mantle.cli.output import emit, out
 from mantle.errors import ConfigurationError
-from mantle.settings import Settings
 
 if TYPE_CHECKING:
     from mantle.accounts.bootstrap import BootstrapResult
     from mantle.db.engine import Database
+    from mantle.settings import Settings
+
+
+def _settings(**overrides) -> Settings:
+    from mantle.settings import Settings
+
+    return Settings(**overrides)
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="Server-wide users (run on the server).", no_args_is_help=True)
@@ -36,7 +42,7 @@ def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
     from mantle.db import migrate
 
-    settings = Settings()
+    settings = _settings()
     migrate.upgrade(settings.database.url)
     out.print(f"database is at the latest schema ({', '.join(migrate.heads())})")
 
@@ -53,7 +59,7 @@ def run_server(
     from mantle.db.engine import Database
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(server={**Settings().server.model_dump(), **overrides})
+    settings = _settings(server={**_settings().server.model_dump(), **overrides})
     settings.check_safe()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database(settings.database.url)
@@ -98,7 +104,7 @@ def run_worker() -> None:
     from mantle.services import build_services
     from mantle.storage import build_object_store
 
-    settings = Settings()
+    settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database(settings.database.url)
     _check_migrated(db)
@@ -127,7 +133,7 @@ def users_create(
     password = os.environ.get("MANTLE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    settings = Settings()
+    settings = _settings()
     db = Database(settings.database.url)
     with db.session() as session:
         user = service.create_user(

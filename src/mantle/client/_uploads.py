@@ -25,7 +25,6 @@ from mantle.client._transfer import (
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import DatasetPublic
 from mantle.schemas.uploads import UploadPublic
-from mantle.storage import validate_key
 
 CHECKSUM_THREADS = 2
 LOOKAHEAD = 4  # parts signed ahead of the uploads, per upload thread
@@ -204,6 +203,7 @@ class Uploads(_Resource):
         on_start: Any = None,
     ) -> list[Path]:
         """Download a dataset's files under `to` (keeping their paths); returns the paths."""
+        from mantle.storage.keys import validate_key  # the storage package loads on demand
         links = self._http.request(
             "GET", f"/api/v1/tenants/{self._tenant(tenant)}/datasets/{dataset}/download"
         )
