@@ -140,8 +140,8 @@ class Uploads(_Resource):
         Parts go in batches: their CRC32s are computed by two helper threads (zlib releases
         the GIL), their URLs fetched in one request (signed with those checksums), then the
         parts go to the pool. The first batch is small so uploading starts at once; later
-        ones are larger (fewer requests to the server). Up to LOOKAHEAD batches' worth of
-        parts are signed ahead of the uploads, so the pool never waits for this loop."""
+        ones are larger (fewer requests to the server). Up to LOOKAHEAD parts per upload
+        thread are signed ahead of the uploads, so the pool never waits for this loop."""
         crc32: dict[str, dict[int, str]] = {}
         in_flight: deque = deque()
         first, size = max(1, min(parallel, URL_BATCH)), max(1, min(LOOKAHEAD * parallel, URL_BATCH))
