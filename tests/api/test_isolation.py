@@ -69,6 +69,9 @@ SAMPLE_BODIES = {
     "ProvisionRequest": {"dry_run": True},
     "UploadCreate": {"name": "probe", "data_type": "file", "files": [{"name": "a", "size": 1}]},
     "PartUrlsRequest": {"file_id": "00000000-0000-0000-0000-000000000000", "part_numbers": [1]},
+    "PartUrlsBatchRequest": {
+        "parts": [{"file_id": "00000000-0000-0000-0000-000000000000", "part_number": 1}]
+    },
     "UploadComplete": {},
     "ImportCreate": {"bucket": "bob-raw-data", "data_type": "file", "patterns": {"files": "."}},
 }

@@ -178,6 +178,48 @@ def test_parts_are_checked_against_their_crc32(api, owner):
     assert part_url(api, owner, upload, small["id"], 1, None)  # optional for a single PUT
 
 
+def test_part_urls_for_many_files_in_one_request(api, owner):
+    """`part-urls` signs parts of any files of the upload at once; every file is checked
+    like the one-file form (range, CRC32 required for multipart files, file of this upload)."""
+    contents = {f"f{i}.txt": f"file {i}".encode() for i in range(5)} | {"big.bin": b"b" * (9 * MiB)}
+    upload = start(api, owner, [{"name": n, "size": len(d)} for n, d in contents.items()]).json()
+    by_name = {f["name"]: f for f in upload["files"]}
+    path = f"/api/v1/tenants/acme/uploads/{upload['id']}/part-urls"
+    parts = []
+    for name, data in contents.items():
+        file = by_name[name]
+        for n in range(1, file["part_count"] + 1):
+            chunk = data[(n - 1) * upload["part_size"] : n * upload["part_size"]]
+            parts.append({"file_id": file["id"], "part_number": n, "crc32": crc32_b64(chunk),
+                          "_body": chunk})  # fmt: skip
+    refs = [{k: v for k, v in p.items() if k != "_body"} for p in parts]
+    answer = api.post(path, headers=owner.headers, json={"parts": refs})
+    assert answer.status_code == 200, answer.text
+    signed = {(p["file_id"], p["part_number"]): p for p in answer.json()["parts"]}
+    assert len(signed) == len(parts) == 7
+    for part in parts:
+        one = signed[(part["file_id"], part["part_number"])]
+        assert one["headers"] == {"x-amz-checksum-crc32": part["crc32"]}
+        assert api.put(one["url"], content=part["_body"], headers=one["headers"]).status_code == 200
+    done = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
+                    headers=owner.headers)  # fmt: skip
+    assert done.status_code == 201 and len(done.json()["files"]) == 6
+
+    again = start(api, owner, [{"name": "big.bin", "size": 9 * MiB}]).json()
+    big = again["files"][0]["id"]
+    path = f"/api/v1/tenants/acme/uploads/{again['id']}/part-urls"
+    cases = [
+        ([{"file_id": big, "part_number": 3, "crc32": "AAAAAA=="}], 422, "parts 1 to 2"),
+        ([{"file_id": big, "part_number": 1}], 422, "CRC32"),
+        ([{"file_id": by_name["f0.txt"]["id"], "part_number": 1}], 404, "no such file"),
+        ([], 422, "parts"),
+    ]
+    for body, status, text in cases:
+        response = api.post(path, headers=owner.headers, json={"parts": body})
+        assert response.status_code == status, response.text
+        assert text in response.json()["error"]["message"]
+
+
 def test_complete_compares_sent_crc32_with_what_storage_reports():
     """S3 reports each part's CRC32 (ListParts); a different one sent at completion is a
     problem; a part storage reports none for is left to storage's own check."""

@@ -26,6 +26,7 @@ def _settings(**overrides) -> Settings:
 
     return Settings(**overrides)
 
+
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="Server-wide users (run on the server).", no_args_is_help=True)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -174,23 +175,22 @@ class Uploads(_Resource):
         return crc32
 
     def _urls(self, upload_id, sums: dict[tuple, str], tenant) -> dict[tuple, tuple]:
-        """(URL, headers) of each (file id, part number) in `sums` (-> its CRC32); one request
-        per file."""
-        wanted: dict[Any, dict[int, str]] = {}
-        for (file_id, n), crc in sums.items():
-            wanted.setdefault(file_id, {})[n] = crc
-        urls = {}
-        for file_id, parts in wanted.items():
-            answer = self._http.request(
-                "POST",
-                self._path(tenant, f"/{upload_id}/urls"),
-                json={"file_id": str(file_id), "part_numbers": list(parts), "crc32": parts},
-            )
-            headers = answer.get("headers", {})
-            urls.update(
-                {(file_id, int(n)): (url, headers.get(n, {})) for n, url in answer["urls"].items()}
-            )
-        return urls
+        """(URL, headers) of each (file id, part number) in `sums` (-> its CRC32), whatever
+        files they belong to, in one request."""
+        answer = self._http.request(
+            "POST",
+            self._path(tenant, f"/{upload_id}/part-urls"),
+            json={
+                "parts": [
+                    {"file_id": str(file_id), "part_number": n, "crc32": crc}
+                    for (file_id, n), crc in sums.items()
+                ]
+            },
+        )
+        return {
+            (uuid.UUID(p["file_id"]), p["part_number"]): (p["url"], p["headers"])
+            for p in answer["parts"]
+        }
 
     def download(
         self,
@@ -204,6 +204,7 @@ class Uploads(_Resource):
     ) -> list[Path]:
         """Download a dataset's files under `to` (keeping their paths); returns the paths."""
         from mantle.storage.keys import validate_key  # the storage package loads on demand
+
         links = self._http.request(
             "GET", f"/api/v1/tenants/{self._tenant(tenant)}/datasets/{dataset}/download"
         )

@@ -80,6 +80,31 @@ class PartUrls(BaseModel):
     expires_in: int
 
 
+class PartRef(BaseModel):
+    file_id: uuid.UUID
+    part_number: int = Field(ge=1, le=10_000)
+    crc32: str | None = Field(None, description="The part's CRC32 (base64), see PartUrlsRequest.")
+
+
+class PartUrlsBatchRequest(BaseModel):
+    """Parts of any files of one upload (at most 1000 a request)."""
+
+    parts: list[PartRef] = Field(min_length=1, max_length=1000)
+
+
+class SignedPart(BaseModel):
+    file_id: uuid.UUID
+    part_number: int
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict, description="Send these with the PUT.")
+
+
+class PartUrlsBatch(BaseModel):
+    method: str = "PUT"
+    parts: list[SignedPart]
+    expires_in: int
+
+
 class UploadComplete(BaseModel):
     """Optional checksums of each part, checked against what storage reports: MD5 (hex,
     against the part's ETag) and CRC32 (base64), per file id and part number."""

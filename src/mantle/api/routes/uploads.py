@@ -12,6 +12,8 @@ from mantle.schemas.catalog import DatasetPublic
 from mantle.schemas.uploads import (
     DownloadLink,
     PartUrls,
+    PartUrlsBatch,
+    PartUrlsBatchRequest,
     PartUrlsRequest,
     UploadComplete,
     UploadCreate,
@@ -48,6 +50,17 @@ def part_urls(
     with db.session() as session:
         return uploads.part_urls(session, access, store, upload_id, body.file_id,
                                  body.part_numbers, body.crc32)  # fmt: skip
+
+
+@router.post("/{upload_id}/part-urls", response_model=PartUrlsBatch)
+def part_urls_batch(
+    upload_id: uuid.UUID, body: PartUrlsBatchRequest, access: WriteAccess, db: Db,
+    catalog: CatalogService,
+) -> PartUrlsBatch:  # fmt: skip
+    """Presigned URLs for parts of any of the upload's files, in one request."""
+    store = catalog.locations.tenant_store(access.tenant_id)
+    with db.session() as session:
+        return uploads.part_urls_batch(session, access, store, upload_id, body.parts)
 
 
 @router.post("/{upload_id}/complete", response_model=DatasetPublic, status_code=201)
