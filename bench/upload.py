@@ -237,6 +237,32 @@ def upload_phases(url: str, token: str, path: Path, parallel: int, moto_pid: int
     }
 
 
+def small_files(work: Path, env: dict, s3, moto: Moto, count: int, rounds: int) -> None:
+    """A folder of `count` small files: `aws s3 cp --recursive` against `mantle upload DIR`
+    (one dataset of type `directory`), alternating, `rounds` times each."""
+    folder = work / "small"
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"sample_{i:05d}.txt").write_bytes(os.urandom(4096))
+    aws = [AWS, "s3", "cp", str(folder), f"s3://{BUCKET}/small/", "--recursive",
+           "--endpoint-url", moto.endpoint_url, "--only-show-errors"]  # fmt: skip
+    mantle = [MANTLE, "upload", str(folder), "--type", "directory", "-q", "--json"]
+    times: dict[str, list[float]] = {"aws s3 cp --recursive": [], "mantle upload DIR": []}
+    for _ in range(rounds):
+        result = timed(aws, env, moto.process.pid)
+        times["aws s3 cp --recursive"].append(result["seconds"])
+        clear_bucket(s3, "small/")
+        result = timed(mantle, env, moto.process.pid)
+        assert len(json.loads(result["output"])["files"]) == count
+        times["mantle upload DIR"].append(result["seconds"])
+        clear_bucket(s3, "mantle/")
+    baseline = min(times["aws s3 cp --recursive"])
+    print(f"{count} files of 4 KiB, {rounds} rounds:")
+    for name, runs in times.items():
+        print(f"  {name}: {', '.join(f'{t:.1f}' for t in runs)} s; best {min(runs):.1f} s "
+              f"({min(runs) / baseline:.2f}x aws)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -245,6 +271,12 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="also profile one mantle upload (py-spy)")
     parser.add_argument(
         "--phases", action="store_true", help="also time the phases of SDK uploads in-process"
+    )
+    parser.add_argument(
+        "--small-files",
+        type=int,
+        default=0,
+        help="also upload a folder of this many 4 KiB files (aws s3 cp --recursive vs mantle)",
     )
     args = parser.parse_args()
     parallels = [int(p) for p in args.parallel.split(",")]
@@ -287,6 +319,9 @@ def main() -> None:
             "mantle --help": timed([MANTLE, "--help"], env, moto.process.pid)["seconds"],
         }
         report(size, runs, startup)
+        if args.small_files:
+            print()
+            small_files(work, env, s3, moto, args.small_files, args.rounds)
         if args.phases:
             print()
             print("| SDK upload phases, wall s (moto CPU s) | " + " | ".join(
