@@ -8,8 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-MD5_HEX = r"^[0-9a-f]{32}$"
-
 
 class UploadFileSpec(BaseModel):
     name: str = Field(min_length=1, max_length=1024, description="Path inside the dataset.")
