@@ -20,8 +20,8 @@ CRC32_HEADER = "x-amz-checksum-crc32"
 _CRC32_B64 = re.compile(r"^[A-Za-z0-9+/]{6}==$")
 
 
-def crc32_b64(data: bytes | memoryview, value: int = 0) -> str:
-    return _encode(zlib.crc32(data, value))
+def crc32_b64(data: bytes | memoryview) -> str:
+    return _encode(zlib.crc32(data))
 
 
 def _encode(value: int) -> str:

@@ -148,18 +148,23 @@ def source_key(spec: ImportCreate, group: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _existing(session: Session, tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 1000):
+def _present(session: Session, column, values: list, *conditions) -> set:
+    """Which of `values` appear in `column` among the rows matching `conditions` (IN lists of
+    at most 1000 values a statement)."""
+    found: set = set()
+    for start in range(0, len(values), 1000):
+        chunk = values[start : start + 1000]
         found.update(
-            session.scalars(
-                select(SqlImportSource.source_key).where(
-                    SqlImportSource.tenant_id == tenant_id,
-                    SqlImportSource.source_key.in_(keys[start : start + 1000]),
-                )
-            )
+            session.scalars(select(column).where(*conditions, column.in_(chunk)).distinct())
         )
     return found
+
+
+def _existing(session: Session, tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
+    """The source keys among `keys` that an earlier import of the tenant already made."""
+    return _present(
+        session, SqlImportSource.source_key, keys, SqlImportSource.tenant_id == tenant_id
+    )
 
 
 def _group(matches: list[MatchedObject]) -> dict[str, list[MatchedObject]]:
@@ -321,19 +326,9 @@ class ImportRun:
         session.execute(staging, rows)
 
     def _staged_groups(self, session: Session, groups: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(groups), 1000):
-            found.update(
-                session.scalars(
-                    select(SqlImportObject.group_key)
-                    .where(
-                        SqlImportObject.job_id == self.ctx.job_id,
-                        SqlImportObject.group_key.in_(groups[start : start + 1000]),
-                    )
-                    .distinct()
-                )
-            )
-        return found
+        """The groups among `groups` with objects staged by earlier pages."""
+        job = SqlImportObject.job_id == self.ctx.job_id
+        return _present(session, SqlImportObject.group_key, groups, job)
 
     def _staged(self, session: Session, groups: set[str]) -> dict[str, list]:
         query = select(SqlImportObject).where(

@@ -302,15 +302,14 @@ def _problems(
     return found
 
 
-def verify(
-    upload: SqlUpload, store: ObjectStore, data: UploadComplete, whole: dict[str, ObjectInfo]
-) -> None:
+def verify(upload: SqlUpload, data: UploadComplete, stored: dict[uuid.UUID, list[PartInfo]]):
+    """Refuse to complete while any file's stored parts (`stored`, by file id) are missing,
+    of the wrong size, or differ from the checksums the client sent."""
     problems = []
     for file in upload.files:
         if file.etag is None:
-            parts = _stored_parts(store, file, whole)
             problems += _problems(
-                file, upload.part_size, parts, data.md5.get(file.id, {}),
+                file, upload.part_size, stored[file.id], data.md5.get(file.id, {}),
                 data.crc32.get(file.id, {}),
             )  # fmt: skip
     if problems:
@@ -321,14 +320,19 @@ def verify(
 
 
 def finish_files(
-    upload: SqlUpload, store: ObjectStore, data: UploadComplete, whole: dict[str, ObjectInfo]
+    upload: SqlUpload,
+    store: ObjectStore,
+    data: UploadComplete,
+    stored: dict[uuid.UUID, list[PartInfo]],
 ) -> None:
-    """Assemble multipart files (after `verify`); records each file's final ETag."""
+    """Assemble multipart files from the parts `verify` checked; records each file's ETag."""
     for file in upload.files:
         if file.etag is not None:
             continue
-        if file.multipart_id is not None:
-            parts = store.list_parts(file.key, file.multipart_id)
+        parts = stored[file.id]
+        if file.multipart_id is None:
+            size, etag = parts[0].size, parts[0].etag
+        else:
             # The part CRC32s as storage reports them (S3 does), else as the client sent them.
             crc32 = {p.part_number: p.crc32 for p in parts if p.crc32}
             if file.checksum == CRC32:
@@ -340,11 +344,10 @@ def finish_files(
                 crc32={n: c for n, c in crc32.items() if n <= file.part_count},
             )
             file.multipart_id = None
-        else:
-            info = whole[file.key]  # present: `verify` found it
-        if info.size != file.size:
-            raise InvalidInputError(f"{file.name}: stored {info.size} bytes, expected {file.size}")
-        file.etag = info.etag
+            size, etag = info.size, info.etag
+        if size != file.size:
+            raise InvalidInputError(f"{file.name}: stored {size} bytes, expected {file.size}")
+        file.etag = etag
 
 
 def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
@@ -372,9 +375,11 @@ def complete(
     spec = upload.dataset
     candidate = _dataset_create(upload, store, spec)
     catalog.datasets.check_create(session, access, candidate)  # nothing assembled if wrong
+    # Listed once, then checked and assembled from the same listing.
     whole = _whole_objects(store, upload)
-    verify(upload, store, data, whole)
-    finish_files(upload, store, data, whole)
+    stored = {f.id: _stored_parts(store, f, whole) for f in upload.files if f.etag is None}
+    verify(upload, data, stored)
+    finish_files(upload, store, data, stored)
     created = _dataset_create(upload, store, spec)
     dataset = catalog.datasets.create(session, access, created, origin=Origin.upload)
     catalog.lineage.record_activity(

@@ -383,8 +383,8 @@ class FileObjectStore(ObjectStore):
         return folder, manifest
 
     def _create_multipart(self, key: str, content_type: str | None, checksum: str | None) -> str:
-        # `checksum`: the server verifies each part against the CRC32 its signed URL carries
-        # (api/routes/storage.py); the store itself keeps MD5 ETags.
+        # `checksum` needs nothing here: the server checks each part against the CRC32 its
+        # signed URL carries (api/routes/storage.py); the store itself keeps MD5 ETags.
         self._object_path(key)
         upload_id = secrets.token_hex(16)
         folder = self._internal / "uploads" / upload_id
@@ -393,7 +393,6 @@ class FileObjectStore(ObjectStore):
             manifest = {
                 "key": key,
                 "content_type": content_type,
-                "checksum": checksum,
                 "initiated": datetime.now(UTC).isoformat(),
             }
             _write_json_atomically(folder / "upload.json", manifest, self._internal / "tmp")
