@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mantle.aws.connect import AwsConnection, connect
+from mantle.aws.session import AwsCredentials
 from mantle.cloud.aws import cors
-from mantle.cloud.aws.connect import AwsConnection, connect
-from mantle.cloud.aws.session import AwsCredentials
 from mantle.schemas.environments import CredentialsPublic, EnvironmentPublic, ReadBucket
 from mantle.settings import Settings
 from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from mantle.aws.errors import cloud_error, describe, redact
 from mantle.cloud.aws.crypto import SecretBox, derive_key, key_id_of
-from mantle.cloud.aws.errors import cloud_error, describe, redact
 from mantle.errors import ConfigurationError
 
 OLD, NEW = "old-server-key-0123456789abcdefghijklmnop", "new-server-key-0123456789abcdefghijklmnop"

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from mantle.aws.errors import describe
 from mantle.cloud.aws import doctor
-from mantle.cloud.aws.errors import describe
 from mantle.schemas.environments import CheckStatus
 from tests.aws_env.conftest import KEY_ID, ORIGIN, SECRET, AwsSetup, unique_name
 
@@ -203,8 +203,8 @@ def test_bad_credentials_stop_early_and_stay_secret(aws_setup) -> None:
 
 
 def test_unreachable_aws_is_retryable_and_never_shows_the_secret(aws_setup) -> None:
-    from mantle.cloud.aws.connect import connect
-    from mantle.cloud.aws.session import AwsCredentials
+    from mantle.aws.connect import connect
+    from mantle.aws.session import AwsCredentials
 
     creds = AwsCredentials(access_key_id="AKIAUNREACHABLE00042", secret_access_key=SECRET)
     conn = connect(creds, "us-east-1", endpoint_url="http://127.0.0.1:9")
@@ -219,9 +219,9 @@ def test_unreachable_aws_is_retryable_and_never_shows_the_secret(aws_setup) -> N
 
 
 def test_objects_holding_credentials_do_not_print_them(aws_setup) -> None:
+    from mantle.aws.session import AwsCredentials
     from mantle.cloud.aws.environments import EnvironmentInUse
     from mantle.cloud.aws.provision import ProvisionSpec
-    from mantle.cloud.aws.session import AwsCredentials
 
     creds = AwsCredentials(access_key_id=KEY_ID, secret_access_key=SECRET)
     env = aws_setup.env()

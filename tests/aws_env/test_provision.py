@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from mantle.aws.connect import AwsConnection, connect
+from mantle.aws.session import AwsCredentials
 from mantle.cloud.aws import cors, doctor, names
-from mantle.cloud.aws.connect import AwsConnection, connect
 from mantle.cloud.aws.provision import Provisioner, ProvisionSpec
-from mantle.cloud.aws.session import AwsCredentials
 from mantle.errors import CloudError
 from mantle.schemas.environments import CheckStatus, EnvironmentPublic, ReadBucket
 from tests.aws_env.conftest import ORIGIN, REGION, SECRET, MotoServer, env_public, unique_name
@@ -166,8 +166,8 @@ def test_refused_calls_become_cloud_errors_without_secrets(aws_setup) -> None:
 
 
 def test_no_default_vpc_asks_for_subnets(moto_server) -> None:  # noqa: F811
-    from mantle.cloud.aws.connect import connect
-    from mantle.cloud.aws.session import AwsCredentials
+    from mantle.aws.connect import connect
+    from mantle.aws.session import AwsCredentials
     from mantle.errors import InvalidInputError
 
     env = env_public(region="ap-southeast-2", head_queue=unique_name("q"), compute_queue="x")

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from mantle.api.routes.storage import router
-from mantle.cloud.aws.session import AwsCredentials, make_session
+from mantle.aws.session import AwsCredentials, make_session
 from mantle.storage import FileObjectStore, ObjectStore, StoreOptions, UrlSigner, open_object_store
 from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401
 

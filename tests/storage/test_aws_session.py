@@ -1,4 +1,4 @@
-"""The boto3 session factory (`mantle.cloud.aws.session`): static keys, the default chain and
+"""The boto3 session factory (`mantle.aws.session`): static keys, the default chain and
 assume-role with an external id, against moto's STS."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from botocore.credentials import RefreshableCredentials
 from botocore.stub import Stubber
 from pydantic import ValidationError
 
-from mantle.cloud.aws import session as aws_session
-from mantle.cloud.aws.session import (
+from mantle.aws import session as aws_session
+from mantle.aws.session import (
     AwsCredentials,
     assume_role_fetcher,
     client_config,

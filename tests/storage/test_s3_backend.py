@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from mantle.cloud.aws.session import AwsCredentials, make_session
+from mantle.aws.session import AwsCredentials, make_session
 from mantle.errors import InvalidInputError, InvalidKeyError, NotFoundError, StorageError
 from mantle.storage import StoreOptions, open_object_store
 from mantle.storage import s3 as s3_module

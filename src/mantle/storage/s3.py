@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mantle.aws.session import client_config, make_session
 from mantle.checksums import CRC32
-from mantle.cloud.aws.session import client_config, make_session
 from mantle.errors import (
     InvalidInputError,
     InvalidKeyError,

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mantle.aws.connect import AwsConnection
+from mantle.aws.errors import describe
 from mantle.cloud.aws import cors
-from mantle.cloud.aws.connect import AwsConnection
-from mantle.cloud.aws.errors import describe
 from mantle.schemas.environments import (
     CheckResult,
     CheckStatus,

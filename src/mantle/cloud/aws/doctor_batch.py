@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mantle.aws.errors import describe
 from mantle.cloud.aws import names
 from mantle.cloud.aws.doctor import Check, StepFailed, failed, passed, step, warned
-from mantle.cloud.aws.errors import describe
 from mantle.schemas.environments import CheckResult
 
 if TYPE_CHECKING:

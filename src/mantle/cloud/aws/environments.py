@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mantle.accounts.policy import TenantAccess
-from mantle.cloud.aws.connect import AwsConnection, connect
+from mantle.aws.connect import AwsConnection, connect
+from mantle.aws.session import AwsCredentials
 from mantle.cloud.aws.crypto import SecretBox
-from mantle.cloud.aws.session import AwsCredentials
 from mantle.db.models import SqlEnvironment
 from mantle.db.repositories import environments as env_repo
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mantle.aws.connect import AwsConnection
+from mantle.aws.errors import cloud_error, describe
 from mantle.cloud.aws import names, userdata
-from mantle.cloud.aws.connect import AwsConnection
-from mantle.cloud.aws.errors import cloud_error, describe
 from mantle.cloud.aws.provision_iam import DENIED_HINT, IamSteps
 from mantle.errors import CloudError, InvalidInputError
 from mantle.schemas.environments import EnvironmentPublic, ProvisionAction, ProvisionReport

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from mantle.aws.errors import cloud_error, describe
 from mantle.cloud.aws import names, policies
-from mantle.cloud.aws.errors import cloud_error, describe
 from mantle.schemas.environments import ProvisionAction
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from mantle.cloud.aws.session import AwsCredentials, client_config, make_session
+from mantle.aws.session import AwsCredentials, client_config, make_session
 
 # Checks and provisioning run while a user waits: fail within a minute, not ten.
 INTERACTIVE_RETRIES = {"mode": "adaptive", "max_attempts": 3}
