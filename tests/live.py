@@ -1,6 +1,7 @@
 """A real `mantle server` process for end-to-end tests (CLI, SDK, browser): started the way
 `make run` starts it (`mantle db upgrade`, then `mantle server`) on a free port with its own
-data directory. The admin password is read from what the server prints on first start."""
+data directory. The admin password is read from the file the first start writes it to (the
+server's output, a log file here, only names the file)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 
 MANTLE = str(Path(sys.executable).with_name("mantle"))
+LIVE_SECRET_KEY = "live-test-secret-key-0123456789abcdefghij"
 
 
 def free_port() -> int:
@@ -40,19 +42,26 @@ class LiveServer:
         return self.log_path.read_text()
 
 
-def start_live_server(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
+def start_live_server(
+    data_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    secret_key: str | None = LIVE_SECRET_KEY,
+    log_name: str = "server.log",
+) -> LiveServer:
+    """`secret_key=None` leaves MANTLE_SECRET_KEY unset: the server generates its own."""
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "MANTLE_SECRET_KEY"},
         "MANTLE_DATA_DIR": str(data_dir),
         "MANTLE_SERVER__PORT": str(port),
-        "MANTLE_SECRET_KEY": "live-test-secret-key-0123456789abcdefghij",
         "NO_COLOR": "1",
         "COLUMNS": "200",
+        **({"MANTLE_SECRET_KEY": secret_key} if secret_key else {}),
         **(extra_env or {}),
     }
     subprocess.run([MANTLE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    log_path = data_dir / "server.log"
+    log_path = data_dir / log_name
     log = log_path.open("w")
     process = subprocess.Popen([MANTLE, "server"], env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, env, process, log_path)
@@ -77,14 +86,13 @@ def _wait_until_healthy(server: LiveServer, timeout: float = 60) -> None:
 
 def _read_first_login(server: LiveServer) -> None:
     text = server.log()
-    for key, attr in (
-        ("email", "admin_email"),
-        ("password", "admin_password"),
-        ("tenant", "tenant"),
-    ):
+    for key, attr in (("email", "admin_email"), ("tenant", "tenant")):
         match = re.search(rf"^\s+{key}\s+(\S+)\s*$", text, re.MULTILINE)
         if match:
             setattr(server, attr, match.group(1))
+    password_file = re.search(r"^\s+password\s+in (\S+)", text, re.MULTILINE)
+    if password_file:
+        server.admin_password = Path(password_file.group(1)).read_text().strip()
 
 
 def stop_live_server(server: LiveServer) -> None:

@@ -1,12 +1,16 @@
 """Mantle's settings: one pydantic-settings tree, read from `MANTLE_*` environment variables.
 
-Built once at start-up (`Settings()` or `load_settings()`) and passed down; nothing in Mantle
-reads the environment at import time. Nested groups use `__`, e.g. `MANTLE_DATABASE__URL`.
-The defaults are the embedded deployment: SQLite and a local object store under `./.mantle/`.
+Built once at start-up by `load_settings()` and passed down; nothing in Mantle reads the
+environment at import time. Nested groups use `__`, e.g. `MANTLE_DATABASE__URL`.
+The defaults are the embedded deployment: SQLite and a local object store under `./.mantle/`,
+and a secret key generated into that folder on first start.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import secrets
 from enum import StrEnum
 from pathlib import Path
 
@@ -14,8 +18,16 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mantle.errors import ConfigurationError
+from mantle.private_files import write_private_file
 
+logger = logging.getLogger(__name__)
+
+# The default of `Settings()` built directly (tests, embedding). `load_settings` replaces it
+# with MANTLE_SECRET_KEY or the data directory's generated key; the server refuses it on
+# anything but a loopback address.
 DEV_SECRET_KEY = "mantle-development-secret-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"
 DEFAULT_DATA_DIR = Path(".mantle")
 
 
@@ -134,18 +146,82 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the generated secret key lives when MANTLE_SECRET_KEY is not set."""
+        return self.data_dir / SECRET_KEY_FILE
+
     def check_safe(self) -> None:
-        """Refuse to run in production with unsafe values. Called by the server at start-up."""
-        if self.env is not Environment.prod:
-            return
+        """Refuse unsafe values: a weak secret key in production or on an address other
+        machines can reach. Called by the server at start-up."""
         key = self.secret_key.get_secret_value()
-        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+        if key and key != DEV_SECRET_KEY and len(key) >= MIN_SECRET_KEY_LENGTH:
+            return
+        random_value = (
+            "a random value of at least 32 characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+        if self.env is Environment.prod:
+            # Not the generated key: workers on other machines must share the server's key.
             raise ConfigurationError(
-                "MANTLE_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production, e.g. the output of "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                f"MANTLE_SECRET_KEY must be set to {random_value} in production"
+            )
+        if not is_loopback(self.server.host):
+            raise ConfigurationError(
+                f"refusing to listen on {self.server.host} with the development secret key or "
+                "one shorter than 32 characters (anyone could forge sessions and signed URLs): "
+                f"unset MANTLE_SECRET_KEY to use the key generated into {self.secret_key_file}, "
+                f"or set it to {random_value}"
             )
 
 
-def load_settings(**overrides) -> Settings:
-    return Settings(**overrides)
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (`0.0.0.0` and `::` are every address)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any address
+
+
+def load_settings(*, create_secret_key: bool = False, **overrides) -> Settings:
+    """The settings of a Mantle process: MANTLE_* variables (or `overrides`), with the secret
+    key resolved once. Without MANTLE_SECRET_KEY (outside production) it is the key in
+    `<data dir>/secret_key`: read if the file is there, else generated (0600) when
+    `create_secret_key` is set, by the processes that sign and encrypt (server, workers,
+    `mantle aws reencrypt`). A server and its workers on one machine thus share one key that
+    survives restarts, as stored AWS secrets need."""
+    settings = Settings(**overrides)
+    explicit = "secret_key" in settings.model_fields_set
+    if (explicit and settings.secret_key.get_secret_value()) or settings.env is Environment.prod:
+        return settings
+    key = _key_from_file(settings.secret_key_file.resolve(), create=create_secret_key)
+    if key is not None:
+        settings.secret_key = SecretStr(key)
+    return settings
+
+
+def _key_from_file(path: Path, *, create: bool) -> str | None:
+    generated = False
+    if create and not path.exists():
+        # Linked into place: when the server and a worker start together, one key wins.
+        generated = write_private_file(path, secrets.token_urlsafe(48) + "\n", replace=False)
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ConfigurationError(f"cannot read the secret key file {path}: {e.strerror}") from e
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            f"{path} holds no usable secret key (fewer than {MIN_SECRET_KEY_LENGTH} characters): "
+            "restore it from a backup, or set MANTLE_SECRET_KEY"
+        )
+    if generated:
+        logger.info("secret key: generated into %s (keep it: stored AWS secrets need it)", path)
+    else:
+        logger.info("secret key: read from %s", path)
+    if path.stat().st_mode & 0o077:
+        logger.warning("secret key: %s can be read by other users; chmod 600 it", path)
+    return key

@@ -245,6 +245,14 @@ def test_password_exchange_needs_a_tenant_choice_when_several(api, factory):
     assert foreign.status_code == 404
 
 
+def test_password_exchange_without_a_tenant_says_how_to_get_one(api, factory):
+    factory.user("root@example.com", superuser=True)
+    body = {"email": "root@example.com", "password": PASSWORD}
+    response = api.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 422
+    assert "mantle tenants add-member" in response.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("scope", ["read", "write"])
 def test_token_only_reaches_its_own_tenant(api, factory, scope):
     factory.member("beta", "ann@example.com", "owner")

@@ -25,10 +25,19 @@ def test_tenant_slug_is_validated(api, factory):
         assert response.json()["error"]["message"].startswith("slug")
 
 
-def test_token_cannot_create_tenants(api, factory):
+def test_only_a_server_admins_write_token_creates_tenants(api, factory):
     ann = factory.member("acme", "ann@example.com", "owner")
     response = api.post("/api/v1/tenants", json={"slug": "other"}, headers=ann.headers)
     assert response.status_code == 403
+    assert "mantle users create EMAIL --superuser" in response.json()["error"]["message"]
+    factory.user("root@example.com", superuser=True)
+    reader = factory.member("acme", "root@example.com", "owner", scope="read")
+    response = api.post("/api/v1/tenants", json={"slug": "other"}, headers=reader.headers)
+    assert response.status_code == 403 and "write scope" in response.text
+    root = factory.member("acme", "root@example.com", "owner")
+    created = api.post("/api/v1/tenants", json={"slug": "newco"}, headers=root.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["slug"] == "newco" and created.json()["role"] == "owner"
 
 
 def test_member_lifecycle(api, factory):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -274,3 +276,28 @@ def test_unusable_root_is_a_storage_error(tmp_path) -> None:
     (tmp_path / "a-file").write_bytes(b"x")
     with pytest.raises(StorageError, match="root folder"):
         FileObjectStore(tmp_path / "a-file" / "root")
+
+
+# -- file modes ------------------------------------------------------------------------------
+
+
+def modes(root: Path) -> tuple[set[int], set[int]]:
+    """The modes of the folders and of the files under `root` (itself included)."""
+    folders, files = set(), set()
+    for path in [root, *root.rglob("*")]:
+        (folders if path.is_dir() else files).add(stat.S_IMODE(path.stat().st_mode))
+    return folders, files
+
+
+def test_everything_the_store_writes_is_private_whatever_the_umask(root) -> None:
+    previous = os.umask(0)
+    try:
+        store = FileObjectStore(root / "objects")
+        store.put("tenants/a/reads/s1.fq", b"ACGT", content_type="text/plain")
+        upload_id = store.create_multipart("tenants/a/big.bin")
+        etag = store.upload_part("tenants/a/big.bin", upload_id, 1, b"x")
+        during_upload = modes(root)
+        store.complete_multipart("tenants/a/big.bin", upload_id, [(1, etag)])
+    finally:
+        os.umask(previous)
+    assert during_upload == modes(root) == ({0o700}, {0o600})

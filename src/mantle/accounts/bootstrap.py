@@ -1,26 +1,38 @@
-"""First start: when the database has no users, create a tenant and its owner, a superuser."""
+"""First start: when the database has no users, create a tenant and its owner, a superuser
+(a server admin, who can create more tenants and users).
+
+A generated password is written to `<data dir>/initial-admin-password` (mode 0600), never
+logged; the server shows it on its terminal only (see `mantle.cli.server`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from mantle.accounts import secrets, service
 from mantle.db.repositories import users as user_repo
+from mantle.private_files import write_private_file
 from mantle.schemas.accounts import TenantCreate, UserCreate
 from mantle.settings import BootstrapSettings
+
+INITIAL_PASSWORD_FILE = "initial-admin-password"
 
 
 @dataclass(frozen=True)
 class BootstrapResult:
     email: str
-    password: str
     tenant: str
-    generated_password: bool
+    # Where the generated password was written; None when it came from the settings.
+    password_file: Path | None
+    password: str = field(repr=False)
 
 
-def bootstrap_if_empty(session: Session, settings: BootstrapSettings) -> BootstrapResult | None:
+def bootstrap_if_empty(
+    session: Session, settings: BootstrapSettings, data_dir: Path
+) -> BootstrapResult | None:
     if user_repo.count(session) > 0:
         return None
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
@@ -31,4 +43,10 @@ def bootstrap_if_empty(session: Session, settings: BootstrapSettings) -> Bootstr
     )
     tenant = TenantCreate(slug=settings.tenant, name=settings.tenant)
     service.create_tenant(session, user.id, tenant)
-    return BootstrapResult(user.email, password, settings.tenant, generated_password=not given)
+    password_file = None
+    if not given:
+        # Written before the caller commits: if it cannot be written, no admin is made
+        # whose password nobody knows.
+        password_file = (data_dir / INITIAL_PASSWORD_FILE).resolve()
+        write_private_file(password_file, password + "\n")
+    return BootstrapResult(user.email, settings.tenant, password_file, password)

@@ -89,6 +89,18 @@ def authorize(
     return TenantAccess(tenant=tenant, principal=principal, role=role, permissions=permissions)
 
 
+def require_server_admin(principal: Principal, action: str) -> None:
+    """Server-wide actions (creating users; tenants through a token) are for superusers, and
+    through a token only with the write scope."""
+    if not principal.is_superuser:
+        raise PermissionDeniedError(
+            f"only a server admin can {action}; one is made on the server with "
+            "`mantle users create EMAIL --superuser`"
+        )
+    if principal.token_scope not in (None, Scope.write):
+        raise PermissionDeniedError(f"to {action}, a token needs the write scope")
+
+
 def _denial(principal: Principal, role: Role, permission: Permission) -> str:
     if principal.token_scope is Scope.read and permission in ROLE_PERMISSIONS[role]:
         return f"this API token has the read scope; '{permission}' needs a write-scope token"

@@ -207,9 +207,15 @@ def create_login_token(
     """A write-scope token for a password login: in the named tenant, or the user's only one."""
     tenants = [tenant for tenant, _role in tenant_repo.list_for_user(session, user_id)]
     if tenant_slug is None:
-        if len(tenants) != 1:
-            names = ", ".join(t.slug for t in tenants) or "none"
-            raise InvalidInputError(f"you belong to several tenants ({names}); pick one")
+        if not tenants:
+            # A new server admin (`mantle users create --superuser`) starts in no tenant.
+            raise InvalidInputError(
+                "you are not a member of any tenant yet: a tenant admin can add you "
+                "(`mantle tenants add-member EMAIL`)"
+            )
+        if len(tenants) > 1:
+            names = ", ".join(t.slug for t in tenants)
+            raise InvalidInputError(f"you belong to several tenants ({names}); pick one (--tenant)")
         tenant = tenants[0]
     else:
         tenant = next((t for t in tenants if t.slug == tenant_slug), None)

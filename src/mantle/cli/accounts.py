@@ -103,9 +103,14 @@ def tenants_show(tenant: str = typer.Argument(None), as_json: bool = JSON) -> No
 
 @tenants_app.command("create")
 def tenants_create(slug: str, name: str = typer.Option(""), as_json: bool = JSON) -> None:
-    """Create a tenant (you become its owner). Needs a password login, not a tenant token."""
+    """Create a tenant (you become its owner). Server admins only; see `mantle users create`."""
+    creds = config.load()
     with client() as api:
-        emit(api.tenants.create(slug, name), as_json=as_json, columns=TENANT_COLUMNS)
+        created = api.tenants.create(slug, name)
+    emit(created, as_json=as_json, columns=TENANT_COLUMNS)
+    if not as_json:
+        # The stored token belongs to its own tenant; a new login reaches the new one.
+        out.print(f"to work in it: mantle login {creds.url} --tenant {created.slug}", style="dim")
 
 
 @tenants_app.command("members")

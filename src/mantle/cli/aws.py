@@ -279,13 +279,13 @@ def reencrypt(
     after changing it. Safe to run again."""
     from mantle.cloud.aws import environments as service
     from mantle.cloud.aws.crypto import SecretBox
-    from mantle.db.engine import Database
-    from mantle.settings import Settings
+    from mantle.db import migrate
+    from mantle.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings(create_secret_key=True)
     current = settings.secret_key.get_secret_value()
     new = SecretBox(current)
-    db = Database(settings.database.url)
+    db = migrate.open_current(settings.database.url)
     try:
         with db.session() as session:
             changed, already = service.reencrypt_all(session, new, SecretBox(current, old_key))

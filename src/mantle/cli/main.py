@@ -19,6 +19,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from mantle import __version__
+
+        print(f"mantle {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Mantle: a self-hosted data platform for biotech."""
+
+
 server.register(app)
 accounts.register(app)
 catalog_commands.register(app)

@@ -1,5 +1,6 @@
-"""Server-side commands: `mantle server`, `mantle db upgrade`, `mantle users create`.
-These work on the settings (`MANTLE_*`) directly, not through the API.
+"""Server-side commands: `mantle server`, `mantle worker`, `mantle db upgrade`, `mantle users
+create`. These work on the settings (`MANTLE_*`) directly, not through the API. Only `db upgrade`
+creates a database; the others refuse one that is missing or not migrated.
 
 The server side (SQLAlchemy, Alembic, argon2) is imported inside each command: every other
 `mantle` command talks to the API and should not pay for loading it.
@@ -8,24 +9,18 @@ The server side (SQLAlchemy, Alembic, argon2) is imported inside each command: e
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 import typer
 
 from mantle.cli.output import emit, out
-from mantle.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mantle.accounts.bootstrap import BootstrapResult
-    from mantle.db.engine import Database
     from mantle.settings import Settings
 
-
-def _settings(**overrides) -> Settings:
-    from mantle.settings import Settings
-
-    return Settings(**overrides)
-
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="Server-wide users (run on the server).", no_args_is_help=True)
@@ -42,8 +37,9 @@ def register(app: typer.Typer) -> None:
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
     from mantle.db import migrate
+    from mantle.settings import load_settings
 
-    settings = _settings()
+    settings = load_settings()
     migrate.upgrade(settings.database.url)
     out.print(f"database is at the latest schema ({', '.join(migrate.heads())})")
 
@@ -57,43 +53,38 @@ def run_server(
 
     from mantle.accounts.bootstrap import bootstrap_if_empty
     from mantle.api.app import create_app
-    from mantle.db.engine import Database
+    from mantle.db import migrate
+    from mantle.settings import load_settings
 
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = _settings(server={**_settings().server.model_dump(), **overrides})
+    settings = load_settings(create_secret_key=True, server=overrides)
     settings.check_safe()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    db = Database(settings.database.url)
-    _check_migrated(db)
+    db = migrate.open_current(settings.database.url)
     with db.session() as session:
-        created = bootstrap_if_empty(session, settings.bootstrap)
+        created = bootstrap_if_empty(session, settings.bootstrap, settings.data_dir)
     if created:
-        _print_first_login(settings, created)
+        _print_first_login(settings, created, show_password=sys.stdout.isatty())
     app = create_app(settings, db=db)
     out.print(f"Mantle is serving at [bold]{settings.public_url}[/bold]")
     uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="info")
 
 
-def _check_migrated(db: Database) -> None:
-    from alembic.migration import MigrationContext
-
-    from mantle.db import migrate
-
-    with db.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_heads()
-    if set(current) != set(migrate.heads()):
-        raise ConfigurationError("the database schema is not current: run `mantle db upgrade`")
-
-
-def _print_first_login(settings: Settings, created: BootstrapResult) -> None:
+def _print_first_login(
+    settings: Settings, created: BootstrapResult, *, show_password: bool
+) -> None:
+    """The first-start banner, printed (never logged). A generated password is shown only on
+    an interactive terminal; a server whose output goes to a log file names the file."""
     out.print("\n[bold green]First start: created a tenant and its admin.[/bold green]")
     out.print(f"  open      {settings.public_url}/login")
     out.print(f"  email     {created.email}")
-    if created.generated_password:
-        # Shown once, on the first start only: the account cannot be reached otherwise.
-        out.print(f"  password  {created.password}")
-    else:
+    if created.password_file is None:
         out.print("  password  the one in MANTLE_BOOTSTRAP__ADMIN_PASSWORD")
+    elif show_password:
+        out.print(f"  password  {created.password}", highlight=False)
+        out.print(f"            (also in {created.password_file}; delete it once changed)")
+    else:
+        out.print(f"  password  in {created.password_file} (delete it once changed)")
     out.print(f"  tenant    {created.tenant}")
     out.print(f"  CLI       mantle login {settings.public_url} --email {created.email}\n")
 
@@ -101,14 +92,14 @@ def _print_first_login(settings: Settings, created: BootstrapResult) -> None:
 def run_worker() -> None:
     """Run background work (imports...) until stopped; start as many as needed. Use with
     MANTLE_WORKER__EMBEDDED=false on the server."""
-    from mantle.db.engine import Database
+    from mantle.db import migrate
     from mantle.services import build_services
+    from mantle.settings import load_settings
     from mantle.storage import build_object_store
 
-    settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    db = Database(settings.database.url)
-    _check_migrated(db)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    settings = load_settings(create_secret_key=True)
+    db = migrate.open_current(settings.database.url)
     worker = build_services(settings, build_object_store(settings)).worker(db)
     out.print(f"worker {worker.worker_id} started")
     try:
@@ -121,23 +112,29 @@ def run_worker() -> None:
 def users_create(
     email: str,
     name: str = typer.Option("", help="Display name."),
-    superuser: bool = typer.Option(False, help="Server admin (can create users)."),
+    superuser: bool = typer.Option(
+        False, help="Server admin: can create tenants and users (`mantle tenants create`)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create a user; the password is asked for (or read from MANTLE_NEW_PASSWORD)."""
     import os
 
     from mantle.accounts import service
-    from mantle.db.engine import Database
+    from mantle.db import migrate
     from mantle.schemas.accounts import UserCreate, UserPublic
+    from mantle.settings import load_settings
 
+    db = migrate.open_current(load_settings().database.url)
     password = os.environ.get("MANTLE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    settings = _settings()
-    db = Database(settings.database.url)
-    with db.session() as session:
-        user = service.create_user(
-            session, UserCreate(email=email, name=name, password=password, is_superuser=superuser)
-        )
-        emit(UserPublic.model_validate(user), as_json=as_json, columns=("id", "email"))
+    try:
+        with db.session() as session:
+            user = service.create_user(
+                session,
+                UserCreate(email=email, name=name, password=password, is_superuser=superuser),
+            )
+            emit(UserPublic.model_validate(user), as_json=as_json, columns=("id", "email"))
+    finally:
+        db.dispose()

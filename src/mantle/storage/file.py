@@ -6,6 +6,8 @@ the hidden `.mantle/` folder, whose name is reserved as a first key segment:
 parts of multipart uploads, `.mantle/tmp/` files being written. Writes go to a temp file that
 is renamed into place, so readers see the old object or the new one, never half of one.
 Presigned URLs point at Mantle's own `/storage/o/` route and are signed by `UrlSigner`.
+Folders the store makes are 0700 and its files 0600 (`mantle.private_files`): the team's data
+is not for other accounts on the machine.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from mantle.errors import (
     NotFoundError,
     StorageError,
 )
+from mantle.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private_dir
 from mantle.storage.base import (
     CHUNK_SIZE,
     MIN_PART_SIZE,
@@ -91,11 +94,11 @@ def _os_errors(action: str, key: str) -> Iterator[None]:
 class FileObjectStore(ObjectStore):
     def __init__(self, root: str | Path, *, signer: UrlSigner | None = None) -> None:
         with _os_errors("create the root folder", str(root)):
-            Path(root).mkdir(parents=True, exist_ok=True)
+            make_private_dir(root)
             self._root = Path(root).resolve(strict=True)
             self._internal = self._root / INTERNAL_DIR
             for folder in ("meta", "uploads", "tmp"):
-                (self._internal / folder).mkdir(parents=True, exist_ok=True)
+                make_private_dir(self._internal / folder)
         self._signer = signer
 
     @classmethod
@@ -264,7 +267,7 @@ class FileObjectStore(ObjectStore):
         """Write `chunks` to a temp file under the root (same file system, so the final rename
         is atomic), hashing as it goes."""
         with _os_errors("write", key):
-            fd, name = tempfile.mkstemp(dir=self._internal / "tmp", prefix="put-")
+            fd, name = _private_temp_file(self._internal / "tmp", prefix="put-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 digest, size = hashlib.md5(), 0
@@ -308,7 +311,7 @@ class FileObjectStore(ObjectStore):
         # A concurrent delete may prune the freshly made parent folder; make it again.
         for attempt in range(_COMMIT_ATTEMPTS):
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(path.parent)
                 self._ensure_inside(path.parent, key)
                 os.replace(source, path)
                 return
@@ -389,7 +392,8 @@ class FileObjectStore(ObjectStore):
         upload_id = secrets.token_hex(16)
         folder = self._internal / "uploads" / upload_id
         with _os_errors("start an upload for", key):
-            folder.mkdir()
+            os.mkdir(folder, PRIVATE_DIR_MODE)
+            os.chmod(folder, PRIVATE_DIR_MODE)
             manifest = {
                 "key": key,
                 "content_type": content_type,
@@ -550,8 +554,8 @@ def _md5_of_file(path: Path) -> str:
 
 
 def _write_json_atomically(path: Path, payload: dict, tmp_folder: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_folder, prefix="meta-")
+    make_private_dir(path.parent)
+    fd, name = _private_temp_file(tmp_folder, prefix="meta-")
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(payload, handle)
@@ -559,6 +563,13 @@ def _write_json_atomically(path: Path, payload: dict, tmp_folder: Path) -> None:
     except BaseException:
         _remove(name)
         raise
+
+
+def _private_temp_file(folder: Path, prefix: str) -> tuple[int, str]:
+    """mkstemp's 0600 file, made exact whatever the umask; renamed into place, it stays so."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=prefix)
+    os.fchmod(fd, PRIVATE_FILE_MODE)
+    return fd, name
 
 
 def _remove(path: Path | str) -> None:

@@ -7,9 +7,9 @@ import uuid
 from fastapi import APIRouter
 
 from mantle.accounts import service
+from mantle.accounts.policy import require_server_admin
 from mantle.api.deps import AdminAccess, CurrentPrincipal, Db, ReadAccess
 from mantle.db.repositories import tenants as tenant_repo
-from mantle.errors import PermissionDeniedError
 from mantle.schemas.accounts import (
     MemberCreate,
     MemberPublic,
@@ -35,12 +35,10 @@ def create_tenant(
     principal: CurrentPrincipal,
     db: Db,
 ) -> TenantPublic:
-    """Create a tenant; you become its owner. API tokens belong to one tenant and cannot."""
+    """Create a tenant; you become its owner. With an API token (which belongs to one
+    tenant), only a server admin's write-scope token can."""
     if principal.via_token:
-        raise PermissionDeniedError(
-            "an API token belongs to one tenant; create tenants "
-            "from a browser session or as a user with `mantle login`"
-        )
+        require_server_admin(principal, "create tenants with an API token")
     with db.session() as session:
         tenant = service.create_tenant(session, principal.user_id, body)
         return service.tenant_public(tenant, "owner")

@@ -7,20 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from mantle.accounts import service
-from mantle.accounts.policy import Principal, Scope
+from mantle.accounts.policy import Principal, require_server_admin
 from mantle.api.deps import CurrentPrincipal, Db
 from mantle.db.models import SqlUser
-from mantle.errors import PermissionDeniedError
 from mantle.schemas.accounts import UserCreate, UserPublic
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 def _superuser(principal: CurrentPrincipal) -> Principal:
-    if not principal.is_superuser:
-        raise PermissionDeniedError("only a server admin can manage users")
-    if principal.token_scope is not None and principal.token_scope is not Scope.write:
-        raise PermissionDeniedError("managing users needs a write-scope token")
+    require_server_admin(principal, "manage users")
     return principal
 
 

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from mantle.db import dialects, migrate
-from mantle.db.engine import _ensure_sqlite_dir
+from mantle.db.engine import prepare_sqlite_file
 from mantle.db.models import Base
 
 config = context.config
@@ -12,7 +12,7 @@ url = config.attributes["database_url"]
 
 
 def run_migrations() -> None:
-    _ensure_sqlite_dir(url)
+    prepare_sqlite_file(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     dialects.configure_engine(engine)
     with engine.connect() as connection:
