@@ -185,3 +185,13 @@ def test_server_log_never_contains_secrets(cli, live_server):
     assert token not in log
     # The generated password is in a private file; the server's output only names the file.
     assert live_server.admin_password and live_server.admin_password not in log
+
+
+def test_version():
+    from typer.testing import CliRunner
+
+    from mantle import __version__
+    from mantle.cli.main import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"mantle {__version__}\n"
