@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from mantle import __version__
-from mantle.api.errors import install_error_handlers
+from mantle.api.errors import error_responses, install_error_handlers
+from mantle.api.input_guard import refuse_nul_characters
 from mantle.api.routes import auth, health, storage, tenants, tokens, users
 from mantle.api.routes import datasets as dataset_routes
 from mantle.api.routes import datatypes as datatype_routes
@@ -64,6 +65,8 @@ def create_app(
         version=__version__,
         description="Self-hosted data platform for biotech: catalog, pipelines, AWS.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_characters)],
+        responses=error_responses(422),  # any route: the NUL check above, or its parameters
     )
     app.state.settings = settings
     app.state.db = db

@@ -1,4 +1,5 @@
-"""Maps Mantle's exception tree (and FastAPI's own errors) to JSON error responses.
+"""Maps Mantle's exception tree (and FastAPI's own errors) to JSON error responses, and
+describes those responses in the OpenAPI document (`error_responses`).
 
 Body: {"error": {"code": ..., "message": ..., "details": ...}}. User input never yields a 500;
 an unexpected exception is logged with its traceback and answered with a generic message.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mantle.errors import InvalidInputError, MantleError, RateLimitedError, http_status_for
@@ -26,6 +29,48 @@ _HTTP_CODES = {
     409: "conflict",
     413: "too_large",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable and machine-readable: invalid_input, not_found...")
+    message: str = Field(description="What went wrong and what to do about it.")
+    details: Any = Field(
+        default=None, description="For invalid input, each problem: {loc: [...], msg: ...}."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error response of the API."""
+
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request cannot be read (an invalid object key, a checksum that does not match).",
+    401: "Not authenticated: no token or session, or one that is wrong, expired or revoked.",
+    403: "Authenticated, but the role or the token's scope does not allow this (or no CSRF).",
+    404: "Not found, or in a tenant the caller is not a member of.",
+    409: "Conflicts with the current state: a name in use, or a stale version.",
+    422: "A parameter or the body is invalid; `error.details` lists each problem.",
+    429: "Too many attempts; retry after the number of seconds in `Retry-After`.",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the errors a route can answer, with the body they really have;
+    pass it to a router (errors every route shares) or to a route (its own extra ones)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[status]}
+        if status == 429:
+            responses[status]["headers"] = _RETRY_AFTER
+    return responses
+
+
+# What every route under /tenants/{tenant} can answer: the tenant check alone gives 401/403/404.
+TENANT_ERRORS = error_responses(401, 403, 404, 422)
+CONFLICT = error_responses(409)
 
 
 def error_response(error: MantleError) -> JSONResponse:

@@ -17,13 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mantle.errors import InvalidInputError
+from mantle.schemas.bounds import INT64_MAX, INT64_MIN, utc_instant
 from mantle.schemas.catalog import PROPERTY_NAME_PATTERN, PropertyDef, PropertyType
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
-DATASET_REF = re.compile(r"^DS-(\d{1,12})$", re.IGNORECASE)
+# Dataset numbers are INTEGER columns: nine digits stay below 2**31.
+DATASET_REF = re.compile(r"^DS-(\d{1,9})$", re.IGNORECASE)
 MAX_STRING = 10_000
 MAX_LIST = 10_000
 _PROPERTY_NAME = re.compile(PROPERTY_NAME_PATTERN)
+_INTEGER_TEXT = re.compile(r"\s*[-+]?\d{1,30}\s*")  # longer is out of range anyway
 
 
 class PropertyValueError(ValueError):
@@ -43,13 +46,20 @@ def _string(value: Any) -> str:
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise PropertyValueError("expected an integer, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-        return int(value)
-    raise PropertyValueError(f"expected an integer, got {_kind(value)}")
+    whole_float = isinstance(value, float) and value.is_integer()
+    if whole_float or (isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)):
+        value = int(value)
+    if not isinstance(value, int):
+        raise PropertyValueError(f"expected an integer, got {_kind(value)}")
+    return check_int64(value)
+
+
+def check_int64(value: int) -> int:
+    """Integers are stored and compared as 64-bit (SQLite's limit, and what JSON readers keep
+    exactly); larger ones are refused rather than rounded."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise PropertyValueError("integers must be between -2**63 and 2**63-1")
+    return value
 
 
 def _float(value: Any) -> float:
@@ -92,7 +102,10 @@ def canonical_datetime(value: Any) -> str:
         raise PropertyValueError(f"expected an ISO 8601 date or time, got {_kind(value)}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(DATETIME_FORMAT)
+    try:
+        return utc_instant(moment).strftime(DATETIME_FORMAT)
+    except ValueError as e:
+        raise PropertyValueError(f"{e}, got {value!r}"[:200]) from e
 
 
 def _dataset_ref(value: Any) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from mantle.db import dialects
 from mantle.db.models import SqlDataset, SqlDataType
 from mantle.db.repositories import datasets as repo
 from mantle.errors import InvalidInputError
+from mantle.schemas.bounds import INT32_MAX, utc_instant
 from mantle.schemas.catalog import PropertyDef, PropertyType
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "in", "exists")
@@ -226,6 +228,13 @@ def _check_value(op: str, value: Any) -> None:
         return
     if not isinstance(value, str | int | float | bool) or value is None:
         raise _invalid(f"'{op}' takes a string, number or boolean value")
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            props.check_int64(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise props.PropertyValueError("numbers must be finite")
+    except props.PropertyValueError as e:
+        raise _invalid(str(e)) from e
 
 
 def _numbers(value: Any) -> Any:
@@ -296,12 +305,7 @@ class Sort:
             left, right = SqlDataset.number, cursor["n"]
         else:
             value = cursor["v"]
-            if self.property is not None:
-                values = self.json.sort_values(value)
-            elif self.key in TIME_FIELDS:
-                values = [datetime.fromisoformat(value)]
-            else:
-                values = [value]
+            values = self.json.sort_values(value) if self.property is not None else [value]
             left = tuple_(*self._keys(), SqlDataset.number)
             right = tuple_(*values, cursor["n"])
         return left < right if self.descending else left > right
@@ -317,16 +321,30 @@ class Sort:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def decode(self, cursor: str) -> dict:
+        """The row a cursor of `cursor_for` names. A cursor comes back from the caller, so
+        every part is checked before it reaches SQL."""
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            if not isinstance(data, dict) or not isinstance(data.get("n"), int):
+            if not isinstance(data, dict):
                 raise ValueError
-        except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+            number = data.get("n")
+            if type(number) is not int or not 0 <= number <= INT32_MAX:
+                raise ValueError
+            if data.get("s") != self.text:
+                raise InvalidInputError("cursor: it belongs to a list with another sort order")
+            return {"n": number, "v": self._cursor_value(data.get("v"))}
+        except (ValueError, TypeError, binascii.Error, RecursionError) as e:
             raise InvalidInputError("cursor: not a cursor from a previous page") from e
-        if data.get("s") != self.text:
-            raise InvalidInputError("cursor: it belongs to a list with another sort order")
-        return data
+
+    def _cursor_value(self, value: Any) -> Any:
+        if self.key == "id" or self.property is not None:
+            return value  # a property's value may be any JSON
+        if not isinstance(value, str):
+            raise ValueError
+        if self.key in TIME_FIELDS:
+            return utc_instant(datetime.fromisoformat(value))
+        return value
 
 
 @dataclass

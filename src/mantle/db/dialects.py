@@ -21,7 +21,31 @@ from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+
+# PostgreSQL data exceptions that only a value itself can cause, and what to tell its sender.
+_VALUE_SQLSTATES = {
+    "22001": "a text value is longer than the database allows",
+    "22003": "a number is out of range (integers are limited to 64 bits, versions to 2**31-1)",
+    "22008": "a date or time is out of range",
+    "22021": "a text value holds a character the database cannot store",
+    "22P05": "a text value holds a character the database cannot store (such as \\u0000)",
+}
+_NUL = "text cannot contain NUL (\\x00) characters"
+
+
+def value_problem(error: BaseException) -> str | None:
+    """What is wrong with a value the database refused, when nothing but the value can be the
+    cause (a number too large, a NUL character...); None for every other failure."""
+    if isinstance(error, OverflowError) and "SQLite INTEGER" in str(error):
+        return "a number is out of range (integers are limited to 64 bits)"
+    if not isinstance(error, DataError):
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is None and "NUL (0x00)" in str(error.orig):  # psycopg refuses before sending
+        return _NUL
+    return _VALUE_SQLSTATES.get(sqlstate)
 
 
 def normalize_url(url: str) -> str:

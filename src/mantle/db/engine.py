@@ -1,8 +1,9 @@
 """The database handle: one engine and session factory per process, built from settings.
 
 `Database.session()` is the one session scope: it commits on success, rolls back on error and
-translates SQLAlchemy errors into Mantle's exception tree. `check_connection()` is the start-up
-probe: a database that cannot be reached becomes one line saying what to fix.
+translates SQLAlchemy errors into Mantle's exception tree (a value the database cannot store
+becomes a 422; any other data error stays a server error). `check_connection()` is the
+start-up probe: a database that cannot be reached becomes one line saying what to fix.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mantle.db import dialects
 from mantle.errors import (
     ConfigurationError,
     ConflictError,
+    InvalidInputError,
     MantleError,
     ServiceUnavailableError,
 )
@@ -50,6 +52,12 @@ class Database:
         except OperationalError as e:
             session.rollback()
             raise ServiceUnavailableError("the database is unavailable; try again") from e
+        except (DataError, OverflowError) as e:
+            session.rollback()
+            problem = dialects.value_problem(e)
+            if problem is None:
+                raise
+            raise InvalidInputError(problem) from e
         except BaseException:
             session.rollback()
             raise

@@ -7,7 +7,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+
+from mantle.schemas.bounds import Instant
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -90,15 +92,8 @@ class MemberPublic(BaseModel):
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scope: Scope = Scope.write
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-
-    @field_validator("expires_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z")
-        return value
 
 
 class TokenPublic(_Public):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mantle.schemas.catalog import TYPE_NAME_PATTERN
+
 
 class UploadFileSpec(BaseModel):
     name: str = Field(min_length=1, max_length=1024, description="Path inside the dataset.")
@@ -16,7 +18,7 @@ class UploadFileSpec(BaseModel):
 
 class UploadCreate(BaseModel):
     name: str = Field(min_length=1, max_length=500, description="The dataset's name.")
-    data_type: str = Field(min_length=1, max_length=64)
+    data_type: str = Field(pattern=TYPE_NAME_PATTERN)
     properties: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list, max_length=100)
     files: list[UploadFileSpec] = Field(min_length=1, max_length=10_000)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from mantle.accounts import authn, service
 from mantle.api.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, Db, client_address
+from mantle.api.errors import error_responses
 from mantle.api.sessions import clear_session_cookies, start_browser_session
 from mantle.db.models import SqlUser
 from mantle.db.repositories import users as user_repo
@@ -21,7 +22,7 @@ from mantle.schemas.accounts import (
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/login", response_model=UserPublic)
+@router.post("/auth/login", response_model=UserPublic, responses=error_responses(401, 429))
 def login(
     body: LoginRequest, request: Request, response: Response, db: Db, settings: AppSettings
 ) -> SqlUser:
@@ -42,7 +43,12 @@ def logout(request: Request, response: Response, db: Db) -> None:
     clear_session_cookies(response)
 
 
-@router.post("/auth/token", response_model=TokenCreated, status_code=201)
+@router.post(
+    "/auth/token",
+    response_model=TokenCreated,
+    status_code=201,
+    responses=error_responses(401, 404, 409, 429),
+)
 def exchange_password_for_token(
     body: CliLoginRequest, request: Request, db: Db, settings: AppSettings
 ) -> TokenCreated:
@@ -54,7 +60,7 @@ def exchange_password_for_token(
         return service.create_login_token(session, user.id, body.tenant, body.token_name)
 
 
-@router.get("/me", response_model=WhoAmI)
+@router.get("/me", response_model=WhoAmI, responses=error_responses(401))
 def whoami(principal: CurrentPrincipal, db: Db) -> WhoAmI:
     with db.session() as session:
         user = user_repo.get(session, principal.user_id)
@@ -68,7 +74,7 @@ def whoami(principal: CurrentPrincipal, db: Db) -> WhoAmI:
     )
 
 
-@router.post("/me/password", status_code=204)
+@router.post("/me/password", status_code=204, responses=error_responses(401, 403))
 def change_password(body: PasswordChange, principal: CurrentPrincipal, db: Db) -> None:
     with db.session() as session:
         service.change_password(

@@ -16,11 +16,14 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from mantle.api.deps import CatalogService, Db, ReadAccess, WriteAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.catalog import export
 from mantle.catalog.query import parse_where
 from mantle.catalog.types import definitions
 from mantle.errors import InvalidInputError
+from mantle.schemas.bounds import Version
 from mantle.schemas.catalog import (
+    TYPE_NAME_PATTERN,
     ActivityCreate,
     ActivityPublic,
     DatasetCreate,
@@ -33,7 +36,7 @@ from mantle.schemas.catalog import (
     Origin,
 )
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["catalog"])
+router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["catalog"], responses=TENANT_ERRORS)
 DatasetRef = Annotated[str, Path(description="DS-000042 or the dataset's UUID", max_length=64)]
 IfMatch = Annotated[str | None, Header(description='Expected version, e.g. "3"')]
 EXPORT_PAGE = 500
@@ -44,7 +47,9 @@ class ListParams:
 
     def __init__(
         self,
-        type: Annotated[str | None, Query(description="Data type name")] = None,
+        type: Annotated[
+            str | None, Query(description="Data type name", pattern=TYPE_NAME_PATTERN)
+        ] = None,
         where: Annotated[
             list[str], Query(description="Property condition: sample=S1, depth>=30, x~=sub")
         ] = [],  # noqa: B006 - FastAPI copies defaults
@@ -165,7 +170,7 @@ def export_datasets(
 # --- one dataset ---------------------------------------------------------------------------
 
 
-@router.post("/datasets", response_model=DatasetPublic, status_code=201)
+@router.post("/datasets", response_model=DatasetPublic, status_code=201, responses=CONFLICT)
 def create_dataset(
     body: DatasetCreate, response: Response, access: WriteAccess, db: Db, catalog: CatalogService
 ):
@@ -184,7 +189,7 @@ def get_dataset(
         return _with_etag(response, catalog.datasets.get(session, access, dataset))
 
 
-@router.patch("/datasets/{dataset}", response_model=DatasetPublic)
+@router.patch("/datasets/{dataset}", response_model=DatasetPublic, responses=CONFLICT)
 def update_dataset(
     dataset: DatasetRef,
     body: DatasetUpdate,
@@ -201,7 +206,7 @@ def update_dataset(
     return _with_etag(response, updated)
 
 
-@router.post("/datasets/{dataset}/archive", response_model=DatasetPublic)
+@router.post("/datasets/{dataset}/archive", response_model=DatasetPublic, responses=CONFLICT)
 def archive_dataset(
     dataset: DatasetRef,
     response: Response,
@@ -218,7 +223,7 @@ def archive_dataset(
     return _with_etag(response, archived)
 
 
-@router.post("/datasets/{dataset}/restore", response_model=DatasetPublic)
+@router.post("/datasets/{dataset}/restore", response_model=DatasetPublic, responses=CONFLICT)
 def restore_dataset(
     dataset: DatasetRef,
     response: Response,
@@ -242,7 +247,7 @@ def list_dataset_versions(dataset: DatasetRef, access: ReadAccess, db: Db, catal
 
 @router.get("/datasets/{dataset}/versions/{version}", response_model=DatasetVersionPublic)
 def get_dataset_version(
-    dataset: DatasetRef, version: int, access: ReadAccess, db: Db, catalog: CatalogService
+    dataset: DatasetRef, version: Version, access: ReadAccess, db: Db, catalog: CatalogService
 ):
     with db.session() as session:
         return catalog.datasets.version(session, access, dataset, version)
@@ -265,7 +270,7 @@ def get_lineage(
 # --- lineage activities --------------------------------------------------------------------
 
 
-@router.post("/activities", response_model=ActivityPublic, status_code=201)
+@router.post("/activities", response_model=ActivityPublic, status_code=201, responses=CONFLICT)
 def record_activity(body: ActivityCreate, access: WriteAccess, db: Db, catalog: CatalogService):
     """Record work done outside Mantle: which datasets it read and which it made."""
     with db.session() as session:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from mantle.api.deps import CatalogService, Db, ReadAccess, WriteAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
+from mantle.schemas.bounds import Version
 from mantle.schemas.catalog import (
     DataTypeCreate,
     DataTypePublic,
@@ -12,7 +14,9 @@ from mantle.schemas.catalog import (
     DataTypeVersionPublic,
 )
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}/data-types", tags=["catalog"])
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}/data-types", tags=["catalog"], responses=TENANT_ERRORS
+)
 TypeName = Path(description="Data type name, e.g. fastq_pair", max_length=64)
 
 
@@ -23,7 +27,7 @@ def list_data_types(access: ReadAccess, db: Db, catalog: CatalogService):
         return catalog.types.list(session, access)
 
 
-@router.post("", response_model=DataTypePublic, status_code=201)
+@router.post("", response_model=DataTypePublic, status_code=201, responses=CONFLICT)
 def create_data_type(body: DataTypeCreate, access: WriteAccess, db: Db, catalog: CatalogService):
     with db.session() as session:
         return catalog.types.create(session, access, body)
@@ -35,7 +39,7 @@ def get_data_type(access: ReadAccess, db: Db, catalog: CatalogService, data_type
         return catalog.types.get(session, access, data_type)
 
 
-@router.patch("/{data_type}", response_model=DataTypePublic)
+@router.patch("/{data_type}", response_model=DataTypePublic, responses=CONFLICT)
 def update_data_type(
     body: DataTypeUpdate,
     access: WriteAccess,
@@ -59,7 +63,7 @@ def list_data_type_versions(
 
 @router.get("/{data_type}/versions/{version}", response_model=DataTypeVersionPublic)
 def get_data_type_version(
-    version: int, access: ReadAccess, db: Db, catalog: CatalogService, data_type: str = TypeName
+    version: Version, access: ReadAccess, db: Db, catalog: CatalogService, data_type: str = TypeName
 ):
     with db.session() as session:
         return catalog.types.version(session, access, data_type, version)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from mantle.api.deps import AdminAccess, AppSettings, Db, LaunchAccess, ReadAccess, Secrets
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.cloud.aws import cors, doctor, setup_kit
 from mantle.cloud.aws import environments as service
 from mantle.cloud.aws.provision import Provisioner, ProvisionSpec
@@ -26,7 +27,9 @@ from mantle.schemas.environments import (
     TenantAwsPublic,
 )
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["environments"])
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}", tags=["environments"], responses=TENANT_ERRORS
+)
 EnvironmentName = Path(description="Environment name", max_length=63)
 
 
@@ -44,7 +47,7 @@ def list_environments(access: ReadAccess, db: Db) -> list[EnvironmentPublic]:
         return service.list_environments(session, access)
 
 
-@router.post("/environments", response_model=EnvironmentPublic, status_code=201)
+@router.post("/environments", response_model=EnvironmentPublic, status_code=201, responses=CONFLICT)
 def create_environment(
     body: EnvironmentCreate, access: AdminAccess, db: Db, settings: AppSettings, box: Secrets
 ) -> EnvironmentPublic:
@@ -60,7 +63,7 @@ def get_environment(
         return service.get_environment(session, access, environment)
 
 
-@router.patch("/environments/{environment}", response_model=EnvironmentPublic)
+@router.patch("/environments/{environment}", response_model=EnvironmentPublic, responses=CONFLICT)
 def update_environment(
     body: EnvironmentUpdate,
     access: AdminAccess,
@@ -73,7 +76,7 @@ def update_environment(
         return service.update_environment(session, access, environment, body, box, settings.aws)
 
 
-@router.delete("/environments/{environment}", status_code=204)
+@router.delete("/environments/{environment}", status_code=204, responses=CONFLICT)
 def delete_environment(access: AdminAccess, db: Db, environment: str = EnvironmentName) -> None:
     with db.session() as session:
         service.delete_environment(session, access, environment)
@@ -118,7 +121,9 @@ def run_doctor(
     return doctor.run(checkup)
 
 
-@router.post("/environments/{environment}/provision", response_model=ProvisionReport)
+@router.post(
+    "/environments/{environment}/provision", response_model=ProvisionReport, responses=CONFLICT
+)
 def provision(
     body: ProvisionRequest,
     access: AdminAccess,

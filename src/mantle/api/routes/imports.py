@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Query
 
 from mantle.api.deps import CatalogService, Db, ReadAccess, ReadBucketsService, WriteAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.catalog import imports
 from mantle.jobs import queue
 from mantle.schemas.imports import (
@@ -18,7 +19,7 @@ from mantle.schemas.imports import (
     ImportPublic,
 )
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["imports"])
+router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["imports"], responses=TENANT_ERRORS)
 
 
 @router.get("/read-buckets", response_model=list[BucketPublic])
@@ -60,7 +61,7 @@ def preview_import(
         return imports.preview(session, catalog, access, opened, body, limit)
 
 
-@router.post("/imports", response_model=ImportPublic, status_code=202)
+@router.post("/imports", response_model=ImportPublic, status_code=202, responses=CONFLICT)
 def start_import(
     body: ImportCreate,
     access: WriteAccess,
@@ -92,7 +93,7 @@ def get_import(import_id: uuid.UUID, access: ReadAccess, db: Db) -> ImportPublic
         return imports.import_public(imports.get_job(session, access, import_id))
 
 
-@router.post("/imports/{import_id}/cancel", response_model=ImportPublic)
+@router.post("/imports/{import_id}/cancel", response_model=ImportPublic, responses=CONFLICT)
 def cancel_import(import_id: uuid.UUID, access: WriteAccess, db: Db) -> ImportPublic:
     with db.session() as session:
         imports.get_job(session, access, import_id)

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from mantle.api.errors import error_responses
 from mantle.checksums import verified_crc32
 from mantle.errors import (
     InvalidInputError,
@@ -51,7 +52,9 @@ class _StorageRoute(APIRoute):
         return guarded
 
 
-router = APIRouter(tags=["storage"], route_class=_StorageRoute)
+router = APIRouter(
+    tags=["storage"], route_class=_StorageRoute, responses=error_responses(400, 403, 404)
+)
 
 
 def _store(request: Request) -> ObjectStore:

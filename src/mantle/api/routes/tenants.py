@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from mantle.accounts import service
 from mantle.accounts.policy import require_server_admin
 from mantle.api.deps import AdminAccess, CurrentPrincipal, Db, ReadAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS, error_responses
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.schemas.accounts import (
     MemberCreate,
@@ -19,7 +20,9 @@ from mantle.schemas.accounts import (
     TenantUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
+router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"], responses=error_responses(401))
+# Changes under /{tenant} answer what the tenant check does, and may conflict.
+CHANGE_IN_TENANT = {**TENANT_ERRORS, **CONFLICT}
 
 
 @router.get("", response_model=list[TenantPublic])
@@ -29,7 +32,7 @@ def list_tenants(principal: CurrentPrincipal, db: Db) -> list[TenantPublic]:
         return service.list_tenants(session, principal)
 
 
-@router.post("", response_model=TenantPublic, status_code=201)
+@router.post("", response_model=TenantPublic, status_code=201, responses=error_responses(403, 409))
 def create_tenant(
     body: TenantCreate,
     principal: CurrentPrincipal,
@@ -44,12 +47,12 @@ def create_tenant(
         return service.tenant_public(tenant, "owner")
 
 
-@router.get("/{tenant}", response_model=TenantPublic)
+@router.get("/{tenant}", response_model=TenantPublic, responses=TENANT_ERRORS)
 def get_tenant(access: ReadAccess) -> TenantPublic:
     return service.tenant_public(access.tenant, access.role)
 
 
-@router.patch("/{tenant}", response_model=TenantPublic)
+@router.patch("/{tenant}", response_model=TenantPublic, responses=CHANGE_IN_TENANT)
 def update_tenant(
     body: TenantUpdate,
     access: AdminAccess,
@@ -61,13 +64,15 @@ def update_tenant(
         return service.tenant_public(tenant, access.role)
 
 
-@router.get("/{tenant}/members", response_model=list[MemberPublic])
+@router.get("/{tenant}/members", response_model=list[MemberPublic], responses=TENANT_ERRORS)
 def list_members(access: ReadAccess, db: Db) -> list[MemberPublic]:
     with db.session() as session:
         return service.list_members(session, access)
 
 
-@router.post("/{tenant}/members", response_model=MemberPublic, status_code=201)
+@router.post(
+    "/{tenant}/members", response_model=MemberPublic, status_code=201, responses=CHANGE_IN_TENANT
+)
 def add_member(
     body: MemberCreate,
     access: AdminAccess,
@@ -77,7 +82,9 @@ def add_member(
         return service.add_member(session, access, body)
 
 
-@router.patch("/{tenant}/members/{user_id}", response_model=MemberPublic)
+@router.patch(
+    "/{tenant}/members/{user_id}", response_model=MemberPublic, responses=CHANGE_IN_TENANT
+)
 def update_member(
     user_id: uuid.UUID,
     body: MemberUpdate,
@@ -88,7 +95,7 @@ def update_member(
         return service.update_member(session, access, user_id, body.role)
 
 
-@router.delete("/{tenant}/members/{user_id}", status_code=204)
+@router.delete("/{tenant}/members/{user_id}", status_code=204, responses=CHANGE_IN_TENANT)
 def remove_member(
     user_id: uuid.UUID,
     access: AdminAccess,

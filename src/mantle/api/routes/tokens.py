@@ -8,9 +8,12 @@ from fastapi import APIRouter, Query
 
 from mantle.accounts import service
 from mantle.api.deps import Db, ReadAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.schemas.accounts import TokenCreate, TokenCreated, TokenPublic
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}/tokens", tags=["tokens"])
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}/tokens", tags=["tokens"], responses=TENANT_ERRORS
+)
 
 
 @router.get("", response_model=list[TokenPublic])
@@ -23,7 +26,7 @@ def list_tokens(
         return service.list_tokens(session, access, everyone=all_members)
 
 
-@router.post("", response_model=TokenCreated, status_code=201)
+@router.post("", response_model=TokenCreated, status_code=201, responses=CONFLICT)
 def create_token(
     body: TokenCreate,
     access: ReadAccess,
@@ -34,7 +37,7 @@ def create_token(
         return service.create_token_for(session, access, body)
 
 
-@router.delete("/{token_id}", response_model=TokenPublic)
+@router.delete("/{token_id}", response_model=TokenPublic, responses=CONFLICT)
 def revoke_token(
     token_id: uuid.UUID,
     access: ReadAccess,

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from mantle.api.deps import CatalogService, Db, ReadAccess, ReadBucketsService, WriteAccess
+from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.catalog import downloads, uploads
 from mantle.schemas.catalog import DatasetPublic
 from mantle.schemas.uploads import (
@@ -20,10 +21,12 @@ from mantle.schemas.uploads import (
     UploadPublic,
 )
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant}/uploads", tags=["uploads"])
+router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}/uploads", tags=["uploads"], responses=TENANT_ERRORS
+)
 
 
-@router.post("", response_model=UploadPublic, status_code=201)
+@router.post("", response_model=UploadPublic, status_code=201, responses=CONFLICT)
 def start_upload(body: UploadCreate, access: WriteAccess, db: Db, catalog: CatalogService):
     """Open an upload. The server picks the part size (at least 8 MiB, at most 10,000 parts
     per file); files that fit in one part are a single PUT."""
@@ -41,7 +44,7 @@ def get_upload(upload_id: uuid.UUID, access: ReadAccess, db: Db, catalog: Catalo
         return uploads.public(uploads.get(session, access, upload_id), store)
 
 
-@router.post("/{upload_id}/urls", response_model=PartUrls)
+@router.post("/{upload_id}/urls", response_model=PartUrls, responses=CONFLICT)
 def part_urls(
     upload_id: uuid.UUID, body: PartUrlsRequest, access: WriteAccess, db: Db,
     catalog: CatalogService,
@@ -52,7 +55,7 @@ def part_urls(
                                  body.part_numbers, body.crc32)  # fmt: skip
 
 
-@router.post("/{upload_id}/part-urls", response_model=PartUrlsBatch)
+@router.post("/{upload_id}/part-urls", response_model=PartUrlsBatch, responses=CONFLICT)
 def part_urls_batch(
     upload_id: uuid.UUID, body: PartUrlsBatchRequest, access: WriteAccess, db: Db,
     catalog: CatalogService,
@@ -63,7 +66,9 @@ def part_urls_batch(
         return uploads.part_urls_batch(session, access, store, upload_id, body.parts)
 
 
-@router.post("/{upload_id}/complete", response_model=DatasetPublic, status_code=201)
+@router.post(
+    "/{upload_id}/complete", response_model=DatasetPublic, status_code=201, responses=CONFLICT
+)
 def complete_upload(
     upload_id: uuid.UUID, body: UploadComplete, access: WriteAccess, db: Db,
     catalog: CatalogService,
@@ -74,7 +79,7 @@ def complete_upload(
         return uploads.complete(session, access, store, catalog, upload_id, body)
 
 
-@router.delete("/{upload_id}", response_model=UploadPublic)
+@router.delete("/{upload_id}", response_model=UploadPublic, responses=CONFLICT)
 def abort_upload(upload_id: uuid.UUID, access: WriteAccess, db: Db, catalog: CatalogService):
     """Abort: stored parts and objects are removed; no dataset is made."""
     store = catalog.locations.tenant_store(access.tenant_id)
@@ -82,7 +87,9 @@ def abort_upload(upload_id: uuid.UUID, access: WriteAccess, db: Db, catalog: Cat
         return uploads.public(uploads.abort(session, access, store, upload_id))
 
 
-download_router = APIRouter(prefix="/api/v1/tenants/{tenant}/datasets", tags=["datasets"])
+download_router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}/datasets", tags=["datasets"], responses=TENANT_ERRORS
+)
 
 
 @download_router.get("/{dataset}/download", response_model=list[DownloadLink])

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends
 from mantle.accounts import service
 from mantle.accounts.policy import Principal, require_server_admin
 from mantle.api.deps import CurrentPrincipal, Db
+from mantle.api.errors import CONFLICT, error_responses
 from mantle.db.models import SqlUser
 from mantle.schemas.accounts import UserCreate, UserPublic
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=error_responses(401, 403))
 
 
 def _superuser(principal: CurrentPrincipal) -> Principal:
@@ -23,7 +24,7 @@ def _superuser(principal: CurrentPrincipal) -> Principal:
 Superuser = Annotated[Principal, Depends(_superuser)]
 
 
-@router.post("", response_model=UserPublic, status_code=201)
+@router.post("", response_model=UserPublic, status_code=201, responses=CONFLICT)
 def create_user(body: UserCreate, _admin: Superuser, db: Db) -> SqlUser:
     with db.session() as session:
         return service.create_user(session, body)
