@@ -12,9 +12,14 @@ from typing import Any
 
 
 class MantleError(Exception):
-    """Base of every error Mantle raises on purpose."""
+    """Base of every error Mantle raises on purpose.
+
+    `retryable` says whether trying the same thing again later may succeed (throttling, a 5xx
+    from AWS, a dropped connection, a busy database). Background jobs retry only those; any
+    other error fails the job at once with its message."""
 
     code = "internal_error"
+    retryable = False
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)
@@ -74,6 +79,7 @@ class ConflictError(MantleError):
 
 class RateLimitedError(MantleError):
     code = "rate_limited"
+    retryable = True
 
     def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
         super().__init__(message, details=details)
@@ -84,6 +90,10 @@ class StorageError(MantleError):
     """The object store failed in a way that is not the caller's fault."""
 
     code = "storage_error"
+
+    def __init__(self, message: str, *, retryable: bool = False, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retryable = retryable
 
 
 class CloudError(MantleError):
@@ -107,7 +117,10 @@ class ConfigurationError(MantleError):
 
 
 class ServiceUnavailableError(MantleError):
+    """A service Mantle depends on (the database, the server itself) is briefly unavailable."""
+
     code = "unavailable"
+    retryable = True
 
 
 HTTP_STATUS: dict[type[MantleError], int] = {

@@ -1,5 +1,7 @@
 """The platform's services wired together once, from settings: used by the API app and by
-`mantle worker` processes, so both run the same code with the same configuration."""
+`mantle worker` processes, so both run the same code with the same configuration. Job
+handlers receive this object as `context.services`, typed by what they need (e.g.
+`catalog.imports.ImportServices`)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from mantle.catalog import imports
 from mantle.catalog.read_buckets import ReadBuckets
 from mantle.catalog.service import Catalog
 from mantle.cloud.aws.crypto import SecretBox
+from mantle.cloud.aws.environment_service import EnvironmentService
 from mantle.db.engine import Database
-from mantle.jobs.worker import Handler, Worker
+from mantle.jobs.worker import JobKind, Worker
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
-JOB_HANDLERS: dict[str, Handler] = {imports.JOB_KIND: imports.run_import}
+JOB_KINDS: tuple[JobKind, ...] = (imports.IMPORT_JOB,)
 
 
 @dataclass
@@ -23,17 +26,16 @@ class Services:
     settings: Settings
     object_store: ObjectStore
     secret_box: SecretBox
+    environments: EnvironmentService
     read_buckets: ReadBuckets
     catalog: Catalog
 
-    def job_services(self) -> dict:
-        return {"catalog": self.catalog, "read_buckets": self.read_buckets}
-
-    def worker(self, db: Database) -> Worker:
+    def worker(self, db: Database) -> Worker[Services]:
         return Worker(
             db,
-            JOB_HANDLERS,
-            services=self.job_services(),
+            JOB_KINDS,
+            self,
+            threads=self.settings.worker.threads,
             lease=timedelta(seconds=self.settings.worker.lease_seconds),
             poll_seconds=self.settings.worker.poll_seconds,
         )
@@ -41,6 +43,7 @@ class Services:
 
 def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     box = SecretBox(settings.secret_key.get_secret_value())
-    read_buckets = ReadBuckets(box, settings.aws)
+    environments = EnvironmentService(box, settings.aws)
+    read_buckets = ReadBuckets(environments)
     catalog = Catalog(object_store, settings.catalog, tenant_read_roots=read_buckets.read_roots)
-    return Services(settings, object_store, box, read_buckets, catalog)
+    return Services(settings, object_store, box, environments, read_buckets, catalog)

@@ -98,8 +98,11 @@ class WorkerSettings(BaseModel):
 
     embedded: bool = Field(
         default=True,
-        description="Run a worker thread inside the server. Production turns this off and runs "
+        description="Run worker threads inside the server. Production turns this off and runs "
         "`mantle worker` processes instead (as many as wanted).",
+    )
+    threads: int = Field(
+        default=2, ge=1, le=64, description="Jobs one worker (or the server) runs at once."
     )
     poll_seconds: float = Field(default=1.0, gt=0, le=60)
     lease_seconds: int = Field(default=60, ge=5, le=3600)

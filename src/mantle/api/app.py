@@ -50,13 +50,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        # The embedded deployment's background work: one worker thread in the server.
+        # The embedded deployment's background work: worker threads in the server.
         worker = services.worker(db) if settings.worker.embedded else None
         if worker:
-            worker.start_thread()
+            worker.start()
         yield
         if worker:
-            worker.stop()
+            worker.stop(timeout=10)
         if owns_db:
             db.dispose()
 

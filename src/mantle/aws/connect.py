@@ -4,7 +4,8 @@ and by S3-compatible setups) applied to every service, STS included."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -20,6 +21,9 @@ class AwsConnection:
     session: boto3.Session
     region: str
     endpoint_url: str | None = None
+    # A boto3 session may not make clients in two threads at once (the clients themselves
+    # are thread-safe); a cached connection is shared by the worker's and the API's threads.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def client(self, service: str, **config: Any) -> Any:
         options: dict[str, Any] = {"retries": INTERACTIVE_RETRIES, "connect_timeout": 10}
@@ -27,12 +31,13 @@ class AwsConnection:
         if service == "s3" and self.endpoint_url:
             # Custom endpoints rarely serve virtual-hosted bucket names.
             options.setdefault("s3", {"addressing_style": "path"})
-        return self.session.client(
-            service,
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            config=client_config(**options),
-        )
+        with self._lock:
+            return self.session.client(
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=client_config(**options),
+            )
 
 
 def connect(

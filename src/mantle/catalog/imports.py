@@ -22,9 +22,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
@@ -32,7 +31,9 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts.authn import principal_for_user
 from mantle.accounts.policy import Permission, TenantAccess, authorize
+from mantle.aws.errors import describe
 from mantle.catalog.import_plan import ImportPlan, MatchedObject, PlannedDataset
+from mantle.catalog.read_buckets import ReadBucket, ReadBuckets
 from mantle.catalog.service import Catalog
 from mantle.catalog.types import definitions
 from mantle.db import dialects
@@ -40,6 +41,8 @@ from mantle.db.models import SqlImportObject, SqlImportSource, SqlTenant, SqlUse
 from mantle.db.repositories import lineage as lineage_repo
 from mantle.errors import InvalidInputError, NotFoundError, PermissionDeniedError, StorageError
 from mantle.jobs import queue
+from mantle.jobs.context import JobContext
+from mantle.jobs.worker import JobKind
 from mantle.schemas.catalog import DatasetCreate, FileRef, Origin, PropertyType
 from mantle.schemas.imports import (
     FILES_ROLE,
@@ -55,19 +58,6 @@ JOB_KIND = "catalog.import"
 PAGE_SIZE = 1000
 PREVIEW_OBJECTS = 10_000
 CREATE_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class ReadBucket:
-    """A read bucket as an import sees it: where it is and a client allowed to read it."""
-
-    bucket: str
-    prefix: str
-    client: Any  # boto3 S3 client
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/"
 
 
 def check_prefix(bucket: ReadBucket, prefix: str) -> str:
@@ -98,9 +88,17 @@ def _list_page(bucket: ReadBucket, prefix: str, cursor: str | None, delimiter: s
                 f"the environment's credentials may not list s3://{bucket.bucket}; "
                 "run `mantle aws doctor`"
             ) from e
-        raise StorageError(f"listing s3://{bucket.bucket} failed: {code}") from e
+        raise _listing_failed(bucket, e) from e
     except BotoCoreError as e:
-        raise StorageError(f"listing s3://{bucket.bucket} failed: {type(e).__name__}") from e
+        raise _listing_failed(bucket, e) from e
+
+
+def _listing_failed(bucket: ReadBucket, error: Exception) -> StorageError:
+    # Throttling, a 5xx or a dropped connection: the import job tries again later.
+    problem = describe(error)
+    return StorageError(
+        f"listing s3://{bucket.bucket} failed: {problem.code}", retryable=problem.retryable
+    )
 
 
 def browse(bucket: ReadBucket, prefix: str, cursor: str | None) -> BucketListing:
@@ -228,10 +226,23 @@ def check_spec(session, catalog: Catalog, access: TenantAccess, bucket: ReadBuck
 # --- the background job --------------------------------------------------------------------
 
 
+class ImportServices(Protocol):
+    """What an import job needs from the platform's services (`mantle.services.Services`)."""
+
+    catalog: Catalog
+    read_buckets: ReadBuckets
+
+
 class ImportRun:
     """One import job's work: walk, stage, create; every step resumable."""
 
-    def __init__(self, ctx, catalog: Catalog, access: TenantAccess, bucket: ReadBucket) -> None:
+    def __init__(
+        self,
+        ctx: JobContext[ImportServices],
+        catalog: Catalog,
+        access: TenantAccess,
+        bucket: ReadBucket,
+    ) -> None:
         self.ctx = ctx
         self.catalog = catalog
         self.access = access
@@ -438,15 +449,18 @@ def import_public(job) -> ImportPublic:
     )
 
 
-def run_import(ctx) -> None:
+def run_import(ctx: JobContext[ImportServices]) -> None:
     """Job handler for `catalog.import`: acts with the rights of the user who started it,
     checked again now (a member removed since cannot import through an old job)."""
-    catalog: Catalog = ctx.services["catalog"]
     spec = ImportCreate.model_validate(ctx.payload["spec"])
     with ctx.db.session() as session:
         access = job_access(session, ctx.tenant_id, ctx.created_by)
-        bucket = ctx.services["read_buckets"].open(session, access, spec.environment, spec.bucket)
-    ImportRun(ctx, catalog, access, bucket).run()
+        bucket = ctx.services.read_buckets.open(session, access, spec.environment, spec.bucket)
+    ImportRun(ctx, ctx.services.catalog, access, bucket).run()
+
+
+# A retried import resumes from its last page: retrying costs little.
+IMPORT_JOB = JobKind[ImportServices](JOB_KIND, run_import, max_attempts=5)
 
 
 def job_access(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID | None):

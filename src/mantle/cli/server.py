@@ -91,7 +91,9 @@ def _print_first_login(
 
 def run_worker() -> None:
     """Run background work (imports...) until stopped; start as many as needed. Use with
-    MANTLE_WORKER__EMBEDDED=false on the server."""
+    MANTLE_WORKER__EMBEDDED=false on the server; MANTLE_WORKER__THREADS jobs run at once."""
+    import signal
+
     from mantle.db import migrate
     from mantle.services import build_services
     from mantle.settings import load_settings
@@ -101,11 +103,15 @@ def run_worker() -> None:
     settings = load_settings(create_secret_key=True)
     db = migrate.open_current(settings.database.url)
     worker = build_services(settings, build_object_store(settings)).worker(db)
-    out.print(f"worker {worker.worker_id} started")
+    # SIGTERM (docker stop, systemd) stops like Ctrl-C: running jobs are handed back.
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+    out.print(f"worker {worker.worker_id} started with {worker.threads} threads")
     try:
         worker.run_forever()
     except KeyboardInterrupt:
         worker.stop()
+    finally:
+        db.dispose()
 
 
 @users_app.command("create")

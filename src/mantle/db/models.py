@@ -346,7 +346,7 @@ class SqlJob(Base):
     """A unit of background work (imports, later run monitoring), claimed under a lease."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
     tenant_id: Mapped[uuid.UUID] = mapped_column(
@@ -359,6 +359,8 @@ class SqlJob(Base):
     checkpoint: Mapped[dict] = mapped_column(JSONDocument)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Not claimed before this time: a delayed start, or the backoff after a transient failure.
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[uuid.UUID | None] = mapped_column(

@@ -1,10 +1,14 @@
-"""The worker loop: claims jobs, runs the handler registered for their kind, keeps the lease
-alive with heartbeats that carry progress and checkpoints, and records the outcome.
+"""The worker: N threads, each claiming jobs of the kinds it knows, running the kind's handler
+under a lease kept alive in the background, and recording the outcome.
 
-Handlers are plain functions `handler(context) -> None`; they read `context.payload` and
-`context.checkpoint`, call `context.report(progress, checkpoint)` as they go (which raises
-`JobInterrupted` when the job was cancelled or taken over), and raise a MantleError for a
-failure the user can act on.
+Handlers are plain functions `handler(context) -> None` (see `mantle.jobs.context`). What
+happens when one raises:
+- `JobInterrupted`: cancelled or taken over, nothing to record; on shutdown the job is handed
+  back at once for another worker to resume from its checkpoint.
+- a retryable error (`MantleError.retryable`: AWS throttling, 5xx, network, a database that
+  blinked): the job is queued again after a jittered exponential backoff, until the kind's
+  `max_attempts`, after which it fails with the last error;
+- anything else: the job fails at once with the error's message.
 """
 
 from __future__ import annotations
@@ -14,134 +18,172 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Generic
 
 from mantle.db.engine import Database
+from mantle.db.models import SqlJob
 from mantle.errors import MantleError
 from mantle.jobs import queue
+from mantle.jobs.context import JobContext, JobInterrupted, Lease, LeaseKeeper, S
 from mantle.jobs.queue import JobStatus
+from mantle.jobs.retry import Backoff, as_mantle_error
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=60)
+Handler = Callable[[JobContext[S]], None]
 
 
-class JobInterrupted(Exception):
-    """The job was cancelled, or another worker took it over after our lease lapsed."""
+@dataclass(frozen=True)
+class JobKind(Generic[S]):
+    """A kind of job: its handler and how hard to try."""
+
+    name: str
+    handler: Handler[S]
+    max_attempts: int = 5
+    backoff: Backoff = field(default_factory=Backoff)
 
 
-@dataclass
-class JobContext:
-    db: Database
-    job_id: uuid.UUID
-    tenant_id: uuid.UUID
-    created_by: uuid.UUID | None
-    payload: dict[str, Any]
-    checkpoint: dict[str, Any]
-    worker_id: str
-    lease: timedelta
-    services: dict[str, Any] = field(default_factory=dict)
-    progress: dict[str, Any] = field(default_factory=dict)
-
-    def report(self, progress: dict[str, Any], checkpoint: dict[str, Any] | None = None) -> None:
-        self.progress = progress
-        if checkpoint is not None:
-            self.checkpoint = checkpoint
-        alive = queue.heartbeat(
-            self.db,
-            self.job_id,
-            self.worker_id,
-            self.lease,
-            progress=progress,
-            checkpoint=checkpoint,
-        )
-        if not alive:
-            raise JobInterrupted()
-
-
-Handler = Callable[[JobContext], None]
-
-
-class Worker:
+class Worker(Generic[S]):
     def __init__(
         self,
         db: Database,
-        handlers: dict[str, Handler],
+        kinds: Iterable[JobKind[S]],
+        services: S,
         *,
-        services: dict[str, Any] | None = None,
+        threads: int = 1,
         lease: timedelta = DEFAULT_LEASE,
         poll_seconds: float = 1.0,
         worker_id: str | None = None,
     ) -> None:
         self.db = db
-        self.handlers = handlers
-        self.services = services or {}
+        self.kinds = {kind.name: kind for kind in kinds}
+        self.services = services
+        self.threads = threads
         self.lease = lease
         self.poll_seconds = poll_seconds
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
+        self._running: list[threading.Thread] = []
 
-    def run_once(self) -> bool:
-        """Claim and run one job; False when there was nothing to do."""
-        job = queue.claim(self.db, self.worker_id, list(self.handlers), self.lease)
+    # --- one job ---------------------------------------------------------------------------
+
+    def run_once(self, worker_id: str | None = None) -> bool:
+        """Claim and run one job in this thread; False when there was nothing to do.
+        `worker_id` names the lease holder (each thread of the worker has its own)."""
+        holder = worker_id or self.worker_id
+        job = queue.claim(self.db, holder, list(self.kinds), self.lease)
         if job is None:
             return False
-        context = JobContext(
-            db=self.db,
+        kind = self.kinds[job.kind]
+        lease = Lease(self.db, job.id, holder, self.lease, stopping=self._stop)
+        if job.attempts > kind.max_attempts:  # earlier attempts died with their workers
+            self._finish(lease, JobStatus.failed, error=_abandoned(job))
+            return True
+        with LeaseKeeper(lease):
+            self._run(kind, self._context(job, lease))
+        return True
+
+    def _context(self, job: SqlJob, lease: Lease) -> JobContext[S]:
+        return JobContext(
             job_id=job.id,
             tenant_id=job.tenant_id,
             created_by=job.created_by,
+            attempt=job.attempts,
             payload=dict(job.payload),
             checkpoint=dict(job.checkpoint or {}),
-            worker_id=self.worker_id,
-            lease=self.lease,
             services=self.services,
+            lease=lease,
             progress=dict(job.progress or {}),
         )
-        self._run(job.kind, context)
-        return True
 
-    def _run(self, kind: str, context: JobContext) -> None:
+    def _run(self, kind: JobKind[S], context: JobContext[S]) -> None:
+        lease = context.lease
         try:
-            self.handlers[kind](context)
-        except JobInterrupted:
-            log.info("job %s stopped: cancelled or taken over", context.job_id)
+            kind.handler(context)
+        except JobInterrupted as e:
+            log.info("job %s stopped: %s", context.job_id, e)
+            if self._stop.is_set():
+                queue.release(self.db, context.job_id, lease.worker_id)
             return
-        except MantleError as e:
-            queue.finish(self.db, context.job_id, self.worker_id, JobStatus.failed, error=e.message)
+        except Exception as raised:
+            self._failed(kind, context, as_mantle_error(raised, kind.name))
             return
-        except Exception:
-            log.exception("job %s (%s) crashed", context.job_id, kind)
-            queue.finish(
-                self.db,
-                context.job_id,
-                self.worker_id,
-                JobStatus.failed,
-                error="internal error; the worker log has the details",
-            )
-            return
-        queue.finish(
-            self.db, context.job_id, self.worker_id, JobStatus.succeeded, progress=context.progress
-        )
+        self._finish(lease, JobStatus.succeeded, progress=context.progress)
 
-    def run_forever(self) -> None:
-        log.info("worker %s started for %s", self.worker_id, ", ".join(self.handlers))
+    def _failed(self, kind: JobKind[S], context: JobContext[S], error: MantleError) -> None:
+        lease = context.lease
+        if not error.retryable:
+            self._finish(lease, JobStatus.failed, error=error.message)
+        elif context.attempt >= kind.max_attempts:
+            message = f"gave up after {context.attempt} attempts: {error.message}"
+            self._finish(lease, JobStatus.failed, error=message)
+        else:
+            delay = kind.backoff.delay(context.attempt)
+            log.info("job %s: attempt %d failed (%s); next in %s", context.job_id,
+                     context.attempt, error.message, delay)  # fmt: skip
+            queue.retry_later(self.db, lease.job_id, lease.worker_id, delay=delay,
+                              error=error.message)  # fmt: skip
+
+    def _finish(self, lease: Lease, status: JobStatus, **outcome) -> None:
+        queue.finish(self.db, lease.job_id, lease.worker_id, status, **outcome)
+
+    # --- the threads -----------------------------------------------------------------------
+
+    def _loop(self, worker_id: str) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.run_once()
-            except MantleError as e:  # e.g. database briefly unavailable: retry later
-                log.warning("worker: %s", e.message)
+                busy = self.run_once(worker_id)
+            except MantleError as e:  # e.g. the database is briefly unavailable: retry later
+                log.warning("worker %s: %s", worker_id, e.message)
+                busy = False
+            except Exception:
+                log.exception("worker %s: unexpected error; carrying on", worker_id)
                 busy = False
             if not busy:
                 self._stop.wait(self.poll_seconds)
 
-    def start_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, name="mantle-worker", daemon=True)
-        thread.start()
-        return thread
+    def start(self) -> list[threading.Thread]:
+        """Start `threads` loops, each claiming its own jobs under its own lease holder id."""
+        log.info("worker %s: %d threads for %s", self.worker_id, self.threads,
+                 ", ".join(self.kinds))  # fmt: skip
+        for number in range(1, self.threads + 1):
+            thread = threading.Thread(
+                target=self._loop,
+                args=(f"{self.worker_id}/{number}",),
+                name=f"mantle-worker-{number}",
+                daemon=True,
+            )
+            thread.start()
+            self._running.append(thread)
+        return list(self._running)
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the threads to stop without waiting (safe in a signal handler)."""
         self._stop.set()
+
+    def stop(self, timeout: float | None = 30.0) -> bool:
+        """Ask every thread to stop and wait for them: running handlers stop at their next
+        `report`/`check` and hand their job back. True when all threads have ended."""
+        self.request_stop()
+        for thread in self._running:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in self._running)
+
+    def run_forever(self) -> None:
+        """Run the threads until `stop()` (from a signal handler or another thread)."""
+        self.start()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+
+def _abandoned(job: SqlJob) -> str:
+    tried = job.attempts - 1
+    last = f"; last error: {job.error}" if job.error else ""
+    return f"gave up after {tried} attempts that ended without a result (the worker stopped){last}"

@@ -20,7 +20,7 @@ from mantle.accounts.policy import TenantAccess
 from mantle.aws.connect import AwsConnection, connect
 from mantle.aws.session import AwsCredentials
 from mantle.cloud.aws.crypto import SecretBox
-from mantle.db.models import SqlEnvironment
+from mantle.db.models import SqlEnvironment, SqlTenant
 from mantle.db.repositories import environments as env_repo
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from mantle.schemas.environments import (
@@ -120,6 +120,31 @@ def _get_row(session: Session, access: TenantAccess, name: str) -> SqlEnvironmen
     if row is None:
         raise NotFoundError(f"environment '{name}' not found")
     return row
+
+
+def find_row(session: Session, tenant_id: uuid.UUID, ref: str | uuid.UUID | None) -> SqlEnvironment:
+    """The tenant's environment named `ref` (or with that id), or its default one when `ref`
+    is None. Always within the tenant: another tenant's id is not found."""
+    if ref is None:
+        return _default_row(session, tenant_id)
+    if isinstance(ref, uuid.UUID):
+        row = env_repo.get_by_id(session, tenant_id, ref)
+    else:
+        row = env_repo.get(session, tenant_id, ref)
+    if row is None:
+        raise NotFoundError(f"environment '{ref}' not found")
+    return row
+
+
+def _default_row(session: Session, tenant_id: uuid.UUID) -> SqlEnvironment:
+    rows = env_repo.list_for_tenant(session, tenant_id)
+    default = next((r for r in rows if r.is_default), rows[0] if len(rows) == 1 else None)
+    if default is None:
+        raise NotFoundError(
+            "this tenant has no default AWS environment; create one "
+            "(`mantle aws environments create`) or name one"
+        )
+    return default
 
 
 def list_environments(session: Session, access: TenantAccess) -> list[EnvironmentPublic]:
@@ -246,12 +271,17 @@ def _check_server_credentials_allowed(aws: AwsSettings) -> None:
 def load_for_use(
     session: Session, access: TenantAccess, name: str, box: SecretBox, aws: AwsSettings
 ) -> EnvironmentInUse:
-    row = _get_row(session, access, name)
-    ext = external_id(session, access.tenant_id)
+    return in_use(session, _get_row(session, access, name), box, aws)
+
+
+def in_use(session: Session, row: SqlEnvironment, box: SecretBox, aws: AwsSettings):
+    """`row` with its credentials decrypted. Callers have checked who may use it."""
+    tenant = session.get(SqlTenant, row.tenant_id).slug
+    ext = external_id(session, row.tenant_id)
     return EnvironmentInUse(
-        tenant=access.tenant.slug,
+        tenant=tenant,
         public=environment_public(row, ext),
-        credentials=_credentials(row, box, ext, access.tenant.slug, aws),
+        credentials=_credentials(row, box, ext, tenant, aws),
     )
 
 

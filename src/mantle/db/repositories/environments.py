@@ -29,6 +29,14 @@ def get(session: Session, tenant_id: uuid.UUID, name: str) -> SqlEnvironment | N
     )
 
 
+def get_by_id(session: Session, tenant_id: uuid.UUID, env_id: uuid.UUID) -> SqlEnvironment | None:
+    return session.scalar(
+        select(SqlEnvironment).where(
+            SqlEnvironment.tenant_id == tenant_id, SqlEnvironment.id == env_id
+        )
+    )
+
+
 def list_for_tenant(session: Session, tenant_id: uuid.UUID) -> list[SqlEnvironment]:
     return list(
         session.scalars(
