@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from mantle.accounts import service
-from mantle.api.app import create_app
+from mantle.app import create_app
 from mantle.db import migrate
 from mantle.db.engine import Database
 from mantle.schemas.accounts import TenantCreate, TokenCreate, UserCreate

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from mantle.api.app import create_app
+from mantle.app import create_app
 from mantle.db import migrate
 from mantle.db.engine import Database
 from mantle.db.models import Base

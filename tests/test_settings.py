@@ -47,7 +47,7 @@ def test_prod_refuses_default_or_weak_secret_key(key):
 
 
 def test_server_refuses_to_start_in_prod_with_default_key(tmp_path):
-    from mantle.api.app import create_app
+    from mantle.app import create_app
 
     with pytest.raises(ConfigurationError):
         create_app(Settings(env="prod", data_dir=tmp_path))

@@ -4,10 +4,9 @@ The SDK's public names are re-exported here: `mantle.Client(url, token)` and the
 tree its calls raise.
 """
 
-__version__ = "0.1.0"
-
-from mantle.client import Client  # noqa: E402
-from mantle.errors import (  # noqa: E402
+from mantle._version import __version__
+from mantle.client import Client
+from mantle.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,

@@ -39,7 +39,7 @@ def test_wrong_password_and_unknown_email_answer_the_same(api, factory):
 def test_secure_cookies_behind_https(settings, database):
     from fastapi.testclient import TestClient
 
-    from mantle.api.app import create_app
+    from mantle.app import create_app
     from tests.factories import Factory
 
     settings.public_url = "https://mantle.example.com"

@@ -12,7 +12,7 @@ def test_health_and_readiness(api):
 def test_readiness_fails_when_database_is_gone(settings):
     from fastapi.testclient import TestClient
 
-    from mantle.api.app import create_app
+    from mantle.app import create_app
     from mantle.db.engine import Database
 
     unreachable = Database("postgresql://postgres@127.0.0.1:1/none")

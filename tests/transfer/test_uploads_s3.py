@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from mantle.api.app import create_app
+from mantle.app import create_app
 from mantle.checksums import crc32_b64
 from tests.aws import unique_name
 from tests.factories import Factory

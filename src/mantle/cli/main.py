@@ -23,7 +23,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from mantle import __version__
+        from mantle._version import __version__
 
         print(f"mantle {__version__}")
         raise typer.Exit()

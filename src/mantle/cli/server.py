@@ -52,7 +52,7 @@ def run_server(
     import uvicorn
 
     from mantle.accounts.bootstrap import bootstrap_if_empty
-    from mantle.api.app import create_app
+    from mantle.app import create_app
     from mantle.db import migrate
     from mantle.settings import load_settings
 

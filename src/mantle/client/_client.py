@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from mantle import __version__
+from mantle._version import __version__
 from mantle.client._catalog import Activities, Datasets, DataTypes
 from mantle.client._environments import Environments
 from mantle.client._imports import Imports

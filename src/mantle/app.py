@@ -1,4 +1,6 @@
-"""The FastAPI application factory. Everything the app needs is built from `Settings` here
+"""The FastAPI application factory: the API (`mantle.api`), the web pages (`mantle.web`) and
+the services they share (`mantle.services`) put together. It lives above both packages so
+neither imports the other's routes. Everything the app needs is built from `Settings` here
 (or injected by tests) and kept on `app.state`; nothing is created at import time."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from mantle import __version__
+from mantle._version import __version__
 from mantle.api.errors import error_responses, install_error_handlers
 from mantle.api.input_guard import refuse_nul_characters
 from mantle.api.routes import auth, health, storage, tenants, tokens, users
