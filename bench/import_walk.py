@@ -330,7 +330,7 @@ def install_probes(probes: Probes, db: Database) -> None:
     from mantle.catalog.datasets import Datasets
     from mantle.db.repositories import datasets as dataset_repo
     from mantle.db.repositories import lineage as lineage_repo
-    from mantle.jobs.worker import JobContext
+    from mantle.jobs.context import JobContext
 
     probes.wrap_walk(imports)
     probes.wrap(imports.ImportRun, "_scan", "ImportRun._scan (walk + stage + create)")
