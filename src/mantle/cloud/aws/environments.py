@@ -274,7 +274,9 @@ def load_for_use(
     return in_use(session, _get_row(session, access, name), box, aws)
 
 
-def in_use(session: Session, row: SqlEnvironment, box: SecretBox, aws: AwsSettings):
+def in_use(
+    session: Session, row: SqlEnvironment, box: SecretBox, aws: AwsSettings
+) -> EnvironmentInUse:
     """`row` with its credentials decrypted. Callers have checked who may use it."""
     tenant = session.get(SqlTenant, row.tenant_id).slug
     ext = external_id(session, row.tenant_id)
