@@ -17,7 +17,8 @@ import mantle
 
 SOURCE = Path(mantle.__file__).parent
 
-BOTTOM = {"errors", "_version", "checksums", "settings", "schemas", "db", "storage", "aws"}
+BASICS = {"errors", "_version", "checksums", "private_files", "settings", "schemas"}
+BOTTOM = BASICS | {"db", "storage", "aws"}
 SERVICES = {"accounts", "jobs", "catalog", "cloud"}
 TOP = {"services", "api", "web", "app", "cli", "client", "mantle"}
 # The SDK ships to users' machines: it may use only these parts (storage for key checks).
