@@ -1,7 +1,8 @@
-"""The IAM steps of the provisioner: the Batch instance role (the ECS managed policy, the S3
-and EBS-autoscale inline policies) with its instance profile, and the head job role. Each
-role is created when missing, and otherwise brought in line: trust policy, inline policies,
-attached policies and tags are compared and only differences are written."""
+"""The IAM steps of the provisioner: the Batch instance role (the ECS managed policy and the
+kit's inline policies) with its instance profile, and the head job role. Each role is created
+when missing, and otherwise brought in line: trust policy, inline policies, attached policies
+and tags are compared and only differences are written. Inline policies Mantle wrote in the
+past and no longer grants (`OBSOLETE_INLINE`) are deleted; any others are the customer's."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 # The platform policy cannot create roles; the kit's provisioner policy can, for the run.
 DENIED_HINT = "attach provisioner-policy.json (setup kit) to the credentials for this run"
+# amazon-ebs-autoscale's EC2 volume rights, from before the launch template's Docker volume.
+OBSOLETE_INLINE = ("ebs-autoscale",)
 
 
 class IamSteps:
@@ -32,10 +35,7 @@ class IamSteps:
         instance = self.ensure_role(
             self.names.instance_role,
             trust=policies.service_trust_policy("ec2.amazonaws.com"),
-            inline={
-                "s3": policies.instance_s3_policy(env, arns),
-                "ebs-autoscale": policies.ebs_autoscale_policy(env, arns, self.spec.tenant),
-            },
+            inline=policies.instance_inline_policies(env, arns),
             managed=[self._aws_managed(policies.ECS_INSTANCE_MANAGED_POLICY)],
             dry_run=dry_run,
         )
@@ -100,6 +100,8 @@ class IamSteps:
                 )
         stale = {k: v for k, v in inline.items() if self._inline(name, k) != v}
         changes += [f"policy {k}" for k in stale]
+        obsolete = [k for k in OBSOLETE_INLINE if self._inline(name, k) is not None]
+        changes += [f"delete policy {k}" for k in obsolete]
         attached = self.call(
             f"listing the policies of {name}", self.iam.list_attached_role_policies, RoleName=name
         )
@@ -112,6 +114,13 @@ class IamSteps:
             changes.append("tags")
         if not dry_run:
             self._put_policies(name, stale)
+            for policy in obsolete:
+                self.call(
+                    f"deleting the policy {policy} of {name}",
+                    self.iam.delete_role_policy,
+                    RoleName=name,
+                    PolicyName=policy,
+                )
             self._attach(name, missing)
             if untagged:
                 self.call(f"tagging {name}", self.iam.tag_role, RoleName=name, Tags=self.tag_list)
@@ -158,6 +167,11 @@ class IamSteps:
 
     def instance_profile_arn(self) -> str:
         return self._profile()["Arn"]
+
+    def instance_profile_ref(self) -> str:
+        """The profile's ARN, or its name while a dry run has not created it."""
+        profile = self._profile()
+        return profile["Arn"] if profile else self.names.instance_role
 
     def ensure_instance_profile(self, dry_run: bool) -> ProvisionAction:
         name, resource = self.names.instance_role, "instance profile"
