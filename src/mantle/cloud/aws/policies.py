@@ -16,8 +16,11 @@ gets a login token and read-only describe/list rights, for the doctor and to che
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import unquote
 
 from mantle.cloud.aws import names as naming
 from mantle.schemas.environments import EnvironmentPublic
@@ -172,6 +175,11 @@ def doctor_read_statements(arns: Arns, names: naming.ResourceNames) -> list[Stat
     """The doctor reads the Batch hosts' role, profile and launch templates (never writes)."""
     return [
         allow("ReadHostRole", HOST_ROLE_READ, arns.role(names.instance_role)),
+        allow(
+            "ReadHostRolePolicies",
+            ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            arns.of("iam", "policy/*", regional=False),
+        ),
         allow(
             "ReadHostProfile",
             ["iam:GetInstanceProfile"],
@@ -348,3 +356,43 @@ def provisioner_policy(env: EnvironmentPublic, arns: Arns, names: naming.Resourc
             batch,
         ),  # fmt: skip
     )
+
+
+# --- reading live policies -----------------------------------------------------------------
+
+
+def parse_document(value: Any) -> dict | None:
+    """IAM returns policy documents as dicts or URL-encoded JSON, depending on the client."""
+    if value is None or isinstance(value, dict):
+        return value
+    return json.loads(unquote(value))
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def uncovered(required: Policy, granted: list[Policy]) -> list[str]:
+    """`action on resource` pairs of `required` that no Allow statement of `granted` names
+    (IAM wildcards honoured; conditions and Deny statements are not evaluated)."""
+    allows = [
+        statement
+        for document in granted
+        for statement in _listed(document.get("Statement", []))
+        if statement.get("Effect") == "Allow"
+    ]
+
+    def allowed(action: str, resource: str) -> bool:
+        return any(
+            any(fnmatchcase(action.lower(), a.lower()) for a in _listed(s.get("Action", [])))
+            and any(fnmatchcase(resource, r) for r in _listed(s.get("Resource", [])))
+            for s in allows
+        )
+
+    return [
+        f"{action} on {resource}"
+        for statement in required["Statement"]
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+        if not allowed(action, resource)
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from mantle.aws.errors import cloud_error, describe
 from mantle.cloud.aws import names, policies
@@ -89,7 +88,7 @@ class IamSteps:
 
     def _role_changes(self, name, role, trust, inline, managed, dry_run) -> list[str]:
         changes = []
-        if _document(role.get("AssumeRolePolicyDocument")) != trust:
+        if policies.parse_document(role.get("AssumeRolePolicyDocument")) != trust:
             changes.append("trust policy")
             if not dry_run:
                 self.call(
@@ -133,7 +132,7 @@ class IamSteps:
             RoleName=role,
             PolicyName=policy,
         )
-        return _document(found["PolicyDocument"]) if found else None
+        return policies.parse_document(found["PolicyDocument"]) if found else None
 
     def _put_policies(self, role: str, documents: dict[str, dict]) -> None:
         for policy, document in documents.items():
@@ -199,10 +198,3 @@ class IamSteps:
             InstanceProfileName=name,
             RoleName=name,
         )
-
-
-def _document(value: Any) -> dict | None:
-    """IAM returns policy documents as dicts or URL-encoded JSON, depending on the client."""
-    if value is None or isinstance(value, dict):
-        return value
-    return json.loads(unquote(value))
