@@ -4,7 +4,8 @@ the provisioner and the doctor agree on what a Mantle compute environment is.
 The image type is pinned to ECS_AL2: the user data (`userdata`) is written for Amazon Linux 2
 (systemd units, yum, cloud-init boothooks), and Batch's default image type may change under
 us (it moved to ECS_AL2023). `updateToLatestImageVersion` lets every infrastructure update
-(a new launch template version, say) move the hosts to the newest ECS_AL2 AMI too.
+(a new launch template version, say) move the hosts to the newest ECS_AL2 AMI too; the API
+takes it on updates only (CloudFormation as a property of the compute environment).
 Infrastructure updates need the BEST_FIT_PROGRESSIVE strategy and Batch's service-linked
 role; a compute environment without them must be replaced to change its hosts' setup.
 """

@@ -146,7 +146,6 @@ class ComputeSteps:
             "securityGroupIds": groups,
             "instanceRole": self.p.iam_steps.instance_profile_arn(),
             "ec2Configuration": compute.ec2_configuration(),
-            "updateToLatestImageVersion": compute.UPDATE_TO_LATEST_IMAGE,
             "launchTemplate": {
                 "launchTemplateName": self.p.names.launch_template,
                 "version": template_version or "$Default",
