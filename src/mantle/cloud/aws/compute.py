@@ -18,8 +18,6 @@ INSTANCE_TYPES = ["optimal"]
 MIN_VCPUS = 0
 DEFAULT_MAX_VCPUS = 256
 UPDATE_TO_LATEST_IMAGE = True
-# What UpdateComputeEnvironment cannot change: a difference here needs a new environment.
-REPLACEMENT_FIELDS = ("type",)
 
 
 def ec2_configuration() -> list[dict[str, str]]:

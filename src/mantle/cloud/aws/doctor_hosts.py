@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mantle.cloud.aws import policies, userdata
 from mantle.cloud.aws.doctor import Check, failed, passed, step, warned
 from mantle.cloud.aws.doctor_batch import compute_environments
-from mantle.schemas.environments import CheckResult
+from mantle.schemas.environments import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
     from mantle.cloud.aws.doctor import Doctor
@@ -41,7 +41,7 @@ def check_instance_role(doctor: Doctor) -> CheckResult:
     results = [
         _check_profile(doctor, ref, ce["computeEnvironmentName"]) for ref, ce in refs.items()
     ]
-    return next((r for r in results if r.status.value != "pass"), results[0])
+    return next((r for r in results if r.status is not CheckStatus.passed), results[0])
 
 
 def _check_profile(doctor: Doctor, profile_ref: str, compute_env: str) -> CheckResult:
@@ -157,9 +157,8 @@ def check_launch_template(doctor: Doctor) -> CheckResult:
     if not specs:
         return warned("launch template", "not checked: no compute environment names one")
     results = [_check_template(doctor, spec) for spec in specs]
-    return next((r for r in results if r.status.value == "fail"), None) or next(
-        (r for r in results if r.status.value == "warn"), results[0]
-    )
+    worst = {CheckStatus.fail: 0, CheckStatus.warn: 1, CheckStatus.passed: 2}
+    return min(results, key=lambda r: worst[r.status])
 
 
 def _template_of(ce: dict) -> dict | None:

@@ -78,7 +78,7 @@ class Provisioner:
 
     # --- Batch's service-linked role ------------------------------------------------------
 
-    def _service_linked_role_arn(self) -> str | None:
+    def service_linked_role_arn(self) -> str | None:
         prefix = f"/aws-service-role/{BATCH_SERVICE}/"
         found = self.call(
             "listing Batch's service-linked role", self.iam_steps.iam.list_roles, PathPrefix=prefix
@@ -88,7 +88,7 @@ class Provisioner:
 
     def service_linked_role(self, dry_run: bool) -> ProvisionAction:
         name = "AWSServiceRoleForBatch"
-        if self._service_linked_role_arn():
+        if self.service_linked_role_arn():
             return ProvisionAction(resource="service-linked role", name=name, action="none")
         if not dry_run:
             self.call(
@@ -214,13 +214,13 @@ class Provisioner:
                     jobQueue=queue,
                     state="ENABLED",
                 )
-        changes += self._tag_batch(found[0].get("jobQueueArn"), found[0].get("tags"), dry_run)
+        changes += self.tag_batch(found[0].get("jobQueueArn"), found[0].get("tags"), dry_run)
         action = "update" if changes else "none"
         return ProvisionAction(
             resource="job queue", name=queue, action=action, detail="; ".join(changes)
         )
 
-    def _tag_batch(self, arn: str | None, current: dict | None, dry_run: bool) -> list[str]:
+    def tag_batch(self, arn: str | None, current: dict | None, dry_run: bool) -> list[str]:
         if arn is None or _has_tags(current or {}, self.tags):
             return []
         if not dry_run:

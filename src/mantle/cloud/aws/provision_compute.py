@@ -96,15 +96,15 @@ class ComputeSteps:
         if blockers:
             drift = {f: v for f, v in drift.items() if f in SCALING_FIELDS}
         enable = existing.get("state") != "ENABLED"
-        changes = (["update it to ENABLED"] if enable else []) + [_describe(f) for f in drift]
+        changes = (["update it to ENABLED"] if enable else []) + [_label(f) for f in drift]
         if (drift or enable) and not dry_run:
             self._update(drift, enable)
-        changes += self.p._tag_batch(
+        changes += self.p.tag_batch(
             existing.get("computeEnvironmentArn"), existing.get("tags"), dry_run
         )
         if blockers:
             detail = (
-                f"needs replacement to change {', '.join(_describe(f) for f in infrastructure)}: "
+                f"needs replacement to change {', '.join(_label(f) for f in infrastructure)}: "
                 f"{'; '.join(blockers)}. Drain and delete it, then provision again"
             )
             return ProvisionAction(
@@ -159,7 +159,7 @@ class ComputeSteps:
             type="MANAGED",
             state="ENABLED",
             computeResources=resources,
-            serviceRole=self.p._service_linked_role_arn(),
+            serviceRole=self.p.service_linked_role_arn(),
             tags=self.p.tags,
         )
         self._wait_until_valid()
@@ -216,7 +216,7 @@ _LABELS = {
 }
 
 
-def _describe(field: str) -> str:
+def _label(field: str) -> str:
     return _LABELS.get(field, field)
 
 
