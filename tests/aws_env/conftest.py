@@ -14,7 +14,7 @@ import pytest
 
 from mantle.aws.connect import AwsConnection, connect
 from mantle.aws.session import AwsCredentials
-from mantle.cloud.aws import cors
+from mantle.cloud.aws import compute, cors, policies, userdata
 from mantle.schemas.environments import CredentialsPublic, EnvironmentPublic, ReadBucket
 from mantle.settings import Settings
 from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401
@@ -133,17 +133,42 @@ def _buckets(moto: MotoServer, setup: AwsSetup) -> None:
     s3.put_object(Bucket=setup.read_bucket, Key="raw/sample.fastq", Body=b"@r1\nACGT\n+\nIIII\n")
 
 
+ECS_INSTANCE_POLICY_ARN = f"arn:aws:iam::aws:policy/{policies.ECS_INSTANCE_MANAGED_POLICY}"
+
+
+def load_aws_managed_policies() -> None:
+    """moto loads AWS managed policies into an account only if asked before the account's
+    first IAM call; the shared server's default account is older than this fixture."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[ACCOUNT]["global"]
+    if ECS_INSTANCE_POLICY_ARN in backend.managed_policies:
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        loaded = backend._init_aws_policies()
+    backend.managed_policies.update({p.arn: p for p in loaded})
+
+
 def _batch(moto: MotoServer, setup: AwsSetup) -> None:
+    """The Batch side as the kit describes it: role and profile, launch template, compute
+    environment (ECS_AL2, the template's version 1), queue."""
     iam, ec2, batch = moto.client("iam"), moto.client("ec2"), moto.client("batch")
-    name = setup.compute_environment
-    trust = {"Version": "2012-10-17", "Statement": []}
+    name, env = setup.compute_environment, setup.env()
+    trust = policies.service_trust_policy("ec2.amazonaws.com")
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    s3_rights = policies.instance_s3_policy(env, policies.Arns(REGION, ACCOUNT))
+    iam.put_role_policy(RoleName=name, PolicyName="s3", PolicyDocument=json.dumps(s3_rights))
+    load_aws_managed_policies()
+    iam.attach_role_policy(RoleName=name, PolicyArn=ECS_INSTANCE_POLICY_ARN)
     profile = iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
     service_role = iam.create_role(
         RoleName=f"{name}-service", AssumeRolePolicyDocument=json.dumps(trust)
     )["Role"]["Arn"]
-    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={"UserData": "e30="})
+    ec2.create_launch_template(
+        LaunchTemplateName=name, LaunchTemplateData=userdata.launch_template_data(env, "acme")
+    )
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
     in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
     subnet = ec2.describe_subnets(Filters=in_vpc)["Subnets"][0]["SubnetId"]
@@ -161,7 +186,8 @@ def _batch(moto: MotoServer, setup: AwsSetup) -> None:
             "subnets": [subnet],
             "securityGroupIds": [group],
             "instanceRole": profile["Arn"],
-            "launchTemplate": {"launchTemplateName": name, "version": "$Latest"},
+            "ec2Configuration": compute.ec2_configuration(),
+            "launchTemplate": {"launchTemplateName": name, "version": "1"},
         },
     )
     batch.create_job_queue(

@@ -3,17 +3,27 @@ a fix; probes leave nothing behind; secrets never reach a message."""
 
 from __future__ import annotations
 
+import base64
 import json
 import traceback
 from contextlib import contextmanager
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
+from mantle.aws.connect import AwsConnection
 from mantle.aws.errors import describe
-from mantle.cloud.aws import doctor
-from mantle.schemas.environments import CheckStatus
-from tests.aws_env.conftest import KEY_ID, ORIGIN, SECRET, AwsSetup, unique_name
+from mantle.cloud.aws import doctor, policies, userdata
+from mantle.schemas.environments import CheckStatus, ReadBucket
+from tests.aws_env.conftest import (
+    ECS_INSTANCE_POLICY_ARN,
+    KEY_ID,
+    ORIGIN,
+    SECRET,
+    AwsSetup,
+    unique_name,
+)
 
 
 def run(setup: AwsSetup, conn=None, **env) -> dict:
@@ -41,6 +51,7 @@ def test_clean_pass(aws_setup) -> None:
         f"bucket {aws_setup.write_bucket}",
         f"bucket {aws_setup.read_bucket}",
         f"read {aws_setup.read_bucket}",
+        f"list {aws_setup.write_bucket}",
         f"write {aws_setup.write_bucket}",
         f"multipart {aws_setup.write_bucket}",
         f"cors {aws_setup.write_bucket}",
@@ -49,7 +60,11 @@ def test_clean_pass(aws_setup) -> None:
         "compute environments",
         "job definition",
         f"logs {aws_setup.log_group}",
+        "instance role",
+        "launch template",
     } == set(statuses(found))
+    assert "ECS_AL2" in found["compute environments"].message
+    assert "the kit's user data, IMDSv2 required" in found["launch template"].message
 
 
 def test_probes_leave_nothing_behind(aws_setup) -> None:
@@ -60,6 +75,34 @@ def test_probes_leave_nothing_behind(aws_setup) -> None:
     batch = aws_setup.moto.client("batch")
     active = batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
     assert not [d for d in active if d["jobDefinitionName"].endswith("-doctor")]
+
+
+class FailingUploads(AwsConnection):
+    """Clients whose UploadPart fails, as if the network broke mid-probe."""
+
+    def client(self, service: str, **config):
+        made = super().client(service, **config)
+
+        def refuse(**_kwargs):
+            raise ClientError({"Error": {"Code": "InvalidRequest"}}, "UploadPart")
+
+        made.meta.events.register("before-call.s3.UploadPart", refuse)
+        return made
+
+
+def test_probes_clean_up_when_a_later_step_fails(aws_setup) -> None:
+    base = aws_setup.connection()
+    conn = FailingUploads(base.session, base.region, base.endpoint_url)
+    key_id, secret = write_only_key(aws_setup)
+    found = run(aws_setup, conn=conn)
+    assert found[f"multipart {aws_setup.write_bucket}"].status is CheckStatus.fail
+    with iam_enforced(aws_setup.moto.endpoint_url):
+        found = run(aws_setup, conn=aws_setup.connection(key_id, secret))
+    write = found[f"write {aws_setup.write_bucket}"]
+    assert write.status is CheckStatus.fail and "GetObject failed" in write.message
+    s3 = aws_setup.moto.client("s3")
+    assert s3.list_objects_v2(Bucket=aws_setup.write_bucket).get("KeyCount") == 0
+    assert not s3.list_multipart_uploads(Bucket=aws_setup.write_bucket).get("Uploads")
 
 
 def test_ecr_is_checked_when_used(aws_setup) -> None:
@@ -78,12 +121,24 @@ def test_bucket_in_another_region(aws_setup) -> None:
     assert "region" in check.fix
 
 
-def test_missing_bucket(aws_setup) -> None:
+def test_read_bucket_in_another_region_warns(aws_setup) -> None:
+    elsewhere = unique_name("eu")
+    aws_setup.moto.client("s3").create_bucket(
+        Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    found = run(aws_setup, read_buckets=[ReadBucket(bucket=elsewhere)])
+    check = found[f"bucket {elsewhere}"]
+    assert check.status is CheckStatus.warn and "eu-west-1" in check.message
+    assert found[f"bucket {aws_setup.write_bucket}"].status is CheckStatus.passed
+
+
+def test_missing_bucket_fix_says_create_it(aws_setup) -> None:
     missing = unique_name("missing")
     found = run(aws_setup, write_bucket=missing)
-    check = found[f"bucket {missing}"]
-    assert check.status is CheckStatus.fail and "NoSuchBucket" in check.message
-    assert found[f"write {missing}"].status is CheckStatus.fail
+    for name in (f"bucket {missing}", f"list {missing}", f"write {missing}"):
+        check = found[name]
+        assert check.status is CheckStatus.fail and "NoSuchBucket" in check.message, name
+        assert check.fix.startswith(f"create the bucket {missing} in us-east-1"), check.fix
     assert not found["_report"].ok
 
 
@@ -111,6 +166,90 @@ def test_disabled_queue(aws_setup) -> None:
     check = run(aws_setup)[f"queue {aws_setup.queue}"]
     assert check.status is CheckStatus.fail and "DISABLED" in check.message
     assert f"--job-queue {aws_setup.queue} --state ENABLED" in check.fix
+
+
+def test_disabled_compute_environment_is_to_be_enabled(aws_setup) -> None:
+    aws_setup.moto.client("batch").update_compute_environment(
+        computeEnvironment=aws_setup.compute_environment, state="DISABLED"
+    )
+    check = run(aws_setup)["compute environments"]
+    assert check.status is CheckStatus.fail and "DISABLED" in check.message
+    assert check.fix.startswith("update it to ENABLED") and "recreate" not in check.fix
+    assert f"--compute-environment {aws_setup.compute_environment} --state ENABLED" in check.fix
+
+
+def test_instance_role_problems_each_have_a_fix(aws_setup) -> None:
+    iam, role = aws_setup.moto.client("iam"), aws_setup.compute_environment
+    iam.delete_role_policy(RoleName=role, PolicyName="s3")
+    check = run(aws_setup)["instance role"]
+    assert check.status is CheckStatus.fail and "lacks s3:ListBucket on" in check.message
+    assert "instance-role-s3-policy.json" in check.fix
+    iam.detach_role_policy(RoleName=role, PolicyArn=ECS_INSTANCE_POLICY_ARN)
+    check = run(aws_setup)["instance role"]
+    assert (
+        "AmazonEC2ContainerServiceforEC2Role" in check.message and "attach-role-policy" in check.fix
+    )
+    iam.update_assume_role_policy(
+        RoleName=role, PolicyDocument=json.dumps(policies.service_trust_policy("ecs.amazonaws.com"))
+    )
+    check = run(aws_setup)["instance role"]
+    assert (
+        "does not let EC2 assume it" in check.message and "update-assume-role-policy" in check.fix
+    )
+    iam.remove_role_from_instance_profile(InstanceProfileName=role, RoleName=role)
+    check = run(aws_setup)["instance role"]
+    assert check.status is CheckStatus.fail and "holds no role" in check.message
+
+
+def queue_with_template(setup: AwsSetup, template_data: dict) -> str:
+    """A new queue on a new compute environment that boots from a new launch template."""
+    batch, ec2 = setup.moto.client("batch"), setup.moto.client("ec2")
+    described = batch.describe_compute_environments(
+        computeEnvironments=[setup.compute_environment]
+    )["computeEnvironments"][0]
+    name, queue = unique_name("ce"), unique_name("queue")
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=template_data)
+    resources = {**described["computeResources"]}
+    resources["launchTemplate"] = {"launchTemplateName": name, "version": "1"}
+    batch.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state="ENABLED",
+        computeResources=resources,
+        serviceRole=described["serviceRole"],
+    )
+    batch.create_job_queue(
+        jobQueueName=queue,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],
+    )
+    return queue
+
+
+def test_launch_template_without_the_cli_or_imdsv2_fails(aws_setup) -> None:
+    old = base64.b64encode(b"#!/bin/bash\ngit clone amazon-ebs-autoscale\n").decode()
+    queue = queue_with_template(
+        aws_setup, {"UserData": old, "MetadataOptions": {"HttpTokens": "optional"}}
+    )
+    check = run(aws_setup, head_queue=queue, compute_queue=queue)["launch template"]
+    assert check.status is CheckStatus.fail
+    for problem in ("IMDSv2 is not required", "does not install the AWS CLI", "no Docker volume"):
+        assert problem in check.message
+    assert "mantle aws provision" in check.fix
+
+
+def test_launch_template_with_other_user_data_warns(aws_setup) -> None:
+    data = userdata.launch_template_data(aws_setup.env(), "acme")
+    edited = (
+        base64.b64decode(data["UserData"])
+        .decode()
+        .replace("#!/bin/bash\n", "#!/bin/bash\n# ours\n")
+    )
+    data["UserData"] = base64.b64encode(edited.encode()).decode()
+    queue = queue_with_template(aws_setup, data)
+    check = run(aws_setup, head_queue=queue, compute_queue=queue)["launch template"]
+    assert check.status is CheckStatus.warn and "differs from the kit's" in check.message
 
 
 def test_missing_queue(aws_setup) -> None:
@@ -174,6 +313,25 @@ def read_only_key(setup: AwsSetup) -> tuple[str, str]:
         "Statement": [{"Effect": "Allow", "Action": read, "Resource": resources}],
     }
     iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def write_only_key(setup: AwsSetup) -> tuple[str, str]:
+    """An IAM user that may write and delete under the write prefix but never read back."""
+    iam = setup.moto.client("iam")
+    user = unique_name("writer")
+    iam.create_user(UserName=user)
+    actions = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket"]
+    resources = [f"arn:aws:s3:::{setup.write_bucket}", f"arn:aws:s3:::{setup.write_bucket}/*"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": resources},
+            {"Effect": "Allow", "Action": ["sts:GetCallerIdentity"], "Resource": "*"},
+        ],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="write", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     return key["AccessKeyId"], key["SecretAccessKey"]
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import email
 import json
+import subprocess
 import warnings
 
 import pytest
 import yaml
 
-from mantle.cloud.aws import names, setup_kit
+from mantle.cloud.aws import names, setup_kit, userdata
 from mantle.schemas.environments import CredentialsPublic, ReadBucket
 from tests.aws_env.conftest import ACCOUNT, ORIGIN, PRINCIPAL, env_public
 
@@ -119,10 +120,31 @@ def test_platform_policy_names_the_log_group_queue_and_role_of_this_environment(
     assert f"arn:aws:batch:eu-west-1:{ACCOUNT}:job-definition/mantle-*" in submit
     head_role = names.resource_names("acme", "prod").head_job_role
     assert found["PassHeadJobRole"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{head_role}"
-    assert "EcrPull" not in found
+    assert "EcrDescribe" not in found
+
+
+def test_platform_policy_tags_its_jobs_and_only_describes_ecr() -> None:
+    found = statements(policies_of(kit())["platform-policy.json"])
+    tagging = found["BatchTagOwnJobs"]
+    assert tagging["Action"] == ["batch:TagResource"]
+    assert f"arn:aws:batch:us-east-1:{ACCOUNT}:job-definition/mantle-*" in tagging["Resource"]
     with_ecr = statements(policies_of(kit(use_ecr=True))["platform-policy.json"])
-    assert {"EcrLogin", "EcrPull"} <= set(with_ecr)
-    assert "ecr:PutImage" not in with_ecr["EcrPull"]["Action"]
+    ecr_actions = {a for s in with_ecr.values() for a in s["Action"] if a.startswith("ecr:")}
+    # Pulling is the hosts' (AmazonEC2ContainerServiceforEC2Role); the platform only looks.
+    assert ecr_actions == {
+        "ecr:GetAuthorizationToken",
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:ListImages",
+    }
+
+
+def test_platform_policy_lets_the_doctor_read_the_host_role_only() -> None:
+    found = statements(policies_of(kit())["platform-policy.json"])
+    role = names.resource_names("acme", "prod").instance_role
+    assert found["ReadHostRole"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    assert all(a.startswith(("iam:Get", "iam:List")) for a in found["ReadHostRole"]["Action"])
+    assert found["ReadHostProfile"]["Resource"].endswith(f":instance-profile/{role}")
 
 
 def test_a_bucket_without_prefix_is_granted_whole() -> None:
@@ -141,17 +163,17 @@ def test_trust_policy_requires_the_external_id() -> None:
     assert "MANTLE_AWS__PLATFORM_PRINCIPAL_ARN" in kit(principal=None)["README.md"]
 
 
-def test_instance_role_policies() -> None:
-    found = policies_of(kit())
+def test_instance_role_gets_s3_and_no_ec2_rights() -> None:
+    files = kit()
+    found = policies_of(files)
     s3 = statements(found["instance-role-s3-policy.json"])
     assert "ListAllBuckets" not in s3 and "WriteBucket" in s3
-    ebs = statements(found["instance-role-ebs-autoscale-policy.json"])
-    assert {"ec2:CreateVolume", "ec2:AttachVolume", "ec2:DeleteVolume"} <= {
-        a for s in ebs.values() for a in s["Action"]
-    }
-    tagged = {"ec2:ResourceTag/mantle:tenant": "acme", "ec2:ResourceTag/mantle:environment": "prod"}
-    assert ebs["DeleteOwnVolumes"]["Condition"] == {"StringEquals": tagged}
-    assert ebs["AttachToOwnInstances"]["Condition"] == {"StringEquals": tagged}
+    # No volume daemon any more: the hosts need no EC2 rights at all.
+    assert not [name for name in files if "ebs" in name]
+    template = yaml.safe_load(files["cloudformation.yaml"])
+    inline = template["Resources"]["InstanceRole"]["Properties"]["Policies"]
+    assert [p["PolicyName"] for p in inline] == ["s3"]
+    assert "ec2:" not in json.dumps(inline)
 
 
 def test_cors_rules_for_the_public_origin() -> None:
@@ -164,20 +186,41 @@ def test_cors_rules_for_the_public_origin() -> None:
     assert read["AllowedMethods"] == ["GET"] and read["AllowedOrigins"] == [ORIGIN]
 
 
-def test_user_data_is_a_mime_multipart_cloud_config() -> None:
-    message = email.message_from_string(kit()["launch-template-user-data.txt"])
+def user_data_parts(files: dict[str, str]) -> dict[str, str]:
+    message = email.message_from_string(files["launch-template-user-data.txt"])
     assert message.is_multipart()
-    (part,) = message.get_payload()
-    assert part.get_content_type() == "text/cloud-config"
-    config = yaml.safe_load(part.get_payload())
-    commands = "\n".join(config["runcmd"])
-    assert "install.sh --mountpoint /var/lib/docker" in commands
-    assert "bash /tmp/miniconda.sh -b -f -p /miniconda" in commands
-    assert "/miniconda/bin/aws --version" in commands
-    custom = email.message_from_string(
-        kit(cli_path="/opt/conda/bin/aws")["launch-template-user-data.txt"]
-    )
-    assert "-p /opt/conda" in custom.get_payload()[0].get_payload()
+    return {part.get_content_type(): part.get_payload() for part in message.get_payload()}
+
+
+def test_user_data_mounts_docker_storage_then_installs_the_cli() -> None:
+    parts = user_data_parts(kit())
+    assert list(parts) == ["text/cloud-boothook", "text/x-shellscript"]
+    boothook, cli = parts.values()
+    # Docker's volume comes from the launch template, before Docker starts: no volume daemon,
+    # no IMDS call (the launch template requires IMDSv2 tokens), no CLI needed for it.
+    assert "mount -o noatime LABEL=mantle-docker /var/lib/docker" in boothook
+    assert "ebs-autoscale" not in boothook + cli and "169.254.169.254" not in boothook + cli
+    assert "ConditionPathExists=/var/lib/mantle/host-ready" in boothook
+    assert "bash /tmp/miniconda.sh -b -f -p /miniconda" in cli
+    assert f"Miniconda3-{userdata.MINICONDA_VERSION}-Linux-$arch.sh" in cli
+    assert userdata.MINICONDA_SHA256["x86_64"] in cli and "sha256sum --check" in cli
+    assert f'"awscli=={userdata.AWSCLI_VERSION}"' in cli
+    assert "ln -sf /miniconda/bin/aws /usr/local/bin/aws" in cli
+    order = [cli.index(step) for step in ("sha256sum", "bash /tmp/miniconda.sh", "--version")]
+    assert order == sorted(order) and cli.index("touch /var/lib/mantle/host-ready") > order[-1]
+    assert cli.rstrip().endswith("systemctl enable --now --no-block ecs.service")
+    for script in (boothook, cli):
+        assert "set -euo pipefail" in script and "shutdown -h now" in script
+    custom = user_data_parts(kit(cli_path="/opt/conda/bin/aws"))["text/x-shellscript"]
+    assert "-p /opt/conda" in custom and "ln -sf /opt/conda/bin/aws" in custom
+
+
+def test_user_data_scripts_are_valid_bash(tmp_path) -> None:
+    for content_type, script in user_data_parts(kit()).items():
+        path = tmp_path / content_type.replace("/", "-")
+        path.write_text(script)
+        checked = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, (content_type, checked.stderr)
 
 
 def test_launch_template_json_carries_the_user_data_and_tags() -> None:
@@ -187,6 +230,16 @@ def test_launch_template_json_carries_the_user_data_and_tags() -> None:
     data = template["LaunchTemplateData"]
     assert base64.b64decode(data["UserData"]).decode() == kit()["launch-template-user-data.txt"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
+    (volume,) = data["BlockDeviceMappings"]
+    assert volume == {
+        "DeviceName": userdata.DATA_DEVICE,
+        "Ebs": {
+            "VolumeSize": 500,
+            "VolumeType": "gp3",
+            "Encrypted": True,
+            "DeleteOnTermination": True,
+        },
+    }
     assert {"Key": "mantle:environment", "Value": "prod"} in data["TagSpecifications"][0]["Tags"]
 
 
@@ -198,6 +251,15 @@ def test_cloudformation_template_shape() -> None:
     assert ce["ComputeResources"]["InstanceTypes"] == ["optimal"]
     assert ce["Tags"] == {"mantle:tenant": "acme", "mantle:environment": "prod"}
     assert ce["ComputeResources"]["LaunchTemplate"]["LaunchTemplateId"] == {"Ref": "LaunchTemplate"}
+    assert ce["ComputeResources"]["Ec2Configuration"] == [{"ImageType": "ECS_AL2"}]
+    assert ce["ComputeResources"]["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
+    assert ce["ComputeResources"]["UpdateToLatestImageVersion"] is True
+    assert ce["ReplaceComputeEnvironment"] is False
+    template_data = resources["LaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    (volume,) = template_data["BlockDeviceMappings"]
+    assert volume["Ebs"]["VolumeSize"] == {"Ref": "DockerVolumeGiB"}
+    assert template["Parameters"]["DockerVolumeGiB"]["Default"] == 500
+    assert "NAT gateway" in template["Parameters"]["SubnetIds"]["Description"]
     queues = {
         r["Properties"]["JobQueueName"]
         for r in resources.values()

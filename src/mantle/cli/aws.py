@@ -239,7 +239,12 @@ def provision(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing."),
     subnet: list[str] = typer.Option(None, help="Subnet of the hosts (repeat; default VPC's)."),
     security_group: list[str] = typer.Option(None, help="Security group (repeat)."),
-    max_vcpus: int = typer.Option(256, help="Upper bound of the compute environment."),
+    max_vcpus: int | None = typer.Option(
+        None, help="Upper bound of the compute environment (default: keep; 256 when new)."
+    ),
+    docker_volume_gib: int | None = typer.Option(
+        None, help="Each host's Docker volume in GiB (default: keep; 500 when new)."
+    ),
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
@@ -252,6 +257,7 @@ def provision(
             subnet_ids=subnet,
             security_group_ids=security_group,
             max_vcpus=max_vcpus,
+            docker_volume_gib=docker_volume_gib,
             tenant=tenant,
         )
     if as_json:

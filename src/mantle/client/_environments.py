@@ -84,14 +84,17 @@ class Environments(_Resource):
         dry_run: bool = False,
         subnet_ids: list[str] | None = None,
         security_group_ids: list[str] | None = None,
-        max_vcpus: int = 256,
+        max_vcpus: int | None = None,
+        docker_volume_gib: int | None = None,
         tenant: str | None = None,
     ) -> ProvisionReport:
+        """Omitted sizes keep what is there (defaults for new resources)."""
         request = ProvisionRequest(
             dry_run=dry_run,
             subnet_ids=subnet_ids or [],
             security_group_ids=security_group_ids or [],
             max_vcpus=max_vcpus,
+            docker_volume_gib=docker_volume_gib,
         )
         data = self._http.request(
             "POST", self._path(tenant, name, "provision"), json=request.model_dump(mode="json")

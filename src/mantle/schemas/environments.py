@@ -292,13 +292,23 @@ class ProvisionRequest(BaseModel):
     security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, max_length=5, description="Default: the default VPC's group."
     )
-    max_vcpus: int = Field(default=256, ge=1, le=100_000)
+    max_vcpus: int | None = Field(
+        default=None, ge=1, le=100_000, description="Default: keep the current one (256 new)."
+    )
+    docker_volume_gib: int | None = Field(
+        default=None,
+        ge=20,
+        le=16_384,
+        description="Each host's Docker volume. Default: keep the current one (500 new).",
+    )
 
 
 class ProvisionAction(BaseModel):
     resource: str
     name: str
-    action: Literal["create", "update", "none"]
+    action: Literal["create", "update", "replace", "none"] = Field(
+        description="`replace`: only a new resource can take the change; nothing was done."
+    )
     detail: str = ""
 
 

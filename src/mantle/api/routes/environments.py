@@ -142,6 +142,7 @@ def provision(
         subnet_ids=body.subnet_ids,
         security_group_ids=body.security_group_ids,
         max_vcpus=body.max_vcpus,
+        docker_volume_gib=body.docker_volume_gib,
         secrets=in_use.secret_values,
     )
     return Provisioner(in_use.connect(settings.aws), spec).run(dry_run=body.dry_run)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mantle.cloud.aws import cors, names, policies, userdata
+from mantle.cloud.aws import compute, cors, names, policies, userdata
 from mantle.schemas.environments import CredentialKind, EnvironmentPublic
 
 ACCOUNT = "${AWS::AccountId}"
@@ -88,14 +88,24 @@ def _parameters(inputs: TemplateInputs) -> dict[str, Any]:
     params: dict[str, Any] = {
         "SubnetIds": {
             "Type": "List<AWS::EC2::Subnet::Id>",
-            "Description": "Subnets of the Batch hosts (they need outbound internet or "
-            "VPC endpoints for S3, ECR, ECS and CloudWatch Logs).",
+            "Description": "Subnets of the Batch hosts. At boot they download Miniconda and "
+            "the AWS CLI from the internet, so they need a public IP in a public subnet or a "
+            "NAT gateway; S3, ECR, ECS and CloudWatch Logs are reached through the same route "
+            "or through VPC endpoints.",
         },
         "SecurityGroupIds": {
             "Type": "List<AWS::EC2::SecurityGroup::Id>",
             "Description": "Security groups of the Batch hosts (outbound only is enough).",
         },
-        "MaxVCpus": {"Type": "Number", "Default": 256, "MinValue": 1},
+        "MaxVCpus": {"Type": "Number", "Default": compute.DEFAULT_MAX_VCPUS, "MinValue": 1},
+        "DockerVolumeGiB": {
+            "Type": "Number",
+            "Default": userdata.DEFAULT_DOCKER_VOLUME_GIB,
+            "MinValue": 20,
+            "MaxValue": 16384,
+            "Description": "Size of each Batch host's encrypted gp3 volume for Docker (task "
+            "containers and their scratch data).",
+        },
         "CreateWriteBucket": {**YES_NO, "Description": "Create the write bucket here."},
     }
     if inputs.env.read_buckets:
@@ -209,10 +219,7 @@ def _platform(inputs: TemplateInputs) -> dict[str, Any]:
 
 def _instance_role(inputs: TemplateInputs) -> dict[str, Any]:
     env, arns = inputs.env, policies.Arns(inputs.env.region, ACCOUNT)
-    inline = {
-        "s3": policies.instance_s3_policy(env, arns),
-        "ebs-autoscale": policies.ebs_autoscale_policy(env, arns, inputs.tenant),
-    }
+    inline = policies.instance_inline_policies(env, arns)
     managed = "arn:${AWS::Partition}:iam::aws:policy/" + policies.ECS_INSTANCE_MANAGED_POLICY
     return {
         "InstanceRole": {
@@ -270,12 +277,15 @@ def _batch(inputs: TemplateInputs) -> dict[str, Any]:
                 "ComputeEnvironmentName": inputs.names.compute_environment,
                 "Type": "MANAGED",
                 "State": "ENABLED",
+                "ReplaceComputeEnvironment": False,  # update hosts in place (see `compute`)
                 "ComputeResources": {
                     "Type": "EC2",
-                    "AllocationStrategy": "BEST_FIT_PROGRESSIVE",
-                    "MinvCpus": 0,
+                    "AllocationStrategy": compute.ALLOCATION_STRATEGY,
+                    "MinvCpus": compute.MIN_VCPUS,
                     "MaxvCpus": {"Ref": "MaxVCpus"},
-                    "InstanceTypes": ["optimal"],
+                    "InstanceTypes": compute.INSTANCE_TYPES,
+                    "Ec2Configuration": [{"ImageType": compute.IMAGE_TYPE}],
+                    "UpdateToLatestImageVersion": compute.UPDATE_TO_LATEST_IMAGE,
                     "Subnets": {"Ref": "SubnetIds"},
                     "SecurityGroupIds": {"Ref": "SecurityGroupIds"},
                     "InstanceRole": {"Fn::GetAtt": ["InstanceProfile", "Arn"]},
@@ -320,6 +330,7 @@ def _launch_template(inputs: TemplateInputs) -> dict[str, Any]:
             "LaunchTemplateName": inputs.names.launch_template,
             "LaunchTemplateData": {
                 "UserData": {"Fn::Base64": userdata.user_data(inputs.env)},
+                "BlockDeviceMappings": userdata.block_device_mappings({"Ref": "DockerVolumeGiB"}),
                 "MetadataOptions": userdata.METADATA_OPTIONS,
                 "TagSpecifications": tagged,
             },

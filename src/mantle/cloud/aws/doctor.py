@@ -1,9 +1,12 @@
 """`mantle aws doctor`: checks an environment's live AWS setup, each check answering pass, warn
 or fail with a one-line fix. Checks never raise: an AWS error becomes a failed check whose
-message is redacted and says whether trying again can help. Probes clean up after themselves
-(the test object is deleted, the multipart upload aborted, the job definition deregistered).
+message is redacted and says whether trying again can help, and whose fix follows AWS's
+error code (a missing bucket is to be created, a refused call needs a policy statement).
+Probes clean up after themselves even when a later step fails (the test object is deleted,
+the multipart upload aborted, the job definition deregistered).
 
-S3 checks are in this module; Batch, CloudWatch Logs and ECR checks in `doctor_batch`.
+S3 checks are in this module; Batch, CloudWatch Logs and ECR checks in `doctor_batch`; the
+Batch hosts' role, instance profile and launch template in `doctor_hosts`.
 """
 
 from __future__ import annotations
@@ -54,19 +57,23 @@ def failed(name: str, message: str, fix: str) -> CheckResult:
 
 
 class StepFailed(Exception):
-    """An AWS call inside a check failed; `fix` says what to change."""
+    """An AWS call inside a check failed; `fix` says what to change, unless `fixes` has a
+    better one for AWS's error code."""
 
-    def __init__(self, step: str, error: Exception, fix: str) -> None:
+    def __init__(
+        self, step: str, error: Exception, fix: str, fixes: dict[str, str] | None = None
+    ) -> None:
         super().__init__(step)
-        self.step, self.error, self.fix = step, error, fix
+        self.step, self.error, self.fix, self.fixes = step, error, fix, fixes or {}
 
 
-def step(name: str, fix: str, call: Callable, /, **kwargs):
-    """Run one AWS call of a check, labelling its failure with what was being done."""
+def step(name: str, fix: str, call: Callable, /, *, fixes: dict[str, str] | None = None, **kw):
+    """Run one AWS call of a check, labelling its failure with what was being done. `fix` is
+    for a refused call (the policy statement it needs); `fixes` maps other error codes."""
     try:
-        return call(**kwargs)
+        return call(**kw)
     except Exception as e:  # noqa: BLE001 - every failure becomes a check result
-        raise StepFailed(name, e, fix) from e
+        raise StepFailed(name, e, fix, fixes) from e
 
 
 def guarded(doctor: Doctor, name: str, check: Callable[[], CheckResult]) -> CheckResult:
@@ -77,7 +84,7 @@ def guarded(doctor: Doctor, name: str, check: Callable[[], CheckResult]) -> Chec
         if problem.retryable:
             fix = "a temporary AWS error: run the doctor again in a minute"
         else:
-            fix = e.fix
+            fix = e.fixes.get(problem.code, e.fix)
         return CheckResult(
             name=name,
             status=CheckStatus.fail,
@@ -92,11 +99,12 @@ def guarded(doctor: Doctor, name: str, check: Callable[[], CheckResult]) -> Chec
 
 def run(doctor: Doctor) -> DoctorReport:
     """Every check, in order. Without valid credentials nothing else can be checked."""
-    from mantle.cloud.aws import doctor_batch
+    from mantle.cloud.aws import doctor_batch, doctor_hosts
 
     results = [guarded(doctor, "credentials", lambda: check_credentials(doctor))]
     if results[0].status is not CheckStatus.fail:
-        for name, check in [*s3_checks(doctor), *doctor_batch.checks(doctor)]:
+        checks = [*s3_checks(doctor), *doctor_batch.checks(doctor), *doctor_hosts.checks()]
+        for name, check in checks:
             results.append(guarded(doctor, name, lambda check=check: check(doctor)))
     ok = all(r.status is not CheckStatus.fail for r in results)
     return DoctorReport(environment=doctor.env.name, ok=ok, checks=results)
@@ -146,6 +154,7 @@ def s3_checks(doctor: Doctor) -> list[tuple[str, Check]]:
     for read in env.read_buckets:
         found.append((f"read {read.bucket}", _read_check(read.bucket, read.prefix)))
     found += [
+        (f"list {env.write_bucket}", check_list_write_prefix),
         (f"write {env.write_bucket}", check_write),
         (f"multipart {env.write_bucket}", check_multipart),
         (f"cors {env.write_bucket}", _cors_check(env.write_bucket, cors.WRITE_METHODS, etag=True)),
@@ -160,24 +169,47 @@ def _policy_fix(action: str, resource: str) -> str:
     return f"allow {action} on {resource} (platform-policy.json in the setup kit)"
 
 
+def bucket_fixes(doctor: Doctor, bucket: str) -> dict[str, str]:
+    """Fixes by S3 error code, for any call on `bucket`."""
+    region = doctor.env.region
+    return {
+        "NoSuchBucket": f"create the bucket {bucket} in {region} (CreateWriteBucket=true or "
+        "CreateReadBuckets=true in cloudformation.yaml), or correct the environment's "
+        "bucket name",
+        "PermanentRedirect": f"use a bucket in {region}, or correct the environment's region",
+        "AuthorizationHeaderMalformed": f"use a bucket in {region}, or correct the region",
+    }
+
+
 def _location_check(bucket: str) -> Check:
     def check(doctor: Doctor) -> CheckResult:
         name, region = f"bucket {bucket}", doctor.env.region
-        fix = f"create the bucket in {region}, correct its name, or " + _policy_fix(
-            "s3:GetBucketLocation", f"arn:aws:s3:::{bucket}"
-        )
         s3 = doctor.client("s3")
-        found = step("GetBucketLocation", fix, s3.get_bucket_location, Bucket=bucket)
+        found = step(
+            "GetBucketLocation",
+            _policy_fix("s3:GetBucketLocation", f"arn:aws:s3:::{bucket}"),
+            s3.get_bucket_location,
+            fixes=bucket_fixes(doctor, bucket),
+            Bucket=bucket,
+        )
         location = found.get("LocationConstraint") or "us-east-1"
         location = "eu-west-1" if location == "EU" else location  # S3's legacy name
-        if location != region:
-            return failed(
+        if location == region:
+            return passed(name, f"s3://{bucket} exists in {region}")
+        message = f"s3://{bucket} is in {location}, the environment runs in {region}"
+        if bucket != doctor.env.write_bucket:
+            # Reading across regions works, only slower and billed: the customer may choose it.
+            return warned(
                 name,
-                f"s3://{bucket} is in {location}, the environment runs in {region}",
-                f"use a bucket in {region} (cross-region traffic is slow and billed), or "
-                "change the environment's region",
+                f"{message}: reads cross regions (slower, and billed as data transfer)",
+                f"copy the data to a bucket in {region} if pipelines read it often",
             )
-        return passed(name, f"s3://{bucket} exists in {region}")
+        return failed(
+            name,
+            message,
+            f"use a write bucket in {region} (work files and outputs must stay in the "
+            "environment's region), or change the environment's region",
+        )
 
     return check
 
@@ -194,6 +226,7 @@ def _read_check(bucket: str, prefix: str) -> Check:
             "ListObjectsV2",
             _policy_fix("s3:ListBucket", f"arn:aws:s3:::{bucket}") + " for this prefix",
             s3.list_objects_v2,
+            fixes=bucket_fixes(doctor, bucket),
             Bucket=bucket,
             Prefix=_under(prefix) + "/" if prefix else "",
             MaxKeys=1,
@@ -216,36 +249,45 @@ def _probe_key(env: EnvironmentPublic, suffix: str = "") -> str:
     return _under(env.write_prefix, PROBE_FOLDER, uuid.uuid4().hex + suffix)
 
 
+def _write_fixes(doctor: Doctor, action: str) -> tuple[str, dict[str, str]]:
+    env = doctor.env
+    objects = f"arn:aws:s3:::{_under(env.write_bucket, env.write_prefix)}/*"
+    return _policy_fix(action, objects), bucket_fixes(doctor, env.write_bucket)
+
+
+def check_list_write_prefix(doctor: Doctor) -> CheckResult:
+    """Listing under the write prefix (Nextflow lists its work directory; the policy allows
+    listing only with `s3:prefix` under it)."""
+    env, s3 = doctor.env, doctor.client("s3")
+    prefix = _under(env.write_prefix) + "/" if env.write_prefix else ""
+    condition = f" with s3:prefix {prefix}*" if prefix else ""
+    step(
+        "ListObjectsV2",
+        _policy_fix("s3:ListBucket", f"arn:aws:s3:::{env.write_bucket}") + condition,
+        s3.list_objects_v2,
+        fixes=bucket_fixes(doctor, env.write_bucket),
+        Bucket=env.write_bucket,
+        Prefix=prefix,
+        MaxKeys=1,
+    )
+    return passed(f"list {env.write_bucket}", f"listed s3://{env.write_bucket}/{prefix}")
+
+
 def check_write(doctor: Doctor) -> CheckResult:
     env, s3 = doctor.env, doctor.client("s3")
     key = _probe_key(env)
-    objects = f"arn:aws:s3:::{_under(env.write_bucket, env.write_prefix)}/*"
     content = f"mantle doctor probe {key}".encode()
+    fix, fixes = _write_fixes(doctor, "s3:PutObject")
     step(
-        "PutObject",
-        _policy_fix("s3:PutObject", objects),
-        s3.put_object,
-        Bucket=env.write_bucket,
-        Key=key,
-        Body=content,
+        "PutObject", fix, s3.put_object, fixes=fixes, Bucket=env.write_bucket, Key=key, Body=content
     )
     try:
-        got = step(
-            "GetObject",
-            _policy_fix("s3:GetObject", objects),
-            s3.get_object,
-            Bucket=env.write_bucket,
-            Key=key,
-        )
+        fix, fixes = _write_fixes(doctor, "s3:GetObject")
+        got = step("GetObject", fix, s3.get_object, fixes=fixes, Bucket=env.write_bucket, Key=key)
         read_back = got["Body"].read()
     finally:
-        step(
-            "DeleteObject",
-            _policy_fix("s3:DeleteObject", objects),
-            s3.delete_object,
-            Bucket=env.write_bucket,
-            Key=key,
-        )
+        fix, fixes = _write_fixes(doctor, "s3:DeleteObject")
+        step("DeleteObject", fix, s3.delete_object, Bucket=env.write_bucket, Key=key)
     if read_back != content:
         return failed(
             f"write {env.write_bucket}",
@@ -257,25 +299,27 @@ def check_write(doctor: Doctor) -> CheckResult:
 
 
 def check_multipart(doctor: Doctor) -> CheckResult:
+    """Start a multipart upload, send one part, abort: the abort runs whatever failed."""
     env, s3 = doctor.env, doctor.client("s3")
     key = _probe_key(env, "-multipart")
-    objects = f"arn:aws:s3:::{_under(env.write_bucket, env.write_prefix)}/*"
+    fix, fixes = _write_fixes(doctor, "s3:PutObject")
     upload = step(
         "CreateMultipartUpload",
-        _policy_fix("s3:PutObject", objects),
+        fix,
         s3.create_multipart_upload,
+        fixes=fixes,
         Bucket=env.write_bucket,
         Key=key,
     )
-    step(
-        "AbortMultipartUpload",
-        _policy_fix("s3:AbortMultipartUpload", objects),
-        s3.abort_multipart_upload,
-        Bucket=env.write_bucket,
-        Key=key,
-        UploadId=upload["UploadId"],
+    where = {"Bucket": env.write_bucket, "Key": key, "UploadId": upload["UploadId"]}
+    try:
+        step("UploadPart", fix, s3.upload_part, PartNumber=1, Body=b"mantle doctor", **where)
+    finally:
+        fix, _ = _write_fixes(doctor, "s3:AbortMultipartUpload")
+        step("AbortMultipartUpload", fix, s3.abort_multipart_upload, **where)
+    return passed(
+        f"multipart {env.write_bucket}", "started, uploaded to and aborted a multipart upload"
     )
-    return passed(f"multipart {env.write_bucket}", "started and aborted a multipart upload")
 
 
 def _cors_check(bucket: str, methods: tuple[str, ...], *, etag: bool) -> Check:

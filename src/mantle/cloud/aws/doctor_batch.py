@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from mantle.aws.errors import describe
 from mantle.cloud.aws import names
+from mantle.cloud.aws.compute import IMAGE_TYPE
 from mantle.cloud.aws.doctor import Check, StepFailed, failed, passed, step, warned
 from mantle.schemas.environments import CheckResult
 
@@ -65,8 +66,8 @@ def _queue_check(queue: str) -> Check:
     return check
 
 
-def check_compute_environments(doctor: Doctor) -> CheckResult:
-    name = "compute environments"
+def compute_environments(doctor: Doctor) -> tuple[list[str], list[dict]]:
+    """The names the queues point at, and those Batch describes."""
     wanted: list[str] = []
     for queue in doctor.env.queues:
         found = _describe_queue(doctor, queue)
@@ -74,7 +75,7 @@ def check_compute_environments(doctor: Doctor) -> CheckResult:
             wanted.append(entry["computeEnvironment"])
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
-        return failed(name, "the job queues have no compute environment", PROVISION_FIX)
+        return [], []
     batch = doctor.client("batch")
     fix = "allow batch:DescribeComputeEnvironments (platform-policy.json in the setup kit)"
     found = step(
@@ -83,34 +84,72 @@ def check_compute_environments(doctor: Doctor) -> CheckResult:
         batch.describe_compute_environments,
         computeEnvironments=wanted,
     )["computeEnvironments"]
-    problems = [p for ce in found for p in _compute_problems(ce)]
+    return wanted, found
+
+
+def check_compute_environments(doctor: Doctor) -> CheckResult:
+    name, region = "compute environments", doctor.env.region
+    wanted, found = compute_environments(doctor)
+    if not wanted:
+        return failed(name, "the job queues have no compute environment", PROVISION_FIX)
     if len(found) < len(wanted):
-        problems.append(f"{len(wanted) - len(found)} of the queues' compute environments are gone")
+        gone = len(wanted) - len(found)
+        return failed(name, f"{gone} of the queues' compute environments are gone", PROVISION_FIX)
+    disabled = [ce["computeEnvironmentName"] for ce in found if ce.get("state") != "ENABLED"]
+    problems = [p for ce in found for p in _compute_problems(ce)]
     if problems:
-        return failed(name, "; ".join(problems), PROVISION_FIX.replace("create it", "recreate"))
+        return failed(name, "; ".join(problems), "fix the cause shown, then " + PROVISION_FIX)
+    if disabled:
+        commands = " and ".join(
+            f"aws batch update-compute-environment --region {region} --compute-environment "
+            f"{ce} --state ENABLED"
+            for ce in disabled
+        )
+        return failed(
+            name,
+            f"{', '.join(disabled)} DISABLED: no host will start",
+            f"update it to ENABLED: {commands} (or `mantle aws provision`)",
+        )
+    return _compute_warnings(found)
+
+
+def _compute_warnings(found: list[dict]) -> CheckResult:
+    name = "compute environments"
     low = [ce["computeEnvironmentName"] for ce in found if _min_vcpus(ce) > 0]
-    listed = ", ".join(ce["computeEnvironmentName"] for ce in found)
+    other_images = [ce["computeEnvironmentName"] for ce in found if _image_type(ce) != IMAGE_TYPE]
+    if other_images:
+        return warned(
+            name,
+            f"{', '.join(other_images)} do not pin image type {IMAGE_TYPE}, which the launch "
+            "template's user data is written for",
+            f"set ec2Configuration imageType {IMAGE_TYPE} (`mantle aws provision` does)",
+        )
     if low:
         return warned(
             name,
             f"{', '.join(low)} keep idle hosts running (minvCpus > 0)",
             "set minvCpus to 0 unless you want warm hosts",
         )
-    return passed(name, f"{listed}: ENABLED, VALID, with a launch template")
+    listed = ", ".join(ce["computeEnvironmentName"] for ce in found)
+    return passed(name, f"{listed}: ENABLED, VALID, {IMAGE_TYPE}, with a launch template")
 
 
 def _min_vcpus(ce: dict) -> int:
     return int(ce.get("computeResources", {}).get("minvCpus", 0))
 
 
+def _image_type(ce: dict) -> str | None:
+    configuration = ce.get("computeResources", {}).get("ec2Configuration") or [{}]
+    return configuration[0].get("imageType")
+
+
 def _compute_problems(ce: dict) -> list[str]:
+    """What only a repair of the cause helps (a disabled one is just to be enabled)."""
     label, problems = ce["computeEnvironmentName"], []
-    if ce.get("state") != "ENABLED":
-        problems.append(f"{label} is {ce.get('state')}")
     if ce.get("status") != "VALID":
         problems.append(f"{label} is {ce.get('status')} ({ce.get('statusReason') or 'no reason'})")
     if not ce.get("computeResources", {}).get("launchTemplate"):
-        problems.append(f"{label} has no launch template (no AWS CLI, no EBS autoscaling)")
+        problems.append(f"{label} has no launch template (no AWS CLI, no Docker volume)")
     return problems
 
 

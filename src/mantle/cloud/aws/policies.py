@@ -2,15 +2,25 @@
 
 Least privilege, narrower than the usual vendor guides where nothing needs the breadth:
 object rights stop at the environment's prefixes (listing too, through `s3:prefix`); Batch
-submission names the head queue and `mantle-*` job definitions; logs name one log group;
-EBS autoscaling may only touch volumes and instances tagged with this environment.
+submission names the head queue and `mantle-*` job definitions; logs name one log group; the
+Batch hosts get S3 rights and AWS's ECS instance policy, and no EC2 rights (Docker's data
+volume comes from the launch template, see `userdata`).
+
+ECR: pulling an image takes ecr:GetAuthorizationToken, ecr:BatchCheckLayerAvailability,
+ecr:GetDownloadUrlForLayer and ecr:BatchGetImage, and it is the Batch host (the ECS agent,
+with the instance role) that pulls. AmazonEC2ContainerServiceforEC2Role, attached to the
+instance role, grants exactly those. The platform principal pulls nothing: with `use_ecr` it
+gets a login token and read-only describe/list rights, for the doctor and to check images.
 `Arns.account` may be `${AWS::AccountId}`: the CloudFormation template reuses these builders.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import unquote
 
 from mantle.cloud.aws import names as naming
 from mantle.schemas.environments import EnvironmentPublic
@@ -33,6 +43,14 @@ BATCH_DESCRIBE = [
     "batch:DescribeJobQueues",
     "batch:DescribeJobs",
     "batch:ListJobs",
+]
+ECR_DESCRIBE = ["ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListImages"]
+# What the doctor reads about the Batch hosts' role, profile and launch template.
+HOST_ROLE_READ = [
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
 ]
 
 
@@ -63,6 +81,9 @@ class Arns:
 
     def role(self, name: str, path: str = "/") -> str:
         return self.of("iam", f"role{path}{name}", regional=False)
+
+    def instance_profile(self, name: str) -> str:
+        return self.of("iam", f"instance-profile/{name}", regional=False)
 
     def log_group(self, group: str) -> str:
         return self.of("logs", f"log-group:{group}")
@@ -135,7 +156,10 @@ def platform_policy(env: EnvironmentPublic, arns: Arns, names: naming.ResourceNa
             job_definitions,
         ),
         allow("BatchStopJobs", ["batch:CancelJob", "batch:TerminateJob"], jobs),
+        # SubmitJob and RegisterJobDefinition with tags need TagResource on what they create.
+        allow("BatchTagOwnJobs", ["batch:TagResource"], [jobs, job_definitions]),
         allow("PassHeadJobRole", ["iam:PassRole"], arns.role(names.head_job_role)),
+        *doctor_read_statements(arns, names),
         allow(
             "ReadJobLogs",
             ["logs:DescribeLogStreams", "logs:GetLogEvents"],
@@ -143,18 +167,34 @@ def platform_policy(env: EnvironmentPublic, arns: Arns, names: naming.ResourceNa
         ),
     ]
     if env.use_ecr:
-        statements += ecr_pull_statements(arns)
+        statements += ecr_read_statements(arns)
     return policy(*statements)
 
 
-def ecr_pull_statements(arns: Arns) -> list[Statement]:
+def doctor_read_statements(arns: Arns, names: naming.ResourceNames) -> list[Statement]:
+    """The doctor reads the Batch hosts' role, profile and launch templates (never writes)."""
+    return [
+        allow("ReadHostRole", HOST_ROLE_READ, arns.role(names.instance_role)),
+        allow(
+            "ReadHostRolePolicies",
+            ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            arns.of("iam", "policy/*", regional=False),
+        ),
+        allow(
+            "ReadHostProfile",
+            ["iam:GetInstanceProfile"],
+            arns.instance_profile(names.instance_role),
+        ),
+        # EC2's Describe actions take no resource-level permissions.
+        allow("ReadLaunchTemplates", ["ec2:DescribeLaunchTemplateVersions"], "*"),
+    ]
+
+
+def ecr_read_statements(arns: Arns) -> list[Statement]:
+    """A login token and read-only describe/list; pulling is the hosts' (see the top)."""
     return [
         allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-        allow(
-            "EcrPull",
-            ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"],
-            arns.of("ecr", "repository/*"),
-        ),
+        allow("EcrDescribe", ECR_DESCRIBE, arns.of("ecr", "repository/*")),
     ]
 
 
@@ -192,31 +232,9 @@ def instance_s3_policy(env: EnvironmentPublic, arns: Arns) -> Policy:
     return policy(*s3_data_statements(env, arns))
 
 
-def ebs_autoscale_policy(env: EnvironmentPublic, arns: Arns, tenant: str) -> Policy:
-    """amazon-ebs-autoscale's rights, limited to this environment's instances and volumes
-    (the launch template tags instances; ebs-autoscale copies instance tags to volumes)."""
-    volumes, instances = arns.of("ec2", "volume/*"), arns.of("ec2", "instance/*")
-    ours = {
-        "StringEquals": {
-            f"ec2:ResourceTag/{naming.TENANT_TAG}": tenant,
-            f"ec2:ResourceTag/{naming.ENVIRONMENT_TAG}": env.name,
-        }
-    }
-    describe = ["ec2:DescribeTags", "ec2:DescribeVolumeStatus", "ec2:DescribeVolumes"]
-    return policy(
-        allow("DescribeVolumes", describe, "*"),
-        allow("DescribeVolumeAttributes", ["ec2:DescribeVolumeAttribute"], volumes),
-        allow("CreateVolumes", ["ec2:CreateVolume"], volumes),
-        allow(
-            "TagNewVolumes",
-            ["ec2:CreateTags"],
-            volumes,
-            Condition={"StringEquals": {"ec2:CreateAction": "CreateVolume"}},
-        ),
-        allow("AttachToOwnInstances", ["ec2:AttachVolume"], [volumes, instances], Condition=ours),
-        allow("DeleteOwnVolumes", ["ec2:DeleteVolume"], volumes, Condition=ours),
-        allow("DeleteOnTermination", ["ec2:ModifyInstanceAttribute"], instances, Condition=ours),
-    )
+def instance_inline_policies(env: EnvironmentPublic, arns: Arns) -> dict[str, Policy]:
+    """The instance role's inline policies by name (next to ECS_INSTANCE_MANAGED_POLICY)."""
+    return {"s3": instance_s3_policy(env, arns)}
 
 
 def head_job_policy(env: EnvironmentPublic, arns: Arns) -> Policy:
@@ -262,17 +280,19 @@ def provisioner_policy(env: EnvironmentPublic, arns: Arns, names: naming.Resourc
     detach it after (or deploy cloudformation.yaml yourself instead)."""
     roles = [arns.role(names.instance_role), arns.role(names.head_job_role)]
     batch_role = arns.role("AWSServiceRoleForBatch", "/aws-service-role/batch.amazonaws.com/")
-    profile = arns.of("iam", f"instance-profile/{names.instance_role}", regional=False)
+    profile = arns.instance_profile(names.instance_role)
     templates = arns.of("ec2", "launch-template/*")
     ecs_policy = f"arn:{arns.partition}:iam::aws:policy/{ECS_INSTANCE_MANAGED_POLICY}"
     batch = [arns.of("batch", f"compute-environment/{names.compute_environment}")]
     batch += [arns.of("batch", f"job-queue/{queue}") for queue in env.queues]
     role_actions = [
         "iam:CreateRole",
+        "iam:DeleteRolePolicy",
         "iam:GetRole",
         "iam:GetRolePolicy",
-        "iam:PutRolePolicy",
         "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:PutRolePolicy",
         "iam:TagRole",
         "iam:UpdateAssumeRolePolicy",
     ]
@@ -336,3 +356,43 @@ def provisioner_policy(env: EnvironmentPublic, arns: Arns, names: naming.Resourc
             batch,
         ),  # fmt: skip
     )
+
+
+# --- reading live policies -----------------------------------------------------------------
+
+
+def parse_document(value: Any) -> dict | None:
+    """IAM returns policy documents as dicts or URL-encoded JSON, depending on the client."""
+    if value is None or isinstance(value, dict):
+        return value
+    return json.loads(unquote(value))
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def uncovered(required: Policy, granted: list[Policy]) -> list[str]:
+    """`action on resource` pairs of `required` that no Allow statement of `granted` names
+    (IAM wildcards honoured; conditions and Deny statements are not evaluated)."""
+    allows = [
+        statement
+        for document in granted
+        for statement in _listed(document.get("Statement", []))
+        if statement.get("Effect") == "Allow"
+    ]
+
+    def allowed(action: str, resource: str) -> bool:
+        return any(
+            any(fnmatchcase(action.lower(), a.lower()) for a in _listed(s.get("Action", [])))
+            and any(fnmatchcase(resource, r) for r in _listed(s.get("Resource", [])))
+            for s in allows
+        )
+
+    return [
+        f"{action} on {resource}"
+        for statement in required["Statement"]
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+        if not allowed(action, resource)
+    ]

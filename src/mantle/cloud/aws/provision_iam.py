@@ -1,14 +1,14 @@
-"""The IAM steps of the provisioner: the Batch instance role (the ECS managed policy, the S3
-and EBS-autoscale inline policies) with its instance profile, and the head job role. Each
-role is created when missing, and otherwise brought in line: trust policy, inline policies,
-attached policies and tags are compared and only differences are written."""
+"""The IAM steps of the provisioner: the Batch instance role (the ECS managed policy and the
+kit's inline policies) with its instance profile, and the head job role. Each role is created
+when missing, and otherwise brought in line: trust policy, inline policies, attached policies
+and tags are compared and only differences are written. Inline policies Mantle wrote in the
+past and no longer grants (`OBSOLETE_INLINE`) are deleted; any others are the customer's."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from mantle.aws.errors import cloud_error, describe
 from mantle.cloud.aws import names, policies
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # The platform policy cannot create roles; the kit's provisioner policy can, for the run.
 DENIED_HINT = "attach provisioner-policy.json (setup kit) to the credentials for this run"
+# amazon-ebs-autoscale's EC2 volume rights, from before the launch template's Docker volume.
+OBSOLETE_INLINE = ("ebs-autoscale",)
 
 
 class IamSteps:
@@ -32,10 +34,7 @@ class IamSteps:
         instance = self.ensure_role(
             self.names.instance_role,
             trust=policies.service_trust_policy("ec2.amazonaws.com"),
-            inline={
-                "s3": policies.instance_s3_policy(env, arns),
-                "ebs-autoscale": policies.ebs_autoscale_policy(env, arns, self.spec.tenant),
-            },
+            inline=policies.instance_inline_policies(env, arns),
             managed=[self._aws_managed(policies.ECS_INSTANCE_MANAGED_POLICY)],
             dry_run=dry_run,
         )
@@ -89,7 +88,7 @@ class IamSteps:
 
     def _role_changes(self, name, role, trust, inline, managed, dry_run) -> list[str]:
         changes = []
-        if _document(role.get("AssumeRolePolicyDocument")) != trust:
+        if policies.parse_document(role.get("AssumeRolePolicyDocument")) != trust:
             changes.append("trust policy")
             if not dry_run:
                 self.call(
@@ -100,6 +99,8 @@ class IamSteps:
                 )
         stale = {k: v for k, v in inline.items() if self._inline(name, k) != v}
         changes += [f"policy {k}" for k in stale]
+        obsolete = [k for k in OBSOLETE_INLINE if self._inline(name, k) is not None]
+        changes += [f"delete policy {k}" for k in obsolete]
         attached = self.call(
             f"listing the policies of {name}", self.iam.list_attached_role_policies, RoleName=name
         )
@@ -112,6 +113,13 @@ class IamSteps:
             changes.append("tags")
         if not dry_run:
             self._put_policies(name, stale)
+            for policy in obsolete:
+                self.call(
+                    f"deleting the policy {policy} of {name}",
+                    self.iam.delete_role_policy,
+                    RoleName=name,
+                    PolicyName=policy,
+                )
             self._attach(name, missing)
             if untagged:
                 self.call(f"tagging {name}", self.iam.tag_role, RoleName=name, Tags=self.tag_list)
@@ -124,7 +132,7 @@ class IamSteps:
             RoleName=role,
             PolicyName=policy,
         )
-        return _document(found["PolicyDocument"]) if found else None
+        return policies.parse_document(found["PolicyDocument"]) if found else None
 
     def _put_policies(self, role: str, documents: dict[str, dict]) -> None:
         for policy, document in documents.items():
@@ -159,6 +167,11 @@ class IamSteps:
     def instance_profile_arn(self) -> str:
         return self._profile()["Arn"]
 
+    def instance_profile_ref(self) -> str:
+        """The profile's ARN, or its name while a dry run has not created it."""
+        profile = self._profile()
+        return profile["Arn"] if profile else self.names.instance_role
+
     def ensure_instance_profile(self, dry_run: bool) -> ProvisionAction:
         name, resource = self.names.instance_role, "instance profile"
         profile = self._profile()
@@ -185,10 +198,3 @@ class IamSteps:
             InstanceProfileName=name,
             RoleName=name,
         )
-
-
-def _document(value: Any) -> dict | None:
-    """IAM returns policy documents as dicts or URL-encoded JSON, depending on the client."""
-    if value is None or isinstance(value, dict):
-        return value
-    return json.loads(unquote(value))

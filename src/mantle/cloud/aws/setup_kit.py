@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from mantle.cloud.aws import cloudformation, cors, names, policies, userdata
+from mantle.cloud.aws import cloudformation, compute, cors, names, policies, userdata
 from mantle.schemas.environments import CredentialKind, EnvironmentPublic
 
 
@@ -30,10 +30,10 @@ def build(env: EnvironmentPublic, context: KitContext) -> dict[str, str]:
     files = {
         "platform-policy.json": policies.platform_policy(env, arns, resource_names),
         "instance-role-trust-policy.json": policies.service_trust_policy("ec2.amazonaws.com"),
-        "instance-role-s3-policy.json": policies.instance_s3_policy(env, arns),
-        "instance-role-ebs-autoscale-policy.json": policies.ebs_autoscale_policy(
-            env, arns, context.tenant
-        ),
+        **{
+            f"instance-role-{name}-policy.json": document
+            for name, document in policies.instance_inline_policies(env, arns).items()
+        },
         "head-job-role-trust-policy.json": policies.service_trust_policy("ecs-tasks.amazonaws.com"),
         "head-job-role-policy.json": policies.head_job_policy(env, arns),
         "cors-write-bucket.json": cors.rules(context.origin, cors.WRITE_METHODS),
@@ -121,7 +121,10 @@ def readme(env: EnvironmentPublic, context: KitContext, resource_names, files: l
         "  --parameter-overrides SubnetIds=subnet-a,subnet-b SecurityGroupIds=sg-x",
         "```",
         "",
-        "Add `CreateWriteBucket=true` (and `CreateReadBuckets=true`) to create the buckets.",
+        "Add `CreateWriteBucket=true` (and `CreateReadBuckets=true`) to create the buckets, "
+        f"`DockerVolumeGiB=N` for another Docker volume size (default "
+        f"{userdata.DEFAULT_DOCKER_VOLUME_GIB}). The subnets need a route to the internet "
+        "(public IP or NAT gateway): hosts download Miniconda and the AWS CLI at boot.",
         "",
         f"Or let Mantle create the Batch side: `mantle aws provision {env.name}` (attach "
         "`provisioner-policy.json` to Mantle's credentials for the run, detach it after).",
@@ -160,13 +163,16 @@ def _manual_steps(env: EnvironmentPublic, context: KitContext, kind: CredentialK
         "each read bucket): `aws s3api put-bucket-cors --bucket B --cors-configuration "
         "file://cors-write-bucket.json`.",
         "3. Create the Batch instance role (`instance-role-trust-policy.json`, the AWS managed "
-        "policy AmazonEC2ContainerServiceforEC2Role, `instance-role-s3-policy.json`, "
-        "`instance-role-ebs-autoscale-policy.json`) and an instance profile of the same name.",
+        "policy AmazonEC2ContainerServiceforEC2Role, `instance-role-s3-policy.json`) and an "
+        "instance profile of the same name.",
         "4. Create the head job role (`head-job-role-trust-policy.json`, "
         "`head-job-role-policy.json`).",
-        "5. `aws ec2 create-launch-template --cli-input-json file://launch-template.json`.",
-        f"6. Create a managed EC2 compute environment (min 0 vCPU, `optimal` instance types) "
-        f"with that launch template and instance profile, and the job queue "
-        f"`{env.compute_queue}`"
+        "5. `aws ec2 create-launch-template --cli-input-json file://launch-template.json` "
+        f"(each host gets a {userdata.DEFAULT_DOCKER_VOLUME_GIB} GiB encrypted gp3 volume for "
+        "Docker: change `VolumeSize` to suit your pipelines).",
+        f"6. Create a managed EC2 compute environment (min 0 vCPU, `optimal` instance types, "
+        f"allocation strategy {compute.ALLOCATION_STRATEGY}, image type {compute.IMAGE_TYPE}, "
+        "Batch's service-linked role) with that launch template's version number and "
+        f"instance profile, and the job queue `{env.compute_queue}`"
         + (f" (and `{env.head_queue}`)." if env.head_queue != env.compute_queue else "."),
     ]
