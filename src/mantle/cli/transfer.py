@@ -89,14 +89,18 @@ def upload(
 def download(
     dataset: str = typer.Argument(..., help="Dataset id (DS-000042) or UUID."),
     to: Path = typer.Option(Path("."), help="Directory to write into."),
+    force: bool = typer.Option(False, "--force", help="Replace files that already exist."),
     parallel: int = typer.Option(8, min=1, max=64, help="Byte ranges fetched at once."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     tenant: str = TENANT,
 ) -> None:
-    """Download a dataset's files (keeping their paths) in parallel."""
+    """Download a dataset's files (keeping their paths) in parallel. Unsafe names (`..`,
+    `.git/...`, absolute paths) are refused, and existing files kept unless --force."""
     with client() as api, transfer_bar("downloading", quiet) as (on_start, advance):
-        paths = api.uploads.download(dataset, to=to, parallel=parallel, progress=advance,
-                                     on_start=on_start, tenant=tenant)  # fmt: skip
+        paths = api.uploads.download(
+            dataset, to=to, overwrite=force, parallel=parallel, progress=advance,
+            on_start=on_start, tenant=tenant,
+        )  # fmt: skip
     out.print(f"downloaded {len(paths)} file(s) to {to}")
 
 

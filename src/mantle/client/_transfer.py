@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from mantle.checksums import crc32_b64
+from mantle.client._targets import make_parents
 from mantle.errors import InvalidInputError, MantleError, ServiceUnavailableError
 
 Progress = Callable[[int], None]  # called with the number of bytes just transferred
@@ -115,36 +117,46 @@ def _bad_digest(response: httpx.Response) -> bool:
 def download_files(
     http: httpx.Client,
     pool: ThreadPoolExecutor,
+    root: Path,
     items: list[tuple[str, int, Path]],
     progress: Progress,
 ) -> None:
     """Fetch (url, size, target) files in parallel byte ranges, all files at once; each target
-    is written whole (through `<name>.part`, renamed at the end) or not at all."""
+    (checked by `_targets.plan_targets`) is written whole, through a new temporary file beside
+    it renamed at the end, or not at all."""
+    partials: list[Path] = []
     tasks = []
-    for url, size, target in items:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        with partial.open("wb") as f:
-            f.truncate(size)
-        for start in range(0, size, RANGE_SIZE):
-            end = min(start + RANGE_SIZE, size) - 1
-            tasks.append(pool.submit(_fetch_range, http, url, start, end, partial, progress))
     try:
+        for url, size, target in items:
+            make_parents(root, target)
+            fd, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            )
+            partials.append(Path(name))
+            with os.fdopen(fd, "wb") as f:
+                f.truncate(size)
+            for start in range(0, size, RANGE_SIZE):
+                end = min(start + RANGE_SIZE, size) - 1
+                tasks.append(
+                    pool.submit(_fetch_range, http, url, start, end, partials[-1], target, progress)
+                )
         for task in tasks:
             task.result()
     except BaseException:
         for task in tasks:
             task.cancel()
+        for partial in partials:
+            partial.unlink(missing_ok=True)
         raise
-    for _url, _size, target in items:
-        os.replace(target.with_name(target.name + ".part"), target)
+    for partial, (_url, _size, target) in zip(partials, items, strict=True):
+        os.replace(partial, target)
 
 
-def _fetch_range(http, url: str, start: int, end: int, partial: Path, progress: Progress):
+def _fetch_range(http, url: str, start: int, end: int, partial: Path, target: Path, progress):
     headers = {"Range": f"bytes={start}-{end}"}
-    response = _with_retries(lambda: http.get(url, headers=headers), partial.name)
+    response = _with_retries(lambda: http.get(url, headers=headers), target.name)
     if response.status_code not in (200, 206) or len(response.content) != end - start + 1:
-        raise MantleError(f"{partial.name[:-5]}: download failed ({response.status_code})")
+        raise MantleError(f"{target.name}: download failed ({response.status_code})")
     with partial.open("r+b") as out:
         os.pwrite(out.fileno(), response.content, start)
     progress(end - start + 1)

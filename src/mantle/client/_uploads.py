@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from mantle.client._resources import _Resource
+from mantle.client._targets import plan_targets
 from mantle.client._transfer import (
     URL_BATCH,
     LocalFile,
@@ -197,28 +198,29 @@ class Uploads(_Resource):
         dataset: str,
         *,
         to: str | os.PathLike = ".",
+        overwrite: bool = False,
         parallel: int = 8,
         progress: Progress | None = None,
         tenant: str | None = None,
         on_start: Any = None,
     ) -> list[Path]:
-        """Download a dataset's files under `to` (keeping their paths); returns the paths."""
-        from mantle.storage.keys import validate_key  # the storage package loads on demand
-
+        """Download a dataset's files under `to` (keeping their paths); returns the paths.
+        Every name is checked first (see `_targets`): nothing is written if one is unsafe,
+        or names a file that exists and `overwrite` is not set."""
         links = self._http.request(
             "GET", f"/api/v1/tenants/{self._tenant(tenant)}/datasets/{dataset}/download"
         )
-        root = Path(to)
-        targets = []
-        for link in links:
-            name = validate_key(link["name"])  # a hostile name must not escape `to`
-            targets.append((link, root / name))
-        if on_start:
-            on_start(sum(link["size"] or 0 for link, _t in targets), 0)
-        if not targets:
+        if not links:
             raise InvalidInputError(f"dataset {dataset} has no files")
+        targets = plan_targets(to, [link["name"] for link in links], overwrite=overwrite)
+        if on_start:
+            on_start(sum(link["size"] or 0 for link in links), 0)
         report = progress or (lambda _n: None)
-        items = [(link["url"], link["size"], target) for link, target in targets]
+        items = [
+            (link["url"], link["size"] or 0, target)
+            for link, target in zip(links, targets, strict=True)
+        ]
+        root = Path(to).resolve()
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
-            download_files(storage, pool, items, report)
-        return [t for _link, t in targets]
+            download_files(storage, pool, root, items, report)
+        return targets
