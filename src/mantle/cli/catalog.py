@@ -94,6 +94,44 @@ def types_create(
     emit(created, as_json=as_json, columns=TYPE_COLUMNS)
 
 
+def _enums(items: list[str] | None) -> dict[str, list | None]:
+    """`kind=a|b|c` sets an enum, `kind=` drops it."""
+    enums: dict[str, list | None] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--enum {item!r}: write NAME=A|B|C (or NAME= to drop it)")
+        enums[name.strip()] = values.split("|") if values else None
+    return enums
+
+
+@types_app.command("update")
+def types_update(
+    name: str,
+    description: str = typer.Option(None, help="New description."),
+    add_prop: list[str] = typer.Option(None, "--add-prop", help="NAME:TYPE, repeatable."),
+    remove_prop: list[str] = typer.Option(None, "--remove-prop", help="Property to drop."),
+    require: list[str] = typer.Option(None, "--require", help="Make a property required."),
+    optional: list[str] = typer.Option(None, "--optional", help="Make a property optional."),
+    enum: list[str] = typer.Option(None, "--enum", help="NAME=A|B|C allowed values; NAME= drops."),
+    additional: bool = typer.Option(
+        None, "--additional/--no-additional", help="Accept undeclared properties."
+    ),
+    tenant: str = TENANT,
+    as_json: bool = JSON,
+) -> None:
+    """Change a data type (a new version), e.g. `mantle types update rnaseq --add-prop
+    depth:integer --optional strand --enum strand=forward|reverse|unstranded`. Changes that
+    would make existing datasets invalid are refused (exit 6) with the datasets named."""
+    with client() as api:
+        updated = api.data_types.edit(
+            name, description=description, add=[parse_property_spec(p) for p in add_prop or []],
+            remove=remove_prop or [], require=require or [], optional=optional or [],
+            enums=_enums(enum), additional_properties=additional, tenant=tenant,
+        )  # fmt: skip
+    emit(updated, as_json=as_json, columns=TYPE_COLUMNS)
+
+
 # --- datasets ------------------------------------------------------------------------------
 
 
