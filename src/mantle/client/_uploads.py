@@ -69,13 +69,16 @@ class Uploads(_Resource):
         )
         state.save(str(upload.id))
         by_name = {f.name: f for f in files}
-        todo = self._todo(upload, by_name)
+        todo, stored = self._parts(upload, by_name)
         if on_start:
             total = sum(f.size for f in files)
             on_start(total, total - sum(length for *_rest, length in todo))
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
             sender = PartUploader(storage, progress)
             crc32 = self._send(upload, todo, sender, pool, parallel, tenant)
+            # The server records each file's CRC32, composed from all of its parts' CRC32s.
+            for file_id, local, n, offset, length in stored:
+                crc32.setdefault(str(file_id), {})[n] = sender.checksum(local, offset, length)
         dataset = self.bind(
             self._http.request(
                 "POST", self._path(tenant, f"/{upload.id}/complete"), json={"crc32": crc32}
@@ -118,23 +121,22 @@ class Uploads(_Resource):
         )
 
     @staticmethod
-    def _todo(upload: UploadPublic, by_name: dict[str, LocalFile]):
-        """(file id, local file, part number, offset, length) for every part still missing."""
-        todo = []
+    def _parts(upload: UploadPublic, by_name: dict[str, LocalFile]):
+        """(missing, stored): (file id, local file, part number, offset, length) of every
+        part still to send, and of those storage has from an earlier run."""
+        missing, stored = [], []
         for file in upload.files:
             local = by_name.get(file.name)
             if local is None or local.size != file.size:
                 raise ConflictError(f"{file.name} changed since the upload started; abort it")
             if file.done:
                 continue
-            stored = {p.part_number for p in file.parts}
+            have = {p.part_number for p in file.parts}
             for n in range(1, file.part_count + 1):
-                if n not in stored:
-                    offset = (n - 1) * upload.part_size
-                    todo.append(
-                        (file.id, local, n, offset, min(upload.part_size, local.size - offset))
-                    )
-        return todo
+                offset = (n - 1) * upload.part_size
+                part = (file.id, local, n, offset, min(upload.part_size, local.size - offset))
+                (stored if n in have else missing).append(part)
+        return missing, stored
 
     def _send(self, upload, todo, sender: PartUploader, pool, parallel, tenant) -> dict:
         """Send the `todo` parts; returns their CRC32s by file id and part number.
