@@ -67,23 +67,58 @@ def upload(
     name: str = typer.Option(None, help="Dataset name (default: the file or folder name)."),
     prop: list[str] = typer.Option([], "--prop", help="Property key=value (repeatable)."),
     tag: list[str] = typer.Option([], "--tag", help="Tag (repeatable)."),
+    duplicate: bool = typer.Option(
+        False, "--duplicate", help="Upload even if the same files are already a dataset."
+    ),
     parallel: int = typer.Option(8, min=1, max=64, help="Parts sent at once."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
-    """Upload files as one new dataset, in parallel parts straight to storage. Run the same
-    command again after an interruption to resume."""
-    with client() as api, transfer_bar("uploading", quiet or as_json) as (on_start, advance):
+    """Upload files as a new dataset, in parallel parts straight to storage. Run the same
+    command again after an interruption to resume. Reads files go in by themselves:
+    `mantle upload S1_R1.fastq.gz S1_R2.fastq.gz --type fastq_pair` fills read1, read2 and
+    sample; many files make one dataset per pair (or per file for one-file types)."""
+    properties = parse_props(prop)
+    with client() as api:
+        from mantle.client._pairing import Sample, plan_samples
+
+        samples = plan_samples(paths, api.data_types.get(data_type, tenant=tenant), properties)
+        if samples is None:
+            samples = [Sample(name, list(paths))]
+        elif name is not None and len(samples) == 1:
+            samples[0].name = name
+        made = [
+            _upload_one(api, sample, data_type, properties, tag, duplicate, parallel,
+                        quiet, as_json, tenant)
+            for sample in samples
+        ]  # fmt: skip
+    if as_json:
+        emit(made[0] if len(made) == 1 else made, as_json=True)
+
+
+def _upload_one(
+    api, sample, data_type, properties, tags, duplicate, parallel, quiet, as_json, tenant
+):
+    paths = sample.paths
+    if not duplicate:
+        existing = api.uploads.find_uploaded(paths, data_type=data_type, tenant=tenant)
+        if existing is not None:
+            err.print(
+                f"{sample.name or paths[0].name}: already uploaded as {existing.short_id}; "
+                "use --duplicate to upload again", highlight=False,
+            )  # fmt: skip
+            return existing
+    with transfer_bar("uploading", quiet or as_json) as (on_start, advance):
         dataset = api.uploads.upload(
-            paths, data_type=data_type, name=name, properties=parse_props(prop), tags=tag,
-            parallel=parallel, progress=advance, on_start=on_start, tenant=tenant,
+            paths, data_type=data_type, name=sample.name, tags=tags,
+            properties={**properties, **sample.properties}, duplicate=True, parallel=parallel,
+            progress=advance, on_start=on_start, tenant=tenant,
             resume_dir=config.config_dir() / "uploads",
         )  # fmt: skip
-    if as_json:
-        emit(dataset, as_json=True)
-    else:
+    if not as_json:
         out.print(f"created {dataset.short_id} ({dataset.name}, {len(dataset.files)} files)")
+    return dataset
 
 
 def download(

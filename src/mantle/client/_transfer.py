@@ -4,11 +4,13 @@ Mantle server only plans, signs and verifies."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from mantle.checksums import crc32_b64
+from mantle.checksums import crc32_b64, crc32_label
 from mantle.client._targets import make_parents
 from mantle.errors import InvalidInputError, MantleError, ServiceUnavailableError
 
@@ -50,6 +52,15 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> list[LocalFile]:
     if not found:
         raise InvalidInputError("nothing to upload: the directories are empty")
     return found
+
+
+def file_crc32(local: LocalFile) -> str:
+    """The whole file's CRC32 as dataset files record it (`crc32:<base64>`)."""
+    value = 0
+    with local.path.open("rb") as f:
+        while chunk := f.read(RANGE_SIZE):
+            value = zlib.crc32(chunk, value)
+    return crc32_label(base64.b64encode(value.to_bytes(4, "big")).decode())
 
 
 def _with_retries(action: Callable[[], httpx.Response], what: str) -> httpx.Response:

@@ -23,6 +23,7 @@ from mantle.client._transfer import (
     ResumeState,
     collect_files,
     download_files,
+    file_crc32,
 )
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import DatasetPublic
@@ -56,17 +57,23 @@ class Uploads(_Resource):
         parallel: int = 8,
         progress: Progress | None = None,
         resume_dir: Path | None = None,
+        duplicate: bool = False,
         tenant: str | None = None,
         on_start: Any = None,
     ) -> DatasetPublic:
         """Upload files and directories as one new dataset. With `resume_dir`, an interrupted
-        upload of the same files continues where it stopped. `on_start(total_bytes, skipped)`
-        is called once the plan is known."""
+        upload of the same files continues where it stopped. If a dataset of `data_type`
+        already holds the same files (names, sizes and CRC32s), it is returned instead of
+        uploading again, unless `duplicate`. `on_start(total_bytes, skipped)` is called once
+        the plan is known."""
         files = collect_files(paths)
         state = ResumeState(resume_dir, f"{self._http.base_url}|{self._tenant(tenant)}", files)
-        upload = self._resume(state, tenant) or self._start(
-            files, data_type, name, properties, tags, tenant
-        )
+        upload = self._resume(state, tenant)
+        if upload is None and not duplicate:
+            existing = self._same_content(files, data_type, tenant)
+            if existing is not None:
+                return existing
+        upload = upload or self._start(files, data_type, name, properties, tags, tenant)
         state.save(str(upload.id))
         by_name = {f.name: f for f in files}
         todo, stored = self._parts(upload, by_name)
@@ -87,6 +94,31 @@ class Uploads(_Resource):
         )
         state.clear()
         return dataset
+
+    def find_uploaded(
+        self, paths: Iterable[str | os.PathLike], *, data_type: str, tenant: str | None = None
+    ) -> DatasetPublic | None:
+        """The dataset of `data_type` (not archived) that already holds exactly these files:
+        the same names, sizes and CRC32s. Reads every file once to checksum it."""
+        return self._same_content(collect_files(paths), data_type, tenant)
+
+    def _same_content(self, files: list[LocalFile], data_type: str, tenant: str | None):
+        with ThreadPoolExecutor(CHECKSUM_THREADS) as pool:
+            sums = list(pool.map(file_crc32, files))
+        wanted = sorted((f.name, f.size, crc) for f, crc in zip(files, sums, strict=True))
+        # Candidates share the largest file's checksum (an index lookup on the server).
+        key = max(zip(files, sums, strict=True), key=lambda pair: pair[0].size)[1]
+        path = f"/api/v1/tenants/{self._tenant(tenant)}/datasets"
+        params: dict[str, Any] = {"type": data_type, "checksum": key, "limit": 100}
+        while True:
+            page = self._http.request("GET", path, params=params)
+            for found in page["items"]:
+                have = sorted((f["name"], f["size"], f["checksum"]) for f in found["files"])
+                if have == wanted:
+                    return self.bind(found, tenant)
+            if page["next_cursor"] is None:
+                return None
+            params["cursor"] = page["next_cursor"]
 
     def _start(self, files, data_type, name, properties, tags, tenant) -> UploadPublic:
         body = {
@@ -147,6 +179,8 @@ class Uploads(_Resource):
         ones are larger (fewer requests to the server). Up to LOOKAHEAD parts per upload
         thread are signed ahead of the uploads, so the pool never waits for this loop."""
         crc32: dict[str, dict[int, str]] = {}
+        if not todo:  # every part was stored by an earlier run: only `complete` is left
+            return crc32
         in_flight: deque = deque()
         first, size = max(1, min(parallel, URL_BATCH)), max(1, min(LOOKAHEAD * parallel, URL_BATCH))
         starts = [0, *range(first, len(todo), size)]
