@@ -11,7 +11,7 @@ from itertools import islice
 import typer
 
 from mantle.cli.accounts import JSON, TENANT, client
-from mantle.cli.output import emit, out
+from mantle.cli.output import cell, dataset_view, emit, human_size, out, print_table
 from mantle.errors import InvalidInputError
 
 types_app = typer.Typer(help="Data types: the property schemas of datasets.", no_args_is_help=True)
@@ -47,12 +47,21 @@ def types_show(name: str, tenant: str = TENANT, as_json: bool = JSON) -> None:
     if as_json:
         emit(found, as_json=True)
         return
-    out.print(f"[bold]{found.name}[/bold] v{found.version}  {found.description}")
-    for p in found.properties:
-        flags = " required" if p.required else ""
-        kind = f"{p.type}[{p.items}]" if p.items else str(p.type)
-        enum = f" one of {', '.join(map(str, p.enum))}" if p.enum else ""
-        out.print(f"  {p.name}: {kind}{flags}{enum}  {p.description}", highlight=False)
+    out.print(f"[bold]{found.name}[/bold] version {found.version}  {found.description}".rstrip())
+    rows = [
+        {
+            "property": p.name,
+            "type": f"{p.type}[{p.items}]" if p.items else str(p.type),
+            "required": "required" if p.required else "",
+            "allowed values": p.enum,
+            "description": p.description,
+        }
+        for p in found.properties
+    ]
+    if rows:
+        print_table(rows, list(rows[0]))
+    if found.additional_properties:
+        out.print("accepts other properties too", style="dim")
 
 
 def parse_property_spec(spec: str) -> dict:
@@ -193,14 +202,29 @@ def datasets_show(
     if as_json:
         emit(found, as_json=True)
         return
-    data = found.model_dump(mode="json")
-    for key in ("short_id", "name", "data_type", "version", "archived", "tags", "created_at"):
-        out.print(f"[bold]{key}[/bold]: {data.get(key)}", highlight=False)
-    for key, value in data["properties"].items():
-        out.print(f"  {key} = {value}", highlight=False)
-    for f in data["files"]:
-        size = "" if f["size"] is None else f"  {f['size']} bytes"
-        out.print(f"  file {f['uri']} ({f['storage']}){size}", highlight=False)
+    _print_dataset(dataset_view(found.model_dump(mode="json")))
+
+
+def _print_dataset(data: dict) -> None:
+    state = "  (archived)" if data.get("archived") else ""
+    out.print(f"[bold]{data['short_id']}[/bold]  {data['name']}{state}", highlight=False)
+    out.print(
+        f"type {data['data_type']} (version {data['data_type_version']}), dataset version "
+        f"{data['version']}, created {cell(data['created_at'])} by {data['created_by']}",
+        highlight=False,
+    )
+    if data["tags"]:
+        out.print(f"tags: {cell(data['tags'])}", highlight=False)
+    rows = [{"property": k, "value": cell(v)} for k, v in data["properties"].items()]
+    if rows:
+        print_table(rows, ("property", "value"))
+    files = [
+        {"file": f["name"], "size": human_size(f["size"]), "checksum": f["checksum"],
+         "storage": f["storage"]}
+        for f in data["files"]
+    ]  # fmt: skip
+    if files:
+        print_table(files, ("file", "size", "checksum", "storage"))
 
 
 @datasets_app.command("history")

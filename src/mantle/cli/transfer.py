@@ -19,7 +19,7 @@ from rich.progress import (
 
 from mantle.cli import config
 from mantle.cli.accounts import JSON, TENANT, client
-from mantle.cli.output import emit, err, out
+from mantle.cli.output import cell, emit, err, human_size, out
 from mantle.errors import InvalidInputError
 
 imports_app = typer.Typer(help="Import objects of read buckets as datasets.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def transfer_bar(label: str, quiet: bool):
     """A byte progress bar on stderr; yields (on_start, advance) callbacks for the SDK."""
     progress = Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=err, disable=quiet,
+        TransferSpeedColumn(), TimeRemainingColumn(), console=err.get(), disable=quiet,
     )  # fmt: skip
     with progress:
         task = progress.add_task(label, total=None)
@@ -186,7 +186,7 @@ def import_ls(
         out.print(f"{'':>12}  {'':19}  {folder}", highlight=False)
     for obj in listing.objects:
         when = obj.last_modified.strftime("%Y-%m-%d %H:%M:%S")
-        out.print(f"{obj.size:>12}  {when}  {obj.key}", highlight=False)
+        out.print(f"{human_size(obj.size):>12}  {when}  {obj.key}", highlight=False)
 
 
 @imports_app.command("run")
@@ -218,7 +218,21 @@ def import_run(
         job = api.imports.start(spec, tenant=tenant)
         if wait:
             job = _follow(api, job, tenant, quiet=as_json)
-    emit(job, as_json=as_json, columns=("id", "status", "progress", "error"))
+    if as_json:
+        emit(job, as_json=True)
+    else:
+        _print_import(job)
+
+
+def _print_import(job) -> None:
+    counts = {k: v for k, v in job.progress.items() if k not in ("problems", "phase")}
+    out.print(f"import {job.id}: {job.status}", highlight=False)
+    if counts:
+        out.print("  " + cell(counts).replace("_", " "), highlight=False)
+    for problem in (job.progress.get("problems") or [])[:20]:
+        out.print(f"  skipped {problem}", highlight=False)
+    if job.error:
+        err.print(f"[red]error:[/red] {job.error}", highlight=False)
 
 
 def _print_preview(preview) -> None:
@@ -231,7 +245,7 @@ def _print_preview(preview) -> None:
 
 
 def _follow(api, job, tenant, quiet: bool):
-    with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err,
+    with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err.get(),
                   disable=quiet) as progress:  # fmt: skip
         task = progress.add_task("importing", total=None, counts="")
         while job.status in ("queued", "running"):
