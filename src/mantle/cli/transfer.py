@@ -9,13 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from mantle.cli import config
 from mantle.cli.accounts import JSON, TENANT, client
@@ -48,6 +41,14 @@ def parse_props(props: list[str]) -> dict:
 @contextmanager
 def transfer_bar(label: str, quiet: bool):
     """A byte progress bar on stderr; yields (on_start, advance) callbacks for the SDK."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     progress = Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), TimeRemainingColumn(), console=err.get(), disable=quiet,
@@ -245,6 +246,8 @@ def _print_preview(preview) -> None:
 
 
 def _follow(api, job, tenant, quiet: bool):
+    from rich.progress import BarColumn, Progress
+
     with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err.get(),
                   disable=quiet) as progress:  # fmt: skip
         task = progress.add_task("importing", total=None, counts="")
