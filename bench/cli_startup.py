@@ -4,10 +4,12 @@ the floor any Python CLI pays (`python -c pass`) and a bare Typer import, in the
     .venv/bin/python bench/cli_startup.py [--runs 20] [--before OLD_SRC]
 
 Each command runs `--runs` times as a fresh process, interleaved (so a busy machine slows
-every command alike); the table shows the median and the fastest run, and each median minus
-the `python -c pass` floor. A `python -X importtime` summary of `mantle --help` follows: the
-modules that cost most. `--before DIR` also times `--help` of another source tree's `src/`
-(e.g. `git archive <commit> src | tar -x -C /tmp/old`), for a before/after in one run.
+every command alike); the table shows the median and the fastest wall-clock run, each median
+minus the `python -c pass` floor, and the median CPU time (user + system), which a busy
+machine disturbs far less than wall-clock time. A `python -X importtime` summary of
+`mantle --help` follows: the modules that cost most. `--before DIR` also times `--help` of
+another source tree's `src/` (e.g. `git archive <commit> src | tar -x -C /tmp/old`), for a
+before/after in one run.
 See bench/README.md.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,10 +48,16 @@ def from_source(src: str, *args: str) -> list[str]:
     return [PYTHON, "-c", code]
 
 
-def time_once(argv: list[str]) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def time_once(argv: list[str]) -> tuple[float, float]:
+    """(wall-clock, CPU) seconds of one run; CPU time barely moves on a busy machine."""
+    start, cpu = time.perf_counter(), _cpu()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def heavy_modules_loaded() -> list[str]:
@@ -88,17 +97,19 @@ def main() -> None:
         COMMANDS["mantle datasets --help (before)"] = from_source(args.before, "datasets", "--help")
     for argv in COMMANDS.values():  # warm the file cache and .pyc files
         time_once(argv)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     for _ in range(args.runs):
         for name, argv in COMMANDS.items():
             times[name].append(time_once(argv))
-    floor = statistics.median(times["python -c pass"])
-    print(f"{'command':36} {'median':>9} {'fastest':>9} {'above python':>13}")
+    floor = statistics.median(wall for wall, _cpu in times["python -c pass"])
+    print(f"{'command':36} {'median':>8} {'fastest':>8} {'above python':>13} {'CPU median':>11}")
     for name, runs in times.items():
-        median = statistics.median(runs)
+        median = statistics.median(wall for wall, _cpu in runs)
+        fastest = min(wall for wall, _cpu in runs)
+        cpu = statistics.median(cpu for _wall, cpu in runs)
         print(
-            f"{name:36} {median * 1000:7.0f}ms {min(runs) * 1000:7.0f}ms "
-            f"{(median - floor) * 1000:11.0f}ms"
+            f"{name:36} {median * 1000:6.0f}ms {fastest * 1000:6.0f}ms "
+            f"{(median - floor) * 1000:11.0f}ms {cpu * 1000:9.0f}ms"
         )
     print(f"\nheavy packages loaded by `mantle --help`: {heavy_modules_loaded() or 'none'}")
     print("slowest direct imports of `mantle --help` (cumulative):")

@@ -87,9 +87,10 @@ def plan_targets(root: str | os.PathLike, names: Iterable[str], *, overwrite: bo
         if key in seen or key in folders:
             raise _refuse(name, "another file of the dataset has the same path")
         parents = {"/".join(s.lower() for s in segments[:i]) for i in range(1, len(segments))}
-        if parents & set(seen):
+        if any(parent in seen for parent in parents):
             raise _refuse(name, "another file of the dataset has a folder's path")
-        seen[key], folders = name, folders | parents
+        seen[key] = name
+        folders.update(parents)
         target = _inside(base, segments, name)
         if target.exists() and not overwrite:
             raise ConflictError(
