@@ -139,7 +139,7 @@ def test_cli_commands(cli, sdk):
     assert [(p["name"], p["required"], p.get("enum")) for p in shown["properties"]] == [
         ("sample", True, None), ("lane", False, [1, 2]),
     ]  # fmt: skip
-    assert "sample: string required" in cli("types", "show", "bam").stdout
+    assert "│ sample   │ string  │ required │" in cli("types", "show", "bam").stdout
     assert "fastq_pair" in cli("types", "list").stdout
     _make_pairs(sdk, 3)
     listed = json.loads(

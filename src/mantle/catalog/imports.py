@@ -36,6 +36,7 @@ from mantle.catalog.import_plan import ImportPlan, MatchedObject, PlannedDataset
 from mantle.catalog.read_buckets import ReadBucket, ReadBuckets
 from mantle.catalog.service import Catalog
 from mantle.catalog.types import definitions
+from mantle.checksums import etag_label
 from mantle.db import dialects
 from mantle.db.models import SqlImportObject, SqlImportSource, SqlTenant, SqlUser
 from mantle.db.repositories import lineage as lineage_repo
@@ -423,7 +424,7 @@ class ImportRun:
             tags=self.spec.tags,
             files=[
                 FileRef(uri=self.bucket.uri + m.key, name=m.key[len(prefix):] or m.key,
-                        size=m.size, etag=m.etag)
+                        size=m.size, etag=m.etag, checksum=etag_label(m.etag))
                 for m in planned.files
             ],
         )  # fmt: skip

@@ -49,7 +49,7 @@ TEXT_FIELDS = {
     "updated_by": SqlDataset.updated_by,
 }
 TIME_FIELDS = {"created_at": SqlDataset.created_at, "updated_at": SqlDataset.updated_at}
-FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "tag", "id")
+FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "tag", "id", "checksum")
 _PROPERTY = re.compile(props.PROPERTY_NAME_PATTERN)
 
 
@@ -180,6 +180,8 @@ class FilterBuilder:
     def _field(self, name: str, op: str, value: Any) -> ColumnElement[bool]:
         if name == "tag":
             return self._tag(op, value)
+        if name == "checksum":
+            return self._checksum(op, value)
         if name == "id":
             return self._compare(SqlDataset.number, op, _numbers(value))
         if name in TIME_FIELDS:
@@ -202,6 +204,15 @@ class FilterBuilder:
         tags = value if op == "in" else [value]
         has = or_(*[self.json.array_has(SqlDataset.tags, str(t)) for t in tags])
         return not_(has) if op == "ne" else has
+
+    def _checksum(self, op: str, value: Any) -> ColumnElement[bool]:
+        """Datasets with a file of this checksum (`crc32:<base64>`), or of any of them."""
+        if op not in ("eq", "in"):
+            raise _invalid("'checksum' takes eq or in")
+        values = value if op == "in" else [value]
+        if not all(isinstance(v, str) and v.isprintable() and len(v) <= 200 for v in values):
+            raise _invalid("checksum: a string such as crc32:AAAAAA==")
+        return or_(*[self.json.array_has_entry(SqlDataset.files, "checksum", v) for v in values])
 
     @staticmethod
     def _compare(column, op: str, value: Any) -> ColumnElement[bool]:

@@ -2,19 +2,24 @@
 gets (`file`, `directory`, `fastq`, `fastq_pair`), seeded on first use.
 
 Changing a type makes a new version; each dataset records the type version its properties
-were last validated against, so older datasets stay readable when a type evolves.
+were last validated against, so older datasets stay readable when a type evolves. A change
+must leave every existing dataset of the type valid: describing, adding optional properties
+and widening enums always are; a new required property, a narrower enum or a dropped property
+is refused while a dataset would break, and a property never changes its type.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from itertools import chain
 
 from sqlalchemy.orm import Session
 
 from mantle.accounts.policy import TenantAccess
-from mantle.catalog.properties import check_definitions
+from mantle.catalog.properties import check_definitions, format_short_id, validate_properties
 from mantle.db.models import SqlDataType, SqlDataTypeVersion
+from mantle.db.repositories import datasets as datasets_repo
 from mantle.db.repositories import datatypes as repo
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import (
@@ -200,6 +205,8 @@ class DataTypes:
         expected = data.expected_version if data.expected_version is not None else row.version
         if data.properties is not None:
             check_definitions(data.properties)
+        if data.properties is not None or data.additional_properties is not None:
+            self._check_datasets_stay_valid(session, access, row, data)
         values = {
             "description": row.description if data.description is None else data.description,
             "properties": row.properties if data.properties is None else _dump(data.properties),
@@ -215,6 +222,46 @@ class DataTypes:
         session.refresh(row)
         self._snapshot(session, row, access.principal.email, values["updated_at"])
         return type_public(row)
+
+    @staticmethod
+    def _check_datasets_stay_valid(
+        session: Session, access: TenantAccess, row: SqlDataType, data: DataTypeUpdate
+    ) -> None:
+        """Refuse a change that would make an existing dataset of the type invalid, naming
+        the datasets and what to do about them."""
+        new = data.properties if data.properties is not None else definitions(row)
+        additional = (
+            row.additional_properties
+            if data.additional_properties is None
+            else data.additional_properties
+        )
+        old = {p.name: p for p in definitions(row)}
+        datasets = datasets_repo.properties_of_type(session, access.tenant_id, row.id)
+        first = next(iter(datasets), None)
+        if first is None:
+            return  # no dataset to break
+        for p in new:
+            was = old.get(p.name)
+            if was is not None and (was.type, was.items) != (p.type, p.items):
+                raise ConflictError(
+                    f"property '{p.name}' of '{row.name}' is {was.type}; datasets use it, so it "
+                    f"cannot become {p.type}: add a new property instead"
+                )
+        broken: list[str] = []
+        for number, values in chain([first], datasets):
+            try:
+                validate_properties(new, additional, values, type_name=row.name)
+            except InvalidInputError as e:
+                broken.append(f"{format_short_id(number)}: {e.message}")
+        if broken:
+            more = f" (and {len(broken) - 3} more datasets)" if len(broken) > 3 else ""
+            raise ConflictError(
+                f"this change would make {len(broken)} dataset(s) of '{row.name}' invalid: "
+                + "; ".join(broken[:3])
+                + more
+                + ". Add new properties as optional, or fix those datasets first",
+                details={"datasets": broken[:100]},
+            )
 
     def versions(self, session: Session, access: TenantAccess, name: str):
         row = self.resolve(session, access.tenant_id, name)

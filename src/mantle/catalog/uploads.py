@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from mantle.accounts.policy import TenantAccess
 from mantle.catalog.datasets import Datasets
 from mantle.catalog.service import Catalog
-from mantle.checksums import CRC32, CRC32_HEADER, check_crc32
+from mantle.checksums import CRC32, CRC32_HEADER, check_crc32, combined_crc32, crc32_label
 from mantle.db.models import SqlUpload, SqlUploadFile
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, DatasetPublic, FileRef, Origin
@@ -324,30 +324,41 @@ def finish_files(
     store: ObjectStore,
     data: UploadComplete,
     stored: dict[uuid.UUID, list[PartInfo]],
-) -> None:
-    """Assemble multipart files from the parts `verify` checked; records each file's ETag."""
+) -> dict[uuid.UUID, str]:
+    """Assemble multipart files from the parts `verify` checked; records each file's ETag.
+    Returns the whole-file CRC32 of each file whose every part's CRC32 is known."""
+    whole_crc32 = {}
     for file in upload.files:
         if file.etag is not None:
             continue
         parts = stored[file.id]
+        # The part CRC32s as storage reports them (S3 does), else as the client sent them
+        # (storage refused any part whose bytes differ from the CRC32 its URL was signed with).
+        reported = {p.part_number: p.crc32 for p in parts if p.crc32}
+        known = {**data.crc32.get(file.id, {}), **reported}
+        known = {n: c for n, c in known.items() if n <= file.part_count}
         if file.multipart_id is None:
             size, etag = parts[0].size, parts[0].etag
         else:
-            # The part CRC32s as storage reports them (S3 does), else as the client sent them.
-            crc32 = {p.part_number: p.crc32 for p in parts if p.crc32}
-            if file.checksum == CRC32:
-                crc32 = {**data.crc32.get(file.id, {}), **crc32}
             info = store.complete_multipart(
                 file.key,
                 file.multipart_id,
                 [(p.part_number, p.etag) for p in parts],
-                crc32={n: c for n, c in crc32.items() if n <= file.part_count},
+                crc32=known if file.checksum == CRC32 else reported,
             )
             file.multipart_id = None
             size, etag = info.size, info.etag
         if size != file.size:
             raise InvalidInputError(f"{file.name}: stored {size} bytes, expected {file.size}")
         file.etag = etag
+        if len(known) == file.part_count:
+            whole_crc32[file.id] = combined_crc32(
+                [
+                    (known[n], expected_part_size(file.size, upload.part_size, n))
+                    for n in sorted(known)
+                ]
+            )
+    return whole_crc32
 
 
 def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
@@ -379,8 +390,8 @@ def complete(
     whole = _whole_objects(store, upload)
     stored = {f.id: _stored_parts(store, f, whole) for f in upload.files if f.etag is None}
     verify(upload, data, stored)
-    finish_files(upload, store, data, stored)
-    created = _dataset_create(upload, store, spec)
+    whole_crc32 = finish_files(upload, store, data, stored)
+    created = _dataset_create(upload, store, spec, whole_crc32)
     dataset = catalog.datasets.create(session, access, created, origin=Origin.upload)
     catalog.lineage.record_activity(
         session, access, ActivityKind.upload, outputs=[dataset.id],
@@ -392,9 +403,12 @@ def complete(
     return dataset
 
 
-def _dataset_create(upload: SqlUpload, store: ObjectStore, spec: dict) -> DatasetCreate:
-    """The dataset an upload becomes. File properties may name a file of the upload by its
-    name (`read1: S1_R1.fastq.gz`); they are turned into that file's URI."""
+def _dataset_create(
+    upload: SqlUpload, store: ObjectStore, spec: dict, crc32: dict[uuid.UUID, str] | None = None
+) -> DatasetCreate:
+    """The dataset an upload becomes, its files with their CRC32 where known (`crc32`, by
+    file id). File properties may name a file of the upload by its name
+    (`read1: S1_R1.fastq.gz`); they are turned into that file's URI."""
     uris = {file.name: store.uri(file.key) for file in upload.files}
     properties = {
         name: uris.get(value, value) if isinstance(value, str) else value
@@ -406,7 +420,13 @@ def _dataset_create(upload: SqlUpload, store: ObjectStore, spec: dict) -> Datase
         properties=properties,
         tags=spec.get("tags", []),
         files=[
-            FileRef(uri=uris[file.name], name=file.name, size=file.size, etag=file.etag)
+            FileRef(
+                uri=uris[file.name],
+                name=file.name,
+                size=file.size,
+                etag=file.etag,
+                checksum=crc32_label(crc32[file.id]) if file.id in (crc32 or {}) else None,
+            )  # fmt: skip
             for file in upload.files
         ],
     )

@@ -4,13 +4,16 @@ They talk to a server through the SDK with the stored credentials."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from mantle.cli import config
 from mantle.cli.output import emit, out
-from mantle.client import Client
 from mantle.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from mantle.client import Client
 
 JSON = typer.Option(False, "--json", help="Print JSON (for scripts).")
 TENANT = typer.Option(None, "--tenant", "-t", help="Tenant slug (default: the token's tenant).")
@@ -28,6 +31,8 @@ def register(app: typer.Typer) -> None:
 
 
 def client() -> Client:
+    from mantle.client import Client  # httpx and the models load when a command runs
+
     creds = config.load()
     return Client(creds.url, creds.token, tenant=creds.tenant)
 
@@ -39,6 +44,8 @@ def login(
     tenant: str = typer.Option(None, help="Tenant for the new token (password login)."),
 ) -> None:
     """Log in to a server and keep the token in your config dir (file mode 0600)."""
+    from mantle.client import Client
+
     token = token or os.environ.get("MANTLE_TOKEN")
     if not token:
         email = email or typer.prompt("Email")

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mantle.cli.accounts import JSON, TENANT, client
 from mantle.cli.output import emit, out
-from mantle.client import Client
-from mantle.schemas.environments import CheckStatus, EnvironmentCreate, EnvironmentUpdate
+
+if TYPE_CHECKING:
+    from mantle.client import Client
 
 SECRET_ENV = "MANTLE_AWS_SECRET_ACCESS_KEY"
 ENV_COLUMNS = ("name", "region", "account_id", "is_default", "write_bucket", "head_queue")
@@ -139,6 +140,8 @@ def environments_create(
     """Create an environment (admins). The first one becomes the default."""
     options = dict(locals())
     options.pop("tenant"), options.pop("as_json")
+    from mantle.schemas.environments import EnvironmentCreate  # pydantic loads on use
+
     data = EnvironmentCreate.model_validate(_fields(options))
     with client() as api:
         emit(api.environments.create(data, tenant=tenant), as_json=as_json, columns=ENV_COLUMNS)
@@ -171,6 +174,8 @@ def environments_update(
     """Change an environment (admins): only the options given change."""
     options = dict(locals())
     options.pop("tenant"), options.pop("as_json"), options.pop("name")
+    from mantle.schemas.environments import EnvironmentUpdate
+
     data = EnvironmentUpdate.model_validate(_fields(options))
     with client() as api:
         updated = api.environments.update(name, data, tenant=tenant)
@@ -227,7 +232,7 @@ def doctor(name: str = ENV_ARG, tenant: str = TENANT, as_json: bool = JSON) -> N
             columns=CHECK_COLUMNS,
             title=f"doctor: {report.environment}",
         )
-        fails = sum(c.status is CheckStatus.fail for c in report.checks)
+        fails = sum(c.status == "fail" for c in report.checks)
         out.print("all checks passed" if report.ok else f"{fails} check(s) failed")
     if not report.ok:
         raise typer.Exit(1)

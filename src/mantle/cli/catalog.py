@@ -11,7 +11,7 @@ from itertools import islice
 import typer
 
 from mantle.cli.accounts import JSON, TENANT, client
-from mantle.cli.output import emit, out
+from mantle.cli.output import cell, dataset_view, emit, human_size, out, print_table
 from mantle.errors import InvalidInputError
 
 types_app = typer.Typer(help="Data types: the property schemas of datasets.", no_args_is_help=True)
@@ -47,12 +47,21 @@ def types_show(name: str, tenant: str = TENANT, as_json: bool = JSON) -> None:
     if as_json:
         emit(found, as_json=True)
         return
-    out.print(f"[bold]{found.name}[/bold] v{found.version}  {found.description}")
-    for p in found.properties:
-        flags = " required" if p.required else ""
-        kind = f"{p.type}[{p.items}]" if p.items else str(p.type)
-        enum = f" one of {', '.join(map(str, p.enum))}" if p.enum else ""
-        out.print(f"  {p.name}: {kind}{flags}{enum}  {p.description}", highlight=False)
+    out.print(f"[bold]{found.name}[/bold] version {found.version}  {found.description}".rstrip())
+    rows = [
+        {
+            "property": p.name,
+            "type": f"{p.type}[{p.items}]" if p.items else str(p.type),
+            "required": "required" if p.required else "",
+            "allowed values": p.enum,
+            "description": p.description,
+        }
+        for p in found.properties
+    ]
+    if rows:
+        print_table(rows, list(rows[0]))
+    if found.additional_properties:
+        out.print("accepts other properties too", style="dim")
 
 
 def parse_property_spec(spec: str) -> dict:
@@ -92,6 +101,44 @@ def types_create(
             tenant=tenant,
         )
     emit(created, as_json=as_json, columns=TYPE_COLUMNS)
+
+
+def _enums(items: list[str] | None) -> dict[str, list | None]:
+    """`kind=a|b|c` sets an enum, `kind=` drops it."""
+    enums: dict[str, list | None] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--enum {item!r}: write NAME=A|B|C (or NAME= to drop it)")
+        enums[name.strip()] = values.split("|") if values else None
+    return enums
+
+
+@types_app.command("update")
+def types_update(
+    name: str,
+    description: str = typer.Option(None, help="New description."),
+    add_prop: list[str] = typer.Option(None, "--add-prop", help="NAME:TYPE, repeatable."),
+    remove_prop: list[str] = typer.Option(None, "--remove-prop", help="Property to drop."),
+    require: list[str] = typer.Option(None, "--require", help="Make a property required."),
+    optional: list[str] = typer.Option(None, "--optional", help="Make a property optional."),
+    enum: list[str] = typer.Option(None, "--enum", help="NAME=A|B|C allowed values; NAME= drops."),
+    additional: bool = typer.Option(
+        None, "--additional/--no-additional", help="Accept undeclared properties."
+    ),
+    tenant: str = TENANT,
+    as_json: bool = JSON,
+) -> None:
+    """Change a data type (a new version), e.g. `mantle types update rnaseq --add-prop
+    depth:integer --optional strand --enum strand=forward|reverse|unstranded`. Changes that
+    would make existing datasets invalid are refused (exit 6) with the datasets named."""
+    with client() as api:
+        updated = api.data_types.edit(
+            name, description=description, add=[parse_property_spec(p) for p in add_prop or []],
+            remove=remove_prop or [], require=require or [], optional=optional or [],
+            enums=_enums(enum), additional_properties=additional, tenant=tenant,
+        )  # fmt: skip
+    emit(updated, as_json=as_json, columns=TYPE_COLUMNS)
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -155,14 +202,29 @@ def datasets_show(
     if as_json:
         emit(found, as_json=True)
         return
-    data = found.model_dump(mode="json")
-    for key in ("short_id", "name", "data_type", "version", "archived", "tags", "created_at"):
-        out.print(f"[bold]{key}[/bold]: {data.get(key)}", highlight=False)
-    for key, value in data["properties"].items():
-        out.print(f"  {key} = {value}", highlight=False)
-    for f in data["files"]:
-        size = "" if f["size"] is None else f"  {f['size']} bytes"
-        out.print(f"  file {f['uri']} ({f['storage']}){size}", highlight=False)
+    _print_dataset(dataset_view(found.model_dump(mode="json")))
+
+
+def _print_dataset(data: dict) -> None:
+    state = "  (archived)" if data.get("archived") else ""
+    out.print(f"[bold]{data['short_id']}[/bold]  {data['name']}{state}", highlight=False)
+    out.print(
+        f"type {data['data_type']} (version {data['data_type_version']}), dataset version "
+        f"{data['version']}, created {cell(data['created_at'])} by {data['created_by']}",
+        highlight=False,
+    )
+    if data["tags"]:
+        out.print(f"tags: {cell(data['tags'])}", highlight=False)
+    rows = [{"property": k, "value": cell(v)} for k, v in data["properties"].items()]
+    if rows:
+        print_table(rows, ("property", "value"))
+    files = [
+        {"file": f["name"], "size": human_size(f["size"]), "checksum": f["checksum"],
+         "storage": f["storage"]}
+        for f in data["files"]
+    ]  # fmt: skip
+    if files:
+        print_table(files, ("file", "size", "checksum", "storage"))
 
 
 @datasets_app.command("history")

@@ -8,8 +8,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import platformdirs
-
 from mantle.errors import AuthenticationError
 
 
@@ -22,7 +20,11 @@ class Credentials:
 
 def config_dir() -> Path:
     override = os.environ.get("MANTLE_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir("mantle"))
+    if override:
+        return Path(override)
+    import platformdirs  # ~10 ms: only commands that read the login pay for it
+
+    return Path(platformdirs.user_config_dir("mantle"))
 
 
 def credentials_path() -> Path:

@@ -9,17 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from mantle.cli import config
 from mantle.cli.accounts import JSON, TENANT, client
-from mantle.cli.output import emit, err, out
+from mantle.cli.output import cell, emit, err, human_size, out
 from mantle.errors import InvalidInputError
 
 imports_app = typer.Typer(help="Import objects of read buckets as datasets.", no_args_is_help=True)
@@ -48,9 +41,17 @@ def parse_props(props: list[str]) -> dict:
 @contextmanager
 def transfer_bar(label: str, quiet: bool):
     """A byte progress bar on stderr; yields (on_start, advance) callbacks for the SDK."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     progress = Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=err, disable=quiet,
+        TransferSpeedColumn(), TimeRemainingColumn(), console=err.get(), disable=quiet,
     )  # fmt: skip
     with progress:
         task = progress.add_task(label, total=None)
@@ -67,36 +68,75 @@ def upload(
     name: str = typer.Option(None, help="Dataset name (default: the file or folder name)."),
     prop: list[str] = typer.Option([], "--prop", help="Property key=value (repeatable)."),
     tag: list[str] = typer.Option([], "--tag", help="Tag (repeatable)."),
+    duplicate: bool = typer.Option(
+        False, "--duplicate", help="Upload even if the same files are already a dataset."
+    ),
     parallel: int = typer.Option(8, min=1, max=64, help="Parts sent at once."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
-    """Upload files as one new dataset, in parallel parts straight to storage. Run the same
-    command again after an interruption to resume."""
-    with client() as api, transfer_bar("uploading", quiet or as_json) as (on_start, advance):
+    """Upload files as a new dataset, in parallel parts straight to storage. Run the same
+    command again after an interruption to resume. Reads files go in by themselves:
+    `mantle upload S1_R1.fastq.gz S1_R2.fastq.gz --type fastq_pair` fills read1, read2 and
+    sample; many files make one dataset per pair (or per file for one-file types)."""
+    properties = parse_props(prop)
+    with client() as api:
+        from mantle.client._pairing import Sample, plan_samples
+
+        samples = plan_samples(paths, api.data_types.get(data_type, tenant=tenant), properties)
+        if samples is None:
+            samples = [Sample(name, list(paths))]
+        elif name is not None and len(samples) == 1:
+            samples[0].name = name
+        made = [
+            _upload_one(api, sample, data_type, properties, tag, duplicate, parallel,
+                        quiet, as_json, tenant)
+            for sample in samples
+        ]  # fmt: skip
+    if as_json:
+        emit(made[0] if len(made) == 1 else made, as_json=True)
+
+
+def _upload_one(
+    api, sample, data_type, properties, tags, duplicate, parallel, quiet, as_json, tenant
+):
+    paths = sample.paths
+    if not duplicate:
+        existing = api.uploads.find_uploaded(paths, data_type=data_type, tenant=tenant)
+        if existing is not None:
+            err.print(
+                f"{sample.name or paths[0].name}: already uploaded as {existing.short_id}; "
+                "use --duplicate to upload again", highlight=False,
+            )  # fmt: skip
+            return existing
+    with transfer_bar("uploading", quiet or as_json) as (on_start, advance):
         dataset = api.uploads.upload(
-            paths, data_type=data_type, name=name, properties=parse_props(prop), tags=tag,
-            parallel=parallel, progress=advance, on_start=on_start, tenant=tenant,
+            paths, data_type=data_type, name=sample.name, tags=tags,
+            properties={**properties, **sample.properties}, duplicate=True, parallel=parallel,
+            progress=advance, on_start=on_start, tenant=tenant,
             resume_dir=config.config_dir() / "uploads",
         )  # fmt: skip
-    if as_json:
-        emit(dataset, as_json=True)
-    else:
+    if not as_json:
         out.print(f"created {dataset.short_id} ({dataset.name}, {len(dataset.files)} files)")
+    return dataset
 
 
 def download(
     dataset: str = typer.Argument(..., help="Dataset id (DS-000042) or UUID."),
     to: Path = typer.Option(Path("."), help="Directory to write into."),
+    force: bool = typer.Option(False, "--force", help="Replace files that already exist."),
     parallel: int = typer.Option(8, min=1, max=64, help="Byte ranges fetched at once."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     tenant: str = TENANT,
 ) -> None:
-    """Download a dataset's files (keeping their paths) in parallel."""
+    """Download a dataset's files (keeping their paths) in parallel. Unsafe names (`..`,
+    `.git/...`, absolute paths) are refused, and existing files kept unless --force."""
     with client() as api, transfer_bar("downloading", quiet) as (on_start, advance):
-        paths = api.uploads.download(dataset, to=to, parallel=parallel, progress=advance,
-                                     on_start=on_start, tenant=tenant)  # fmt: skip
+        paths = api.uploads.download(
+            dataset, to=to, overwrite=force, parallel=parallel, progress=advance,
+            on_start=on_start, tenant=tenant,
+        )  # fmt: skip
     out.print(f"downloaded {len(paths)} file(s) to {to}")
 
 
@@ -147,7 +187,7 @@ def import_ls(
         out.print(f"{'':>12}  {'':19}  {folder}", highlight=False)
     for obj in listing.objects:
         when = obj.last_modified.strftime("%Y-%m-%d %H:%M:%S")
-        out.print(f"{obj.size:>12}  {when}  {obj.key}", highlight=False)
+        out.print(f"{human_size(obj.size):>12}  {when}  {obj.key}", highlight=False)
 
 
 @imports_app.command("run")
@@ -179,7 +219,21 @@ def import_run(
         job = api.imports.start(spec, tenant=tenant)
         if wait:
             job = _follow(api, job, tenant, quiet=as_json)
-    emit(job, as_json=as_json, columns=("id", "status", "progress", "error"))
+    if as_json:
+        emit(job, as_json=True)
+    else:
+        _print_import(job)
+
+
+def _print_import(job) -> None:
+    counts = {k: v for k, v in job.progress.items() if k not in ("problems", "phase")}
+    out.print(f"import {job.id}: {job.status}", highlight=False)
+    if counts:
+        out.print("  " + cell(counts).replace("_", " "), highlight=False)
+    for problem in (job.progress.get("problems") or [])[:20]:
+        out.print(f"  skipped {problem}", highlight=False)
+    if job.error:
+        err.print(f"[red]error:[/red] {job.error}", highlight=False)
 
 
 def _print_preview(preview) -> None:
@@ -192,7 +246,9 @@ def _print_preview(preview) -> None:
 
 
 def _follow(api, job, tenant, quiet: bool):
-    with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err,
+    from rich.progress import BarColumn, Progress
+
+    with Progress("{task.description}", BarColumn(), "{task.fields[counts]}", console=err.get(),
                   disable=quiet) as progress:  # fmt: skip
         task = progress.add_task("importing", total=None, counts="")
         while job.status in ("queued", "running"):

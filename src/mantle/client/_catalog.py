@@ -21,6 +21,7 @@ from mantle.schemas.catalog import (
     DataTypePublic,
     DataTypeVersionPublic,
     LineageGraph,
+    PropertyDef,
 )
 
 if TYPE_CHECKING:
@@ -61,9 +62,59 @@ class DataTypes(_Resource):
         data = self._http.request("PATCH", self._path(tenant, name), json=changes)
         return DataTypePublic.model_validate(data)
 
+    def edit(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        add: list[dict] = (),
+        remove: list[str] = (),
+        require: list[str] = (),
+        optional: list[str] = (),
+        enums: dict[str, list | None] | None = None,
+        additional_properties: bool | None = None,
+        tenant: str | None = None,
+    ) -> DataTypePublic:
+        """Change some properties of a type and keep the rest: `add` new definitions,
+        `remove` or make `optional`/`require`d by name, set `enums` (None drops one). Sent
+        with the version read, so a concurrent change raises ConflictError; the server refuses
+        what would break existing datasets (see `mantle.catalog.types`)."""
+        current = self.get(name, tenant=tenant)
+        properties = edit_properties(
+            current.properties, add=add, remove=remove, require=require, optional=optional,
+            enums=enums or {},
+        )  # fmt: skip
+        changes: dict[str, Any] = {"expected_version": current.version, "properties": properties}
+        if description is not None:
+            changes["description"] = description
+        if additional_properties is not None:
+            changes["additional_properties"] = additional_properties
+        return self.update(name, tenant=tenant, **changes)
+
     def versions(self, name: str, *, tenant: str | None = None) -> list[DataTypeVersionPublic]:
         data = self._http.request("GET", self._path(tenant, name, "versions"))
         return TypeAdapter(list[DataTypeVersionPublic]).validate_python(data)
+
+
+def edit_properties(current: list[PropertyDef], *, add, remove, require, optional, enums):
+    """The property definitions after an edit, as JSON; unknown names are refused."""
+    found = {p.name: p.model_dump(mode="json", exclude_none=True) for p in current}
+    for spec in add:
+        if spec["name"] in found:
+            raise InvalidInputError(f"'{spec['name']}' is already a property of this type")
+        found[spec["name"]] = dict(spec)
+    for name in [*remove, *require, *optional, *enums]:
+        if name not in found:
+            raise InvalidInputError(f"'{name}' is not a property of this type")
+    for name in require:
+        found[name]["required"] = True
+    for name in optional:
+        found[name]["required"] = False
+    for name, values in enums.items():
+        found[name].pop("enum", None)
+        if values is not None:
+            found[name]["enum"] = list(values)
+    return [p for name, p in found.items() if name not in set(remove)]
 
 
 class Dataset(DatasetPublic):

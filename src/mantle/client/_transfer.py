@@ -4,10 +4,13 @@ Mantle server only plans, signs and verifies."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from mantle.checksums import crc32_b64
+from mantle.checksums import crc32_b64, crc32_label
+from mantle.client._targets import make_parents
 from mantle.errors import InvalidInputError, MantleError, ServiceUnavailableError
 
 Progress = Callable[[int], None]  # called with the number of bytes just transferred
@@ -48,6 +52,15 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> list[LocalFile]:
     if not found:
         raise InvalidInputError("nothing to upload: the directories are empty")
     return found
+
+
+def file_crc32(local: LocalFile) -> str:
+    """The whole file's CRC32 as dataset files record it (`crc32:<base64>`)."""
+    value = 0
+    with local.path.open("rb") as f:
+        while chunk := f.read(RANGE_SIZE):
+            value = zlib.crc32(chunk, value)
+    return crc32_label(base64.b64encode(value.to_bytes(4, "big")).decode())
 
 
 def _with_retries(action: Callable[[], httpx.Response], what: str) -> httpx.Response:
@@ -115,36 +128,46 @@ def _bad_digest(response: httpx.Response) -> bool:
 def download_files(
     http: httpx.Client,
     pool: ThreadPoolExecutor,
+    root: Path,
     items: list[tuple[str, int, Path]],
     progress: Progress,
 ) -> None:
     """Fetch (url, size, target) files in parallel byte ranges, all files at once; each target
-    is written whole (through `<name>.part`, renamed at the end) or not at all."""
+    (checked by `_targets.plan_targets`) is written whole, through a new temporary file beside
+    it renamed at the end, or not at all."""
+    partials: list[Path] = []
     tasks = []
-    for url, size, target in items:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        with partial.open("wb") as f:
-            f.truncate(size)
-        for start in range(0, size, RANGE_SIZE):
-            end = min(start + RANGE_SIZE, size) - 1
-            tasks.append(pool.submit(_fetch_range, http, url, start, end, partial, progress))
     try:
+        for url, size, target in items:
+            make_parents(root, target)
+            fd, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            )
+            partials.append(Path(name))
+            with os.fdopen(fd, "wb") as f:
+                f.truncate(size)
+            for start in range(0, size, RANGE_SIZE):
+                end = min(start + RANGE_SIZE, size) - 1
+                tasks.append(
+                    pool.submit(_fetch_range, http, url, start, end, partials[-1], target, progress)
+                )
         for task in tasks:
             task.result()
     except BaseException:
         for task in tasks:
             task.cancel()
+        for partial in partials:
+            partial.unlink(missing_ok=True)
         raise
-    for _url, _size, target in items:
-        os.replace(target.with_name(target.name + ".part"), target)
+    for partial, (_url, _size, target) in zip(partials, items, strict=True):
+        os.replace(partial, target)
 
 
-def _fetch_range(http, url: str, start: int, end: int, partial: Path, progress: Progress):
+def _fetch_range(http, url: str, start: int, end: int, partial: Path, target: Path, progress):
     headers = {"Range": f"bytes={start}-{end}"}
-    response = _with_retries(lambda: http.get(url, headers=headers), partial.name)
+    response = _with_retries(lambda: http.get(url, headers=headers), target.name)
     if response.status_code not in (200, 206) or len(response.content) != end - start + 1:
-        raise MantleError(f"{partial.name[:-5]}: download failed ({response.status_code})")
+        raise MantleError(f"{target.name}: download failed ({response.status_code})")
     with partial.open("r+b") as out:
         os.pwrite(out.fileno(), response.content, start)
     progress(end - start + 1)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from mantle.client._resources import _Resource
+from mantle.client._targets import plan_targets
 from mantle.client._transfer import (
     URL_BATCH,
     LocalFile,
@@ -22,6 +23,7 @@ from mantle.client._transfer import (
     ResumeState,
     collect_files,
     download_files,
+    file_crc32,
 )
 from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import DatasetPublic
@@ -55,26 +57,35 @@ class Uploads(_Resource):
         parallel: int = 8,
         progress: Progress | None = None,
         resume_dir: Path | None = None,
+        duplicate: bool = False,
         tenant: str | None = None,
         on_start: Any = None,
     ) -> DatasetPublic:
         """Upload files and directories as one new dataset. With `resume_dir`, an interrupted
-        upload of the same files continues where it stopped. `on_start(total_bytes, skipped)`
-        is called once the plan is known."""
+        upload of the same files continues where it stopped. If a dataset of `data_type`
+        already holds the same files (names, sizes and CRC32s), it is returned instead of
+        uploading again, unless `duplicate`. `on_start(total_bytes, skipped)` is called once
+        the plan is known."""
         files = collect_files(paths)
         state = ResumeState(resume_dir, f"{self._http.base_url}|{self._tenant(tenant)}", files)
-        upload = self._resume(state, tenant) or self._start(
-            files, data_type, name, properties, tags, tenant
-        )
+        upload = self._resume(state, tenant)
+        if upload is None and not duplicate:
+            existing = self._same_content(files, data_type, tenant)
+            if existing is not None:
+                return existing
+        upload = upload or self._start(files, data_type, name, properties, tags, tenant)
         state.save(str(upload.id))
         by_name = {f.name: f for f in files}
-        todo = self._todo(upload, by_name)
+        todo, stored = self._parts(upload, by_name)
         if on_start:
             total = sum(f.size for f in files)
             on_start(total, total - sum(length for *_rest, length in todo))
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
             sender = PartUploader(storage, progress)
             crc32 = self._send(upload, todo, sender, pool, parallel, tenant)
+            # The server records each file's CRC32, composed from all of its parts' CRC32s.
+            for file_id, local, n, offset, length in stored:
+                crc32.setdefault(str(file_id), {})[n] = sender.checksum(local, offset, length)
         dataset = self.bind(
             self._http.request(
                 "POST", self._path(tenant, f"/{upload.id}/complete"), json={"crc32": crc32}
@@ -83,6 +94,31 @@ class Uploads(_Resource):
         )
         state.clear()
         return dataset
+
+    def find_uploaded(
+        self, paths: Iterable[str | os.PathLike], *, data_type: str, tenant: str | None = None
+    ) -> DatasetPublic | None:
+        """The dataset of `data_type` (not archived) that already holds exactly these files:
+        the same names, sizes and CRC32s. Reads every file once to checksum it."""
+        return self._same_content(collect_files(paths), data_type, tenant)
+
+    def _same_content(self, files: list[LocalFile], data_type: str, tenant: str | None):
+        with ThreadPoolExecutor(CHECKSUM_THREADS) as pool:
+            sums = list(pool.map(file_crc32, files))
+        wanted = sorted((f.name, f.size, crc) for f, crc in zip(files, sums, strict=True))
+        # Candidates share the largest file's checksum (an index lookup on the server).
+        key = max(zip(files, sums, strict=True), key=lambda pair: pair[0].size)[1]
+        path = f"/api/v1/tenants/{self._tenant(tenant)}/datasets"
+        params: dict[str, Any] = {"type": data_type, "checksum": key, "limit": 100}
+        while True:
+            page = self._http.request("GET", path, params=params)
+            for found in page["items"]:
+                have = sorted((f["name"], f["size"], f["checksum"]) for f in found["files"])
+                if have == wanted:
+                    return self.bind(found, tenant)
+            if page["next_cursor"] is None:
+                return None
+            params["cursor"] = page["next_cursor"]
 
     def _start(self, files, data_type, name, properties, tags, tenant) -> UploadPublic:
         body = {
@@ -117,23 +153,22 @@ class Uploads(_Resource):
         )
 
     @staticmethod
-    def _todo(upload: UploadPublic, by_name: dict[str, LocalFile]):
-        """(file id, local file, part number, offset, length) for every part still missing."""
-        todo = []
+    def _parts(upload: UploadPublic, by_name: dict[str, LocalFile]):
+        """(missing, stored): (file id, local file, part number, offset, length) of every
+        part still to send, and of those storage has from an earlier run."""
+        missing, stored = [], []
         for file in upload.files:
             local = by_name.get(file.name)
             if local is None or local.size != file.size:
                 raise ConflictError(f"{file.name} changed since the upload started; abort it")
             if file.done:
                 continue
-            stored = {p.part_number for p in file.parts}
+            have = {p.part_number for p in file.parts}
             for n in range(1, file.part_count + 1):
-                if n not in stored:
-                    offset = (n - 1) * upload.part_size
-                    todo.append(
-                        (file.id, local, n, offset, min(upload.part_size, local.size - offset))
-                    )
-        return todo
+                offset = (n - 1) * upload.part_size
+                part = (file.id, local, n, offset, min(upload.part_size, local.size - offset))
+                (stored if n in have else missing).append(part)
+        return missing, stored
 
     def _send(self, upload, todo, sender: PartUploader, pool, parallel, tenant) -> dict:
         """Send the `todo` parts; returns their CRC32s by file id and part number.
@@ -144,6 +179,8 @@ class Uploads(_Resource):
         ones are larger (fewer requests to the server). Up to LOOKAHEAD parts per upload
         thread are signed ahead of the uploads, so the pool never waits for this loop."""
         crc32: dict[str, dict[int, str]] = {}
+        if not todo:  # every part was stored by an earlier run: only `complete` is left
+            return crc32
         in_flight: deque = deque()
         first, size = max(1, min(parallel, URL_BATCH)), max(1, min(LOOKAHEAD * parallel, URL_BATCH))
         starts = [0, *range(first, len(todo), size)]
@@ -197,28 +234,29 @@ class Uploads(_Resource):
         dataset: str,
         *,
         to: str | os.PathLike = ".",
+        overwrite: bool = False,
         parallel: int = 8,
         progress: Progress | None = None,
         tenant: str | None = None,
         on_start: Any = None,
     ) -> list[Path]:
-        """Download a dataset's files under `to` (keeping their paths); returns the paths."""
-        from mantle.storage.keys import validate_key  # the storage package loads on demand
-
+        """Download a dataset's files under `to` (keeping their paths); returns the paths.
+        Every name is checked first (see `_targets`): nothing is written if one is unsafe,
+        or names a file that exists and `overwrite` is not set."""
         links = self._http.request(
             "GET", f"/api/v1/tenants/{self._tenant(tenant)}/datasets/{dataset}/download"
         )
-        root = Path(to)
-        targets = []
-        for link in links:
-            name = validate_key(link["name"])  # a hostile name must not escape `to`
-            targets.append((link, root / name))
-        if on_start:
-            on_start(sum(link["size"] or 0 for link, _t in targets), 0)
-        if not targets:
+        if not links:
             raise InvalidInputError(f"dataset {dataset} has no files")
+        targets = plan_targets(to, [link["name"] for link in links], overwrite=overwrite)
+        if on_start:
+            on_start(sum(link["size"] or 0 for link in links), 0)
         report = progress or (lambda _n: None)
-        items = [(link["url"], link["size"], target) for link, target in targets]
+        items = [
+            (link["url"], link["size"] or 0, target)
+            for link, target in zip(links, targets, strict=True)
+        ]
+        root = Path(to).resolve()
         with _storage_client(parallel) as storage, ThreadPoolExecutor(parallel) as pool:
-            download_files(storage, pool, items, report)
-        return [t for _link, t in targets]
+            download_files(storage, pool, root, items, report)
+        return targets

@@ -136,6 +136,10 @@ class JsonPredicates:
         """The column itself is a JSON array (e.g. tags) holding `value`."""
         raise NotImplementedError
 
+    def array_has_entry(self, column, key: str, value: str) -> ColumnElement[bool]:
+        """The column is a JSON array of objects (e.g. files), one with `key` == `value`."""
+        raise NotImplementedError
+
     def sort_keys(self, column, key: str) -> list[ColumnElement]:
         """Expressions that order rows by one property's value: a total order without NULLs
         (a missing property sorts like JSON null, first), so keyset pagination can compare
@@ -183,6 +187,9 @@ class _PostgresJson(JsonPredicates):
 
     def array_has(self, column, value):
         return self._contains(column, [value])
+
+    def array_has_entry(self, column, key, value):
+        return self._contains(column, [{key: value}])
 
     # jsonb's own order: null < strings < numbers < booleans < arrays < objects.
     def sort_keys(self, column, key):
@@ -237,6 +244,11 @@ class _SqliteJson(JsonPredicates):
 
     def array_has(self, column, value):
         return self._each_has(func.json_each(column), value)
+
+    def array_has_entry(self, column, key, value):
+        elements = func.json_each(column).table_valued("value")
+        match = func.json_extract(elements.c.value, self._path(key)) == value
+        return exists(select(literal(1)).select_from(elements).where(match))
 
     # SQLite compares numbers below text and has no JSON order: rank the JSON type first
     # (missing/null, number, string, boolean, list/object), then the value within a rank.

@@ -256,7 +256,7 @@ class SqlDataset(Base):
 
     `version` is bumped by `UPDATE ... WHERE version = :expected`, which is the optimistic lock.
     The indexes serve the catalog's list: tenant + type + sort key (keyset pagination on
-    (key, number)), and on PostgreSQL GIN for property and tag containment.
+    (key, number)), and on PostgreSQL GIN for property, tag and file (checksum) containment.
     """
 
     __tablename__ = "datasets"
@@ -267,6 +267,7 @@ class SqlDataset(Base):
         Index("ix_datasets_name", "tenant_id", "name", "number"),
         _postgres_gin("ix_datasets_properties", "properties"),
         _postgres_gin("ix_datasets_tags", "tags"),
+        _postgres_gin("ix_datasets_files", "files"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)

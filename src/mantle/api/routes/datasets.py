@@ -55,6 +55,9 @@ class ListParams:
         ] = [],  # noqa: B006 - FastAPI copies defaults
         tag: Annotated[list[str], Query(description="Has this tag (repeat for all of)")] = [],  # noqa: B006
         q: Annotated[str | None, Query(description="Name contains")] = None,
+        checksum: Annotated[
+            list[str], Query(description="Has a file with this checksum (any of them)")
+        ] = [],  # noqa: B006
         created_after: str | None = None,
         created_before: str | None = None,
         archived: Literal["exclude", "include", "only"] = "exclude",
@@ -64,6 +67,8 @@ class ListParams:
         leaves = [parse_where(w) for w in where]
         if q:
             leaves.append({"field": "name", "op": "contains", "value": q})
+        if checksum:
+            leaves.append({"field": "checksum", "op": "in", "value": checksum})
         if created_after:
             leaves.append({"field": "created_at", "op": "gte", "value": created_after})
         if created_before:

@@ -106,3 +106,17 @@ def page(session: Session, query: Select) -> list[SqlDataset]:
 
 def count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
     return session.scalar(select(func.count()).select_from(SqlDataset).where(*conditions)) or 0
+
+
+def properties_of_type(
+    session: Session, tenant_id: uuid.UUID, data_type_id: uuid.UUID
+) -> Iterable[tuple[int, dict]]:
+    """(number, properties) of every dataset of a type, archived ones too, streamed."""
+    query = (
+        select(SqlDataset.number, SqlDataset.properties)
+        .where(SqlDataset.tenant_id == tenant_id, SqlDataset.data_type_id == data_type_id)
+        .order_by(SqlDataset.number)
+        .execution_options(yield_per=1000)
+    )
+    for number, properties in session.execute(query):
+        yield int(number), properties
