@@ -27,6 +27,7 @@ from mantle.storage.keys import (
 
 CHUNK_SIZE = 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+MAX_PUT_SIZE = 5 * 1024**3  # S3's largest single PUT, and its largest part
 MAX_PART_NUMBER = 10_000
 MAX_LIST_LIMIT = 1000
 MAX_EXPIRES_IN = 7 * 24 * 3600  # SigV4's longest presigned URL; the file backend matches it

@@ -284,8 +284,9 @@ class S3ObjectStore(ObjectStore):
             )
 
     def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str:
-        extra = {"ResponseContentDisposition": attachment_disposition(filename)} if filename else {}
-        return self._presign(key, "get_object", expires_in, **extra)
+        # Always a download: a browser opening the URL must not render uploaded HTML or SVG.
+        disposition = attachment_disposition(filename) if filename else "attachment"
+        return self._presign(key, "get_object", expires_in, ResponseContentDisposition=disposition)
 
     def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
         extra = {"ContentType": content_type} if content_type else {}
