@@ -400,15 +400,10 @@ def _copy_from_staging(
 def _delete_staging(store: ObjectStore, upload: SqlUpload) -> None:
     """Best effort once the dataset exists: a leftover staging object is garbage, not harm."""
     keys = [staging_key(upload, f) for f in upload.files if _is_single_put(f)]
-
-    def delete(key: str) -> None:
-        try:
-            store.delete(key)
-        except StorageError as e:
-            log.warning("could not delete staging object %s: %s", key, e.message)
-
-    with ThreadPoolExecutor(max_workers=_PARALLEL_COPIES) as pool:
-        list(pool.map(delete, keys))
+    try:
+        store.delete_many(keys)
+    except StorageError as e:
+        log.warning("upload %s: staging objects left behind: %s", upload.id, e.message)
 
 
 def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
