@@ -360,7 +360,7 @@ def test_upload_urls_cannot_change_a_completed_dataset(api, owner, app):
     # The single-PUT URL wrote to a staging key; the dataset's object is a copy made at
     # completion, and the staging object is gone.
     store = app.state.object_store
-    assert [o.key for o in store.list("tenants/").objects if "upload-staging/" in o.key] == []
+    assert [o.key for o in store.list("tenants/").objects if "staging/" in o.key] == []
 
     again = api.put(small_url, content=b"tampered")
     assert again.status_code == 200  # a stale URL can only write an object nobody reads

@@ -106,14 +106,14 @@ def test_s3_upload_urls_cannot_change_a_completed_dataset(s3_api, database, moto
     owner = Factory(database, api).member("acme", "ann@example.com", "owner")
     files = {"s.txt": b"original", "big.bin": bytes(range(256)) * (36864 + 3)}
     upload, urls = s3_upload(api, owner, files)
-    assert "/upload-staging/" in urls["s.txt"]["1"]  # never the dataset's key
+    assert "/staging/" in urls["s.txt"]["1"]  # never the dataset's key
     done = api.post(
         f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", headers=owner.headers, json={}
     )
     assert done.status_code == 201, done.text
     s3 = moto_server.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert not [k for k in keys if "upload-staging/" in k]  # copied into place, then deleted
+    assert not [k for k in keys if "staging/" in k]  # copied into place, then deleted
 
     # A presigned single PUT stays valid on S3 until it expires, but it writes to staging.
     assert httpx.put(urls["s.txt"]["1"], content=b"tampered").status_code == 200

@@ -15,9 +15,10 @@ A URL handed out for an upload must not outlive it: once completed, the dataset'
 change only through a new version. Multipart part URLs die with their multipart upload (S3 and
 the local store both forget the upload id on complete and abort). A single-PUT URL cannot be
 revoked on S3 (it is valid until it expires), so it never points at the dataset's key: the
-client PUTs to a staging key (`upload-staging/{upload id}/{name}`), and completion copies the
+client PUTs to a staging key (`staging/{upload id}/{name}`), and completion copies the
 verified object to `uploads/{upload id}/{name}` (a server-side copy on S3, at most one part
 size) and deletes the staging object. A stale URL can then only write an object nobody reads.
+The price is one copy per single-PUT file at completion (8 at a time) and one batched delete.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ MiB = 1024 * 1024
 MIN_PART_SIZE = 8 * MiB
 MAX_PARTS = 10_000
 URL_EXPIRES_IN = 3600
-STAGING_PREFIX = "upload-staging/"
+STAGING_PREFIX = "staging/"  # as long as "uploads/": a name that fits one key fits both
 _PARALLEL_COPIES = 8  # completion's copies of single-PUT files (server-side on S3)
 
 
