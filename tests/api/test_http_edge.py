@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mantle.api.access_log import uvicorn_log_config
-from mantle.api.app import create_app
+from mantle.app import create_app
 from mantle.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 
