@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from mantle._version import __version__
+from mantle.api.body_limit import BodyLimitMiddleware
+from mantle.api.docs import install_docs
 from mantle.api.errors import error_responses, install_error_handlers
 from mantle.api.input_guard import refuse_nul_characters
 from mantle.api.routes import auth, health, storage, tenants, tokens, users
@@ -18,6 +20,7 @@ from mantle.api.routes import datatypes as datatype_routes
 from mantle.api.routes import environments as environment_routes
 from mantle.api.routes import imports as import_routes
 from mantle.api.routes import uploads as upload_routes
+from mantle.api.security_headers import SecurityHeadersMiddleware, security_headers
 from mantle.db.engine import Database
 from mantle.services import build_services
 from mantle.settings import Settings
@@ -69,6 +72,8 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul_characters)],
         responses=error_responses(422),  # any route: the NUL check above, or its parameters
+        docs_url=None,  # served from local assets by install_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -78,4 +83,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     web_routes.install(app)
+    install_docs(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(settings))
     return app

@@ -57,6 +57,8 @@ class StorageSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # JSON and form bodies; data goes through uploads, whose part route has its own limit.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class AuthSettings(BaseModel):

@@ -210,6 +210,19 @@ def test_delete_is_idempotent(backend: Backend) -> None:
     assert [o.key for o in store.list().objects] == ["d/y"]
 
 
+def test_delete_many_in_batches(backend: Backend, monkeypatch) -> None:
+    store = backend.store
+    monkeypatch.setattr("mantle.storage.s3.MAX_DELETE_BATCH", 2)  # several S3 requests
+    for key in ("m/a", "m/b", "m/c", "keep"):
+        store.put(key, b"1")
+    store.scoped("m").delete_many(["a", "b", "c", "never/existed"])
+    assert backend.inside() == {"keep"}
+    store.delete_many([])
+    with pytest.raises(InvalidKeyError):
+        store.delete_many(["ok", "../escape"])
+    assert backend.inside() == {"keep"}
+
+
 def test_copy(store: ObjectStore) -> None:
     store.put("src/data.csv", b"a,b\n1,2\n", content_type="text/csv")
     info = store.copy("src/data.csv", "dst/copy.csv")

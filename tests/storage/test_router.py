@@ -60,7 +60,12 @@ def test_get_headers(http, store) -> None:
     assert response.headers["accept-ranges"] == "bytes"
     assert response.headers["content-type"] == "application/x-data"
     assert response.headers["last-modified"].endswith("GMT")
-    assert "content-disposition" not in response.headers
+    # Always a download, never rendered or sniffed: stored bytes are whatever a user uploaded.
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"data.bin\"; filename*=UTF-8''data.bin"
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "default-src 'none'; sandbox"
 
 
 @pytest.mark.parametrize(

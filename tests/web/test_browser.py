@@ -63,6 +63,10 @@ def test_log_in_create_use_and_revoke_a_token(page, live_server):
     page.click("text=Create token")
     token = page.get_by_test_id("token-value").inner_text().strip()
     assert token.startswith("mtk_")
+    assert page.url == f"{live_server.url}/t/default"  # redirected after the POST
+    page.reload()  # a refresh shows the page again, without the token or a second one
+    assert page.get_by_test_id("token-value").count() == 0
+    assert page.get_by_test_id("tokens").locator("tr", has_text="from the browser").count() == 1
     me = httpx.get(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["token_scope"] == "read"
 
@@ -84,3 +88,28 @@ def test_log_in_create_use_and_revoke_a_token(page, live_server):
     page.wait_for_url(f"{live_server.url}/login")
     page.goto(f"{live_server.url}/t/default")
     assert page.url.startswith(f"{live_server.url}/login")
+
+
+def test_pages_and_docs_work_under_the_content_security_policy(page, live_server):
+    """Everything the pages and /docs load is allowed by their CSP, and nothing is fetched
+    from another origin (the docs work offline)."""
+    violations, foreign = [], []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    def on_request(request):
+        if not request.url.startswith(live_server.url):
+            foreign.append(request.url)
+
+    page.on("console", on_console)
+    page.on("request", on_request)
+    page.goto(f"{live_server.url}/login")
+    assert page.locator("button[type=submit]").is_visible()
+    page.goto(f"{live_server.url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Mantle" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".opblock-summary", has_text="/api/v1/me").first.click()  # an operation opens
+    page.wait_for_selector(".opblock-body")
+    assert violations == [] and foreign == []

@@ -65,3 +65,46 @@ def test_unknown_tenant_page_is_404_html(api, factory):
     response = api.get("/t/nope")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_forms_redirect_after_post_with_a_flash_shown_once(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    csrf = api.cookies["mantle_csrf"]
+    made = api.post(
+        "/t/acme/tokens", data={"name": "ci", "csrf_token": csrf}, follow_redirects=False
+    )
+    assert made.status_code == 303 and made.headers["location"] == "/t/acme"
+    assert "mtk_" not in made.text and "mtk_" not in made.headers["set-cookie"]  # encrypted
+    shown = api.get("/t/acme")
+    assert shown.status_code == 200 and 'data-testid="token-value">mtk_' in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    again = api.get("/t/acme")  # a refresh neither resubmits nor shows the token again
+    assert 'data-testid="token-value"' not in again.text
+    assert again.text.count("<td>ci</td>") == 1
+
+    factory.user("bob@example.com")
+    added = api.post(
+        "/t/acme/members",
+        data={"email": "bob@example.com", "role": "member", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303 and added.headers["location"] == "/t/acme"
+    assert "Added bob@example.com as member." in api.get("/t/acme").text
+
+
+def test_a_flash_is_only_readable_by_its_own_session(api, factory, app):
+    from fastapi.testclient import TestClient
+
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    made = api.post(
+        "/t/acme/tokens",
+        data={"name": "ci", "csrf_token": api.cookies["mantle_csrf"]},
+        follow_redirects=False,
+    )
+    stolen = made.cookies["mantle_flash"]
+    with TestClient(app) as other:
+        factory.browser_login("ann@example.com", other)
+        other.cookies.set("mantle_flash", stolen)
+        assert 'data-testid="token-value"' not in other.get("/t/acme").text

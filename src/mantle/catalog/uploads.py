@@ -10,12 +10,23 @@ Multipart files are checked with CRC32 per part (S3's `ChecksumAlgorithm=CRC32`)
 sends each part's CRC32 with its URL request, the URL is signed with it, and storage refuses a
 part whose bytes do not match. Completion then composes the part checksums instead of
 reading the whole object again.
+
+A URL handed out for an upload must not outlive it: once completed, the dataset's bytes may
+change only through a new version. Multipart part URLs die with their multipart upload (S3 and
+the local store both forget the upload id on complete and abort). A single-PUT URL cannot be
+revoked on S3 (it is valid until it expires), so it never points at the dataset's key: the
+client PUTs to a staging key (`staging/{upload id}/{name}`), and completion copies the
+verified object to `uploads/{upload id}/{name}` (a server-side copy on S3, at most one part
+size) and deletes the staging object. A stale URL can then only write an object nobody reads.
+The price is one copy per single-PUT file at completion (8 at a time) and one batched delete.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -26,7 +37,7 @@ from mantle.catalog.datasets import Datasets
 from mantle.catalog.service import Catalog
 from mantle.checksums import CRC32, CRC32_HEADER, check_crc32, combined_crc32, crc32_label
 from mantle.db.models import SqlUpload, SqlUploadFile
-from mantle.errors import ConflictError, InvalidInputError, NotFoundError
+from mantle.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, DatasetPublic, FileRef, Origin
 from mantle.schemas.uploads import (
     PartPublic,
@@ -41,10 +52,14 @@ from mantle.schemas.uploads import (
 )
 from mantle.storage import ObjectInfo, ObjectStore, PartInfo, validate_key
 
+log = logging.getLogger(__name__)
+
 MiB = 1024 * 1024
 MIN_PART_SIZE = 8 * MiB
 MAX_PARTS = 10_000
 URL_EXPIRES_IN = 3600
+STAGING_PREFIX = "staging/"  # as long as "uploads/": a name that fits one key fits both
+_PARALLEL_COPIES = 8  # completion's copies of single-PUT files (server-side on S3)
 
 
 class UploadStatus:
@@ -132,15 +147,24 @@ def _open(session: Session, access: TenantAccess, upload_id: uuid.UUID) -> SqlUp
     return upload
 
 
+def _is_single_put(file: SqlUploadFile) -> bool:
+    return file.part_count == 1
+
+
+def staging_key(upload: SqlUpload, file: SqlUploadFile) -> str:
+    """Where a single-PUT file's URL writes; never a key a dataset points at."""
+    return f"{STAGING_PREFIX}{upload.id}/{file.name}"
+
+
 def _whole_objects(store: ObjectStore, upload: SqlUpload) -> dict[str, ObjectInfo]:
-    """The upload's single-PUT files that storage holds, by key: one LIST per 1000 files
-    rather than a HEAD per file (a folder of small files is mostly single PUTs)."""
-    if not any(f.etag is None and f.multipart_id is None for f in upload.files):
+    """The upload's single-PUT files that storage holds, by staging key: one LIST per 1000
+    files rather than a HEAD per file (a folder of small files is mostly single PUTs)."""
+    if not any(f.etag is None and _is_single_put(f) for f in upload.files):
         return {}
     found: dict[str, ObjectInfo] = {}
     cursor = None
     while True:
-        page = store.list(f"uploads/{upload.id}/", cursor=cursor)
+        page = store.list(f"{STAGING_PREFIX}{upload.id}/", cursor=cursor)
         found.update((o.key, o) for o in page.objects)
         cursor = page.next_cursor
         if cursor is None:
@@ -148,13 +172,13 @@ def _whole_objects(store: ObjectStore, upload: SqlUpload) -> dict[str, ObjectInf
 
 
 def _stored_parts(
-    store: ObjectStore, file: SqlUploadFile, whole: dict[str, ObjectInfo]
+    store: ObjectStore, upload: SqlUpload, file: SqlUploadFile, whole: dict[str, ObjectInfo]
 ) -> list[PartInfo]:
     if file.etag is not None:
         return []
     if file.multipart_id is not None:
         return store.list_parts(file.key, file.multipart_id)
-    info = whole.get(file.key)
+    info = whole.get(staging_key(upload, file))
     return [] if info is None else [PartInfo(part_number=1, size=info.size, etag=info.etag)]
 
 
@@ -164,7 +188,7 @@ def public(upload: SqlUpload, store: ObjectStore | None = None) -> UploadPublic:
     listing = store is not None and upload.status == "open"
     whole = _whole_objects(store, upload) if listing else {}
     for file in upload.files:
-        parts = _stored_parts(store, file, whole) if listing else []
+        parts = _stored_parts(store, upload, file, whole) if listing else []
         files.append(
             UploadFilePublic(
                 id=file.id,
@@ -205,7 +229,7 @@ def part_urls(
     (required for files uploaded with CRC32 checks)."""
     upload = _open(session, access, upload_id)
     file = _file(upload, file_id)
-    urls, headers = _sign(store, file, part_numbers, crc32 or {})
+    urls, headers = _sign(store, upload, file, part_numbers, crc32 or {})
     return PartUrls(file_id=file.id, urls=urls, headers=headers, expires_in=URL_EXPIRES_IN)
 
 
@@ -226,7 +250,7 @@ def part_urls_batch(
     for file_id, numbers in wanted.items():
         file = _file(upload, file_id)
         crc32 = {n: c for n, c in numbers.items() if c is not None}
-        urls, headers = _sign(store, file, list(numbers), crc32)
+        urls, headers = _sign(store, upload, file, list(numbers), crc32)
         signed += [
             SignedPart(file_id=file.id, part_number=n, url=url, headers=headers.get(n, {}))
             for n, url in urls.items()
@@ -234,7 +258,13 @@ def part_urls_batch(
     return PartUrlsBatch(parts=signed, expires_in=URL_EXPIRES_IN)
 
 
-def _sign(store: ObjectStore, file: SqlUploadFile, numbers: list[int], crc32: dict[int, str]):
+def _sign(
+    store: ObjectStore,
+    upload: SqlUpload,
+    file: SqlUploadFile,
+    numbers: list[int],
+    crc32: dict[int, str],
+):
     """({part: URL}, {part: headers to send}) for parts of one file."""
     bad = [n for n in numbers if not 1 <= n <= file.part_count]
     if bad:
@@ -249,8 +279,9 @@ def _sign(store: ObjectStore, file: SqlUploadFile, numbers: list[int], crc32: di
             f"request; missing for part(s) {missing[:5]}",
             details={"missing_crc32": missing[:100]},
         )
-    if file.multipart_id is None:
-        urls = {1: store.presign_put(file.key, expires_in=URL_EXPIRES_IN, crc32=crc32.get(1))}
+    if _is_single_put(file):
+        key = staging_key(upload, file)
+        urls = {1: store.presign_put(key, expires_in=URL_EXPIRES_IN, crc32=crc32.get(1))}
     else:
         urls = {
             n: store.presign_part(
@@ -325,32 +356,23 @@ def finish_files(
     data: UploadComplete,
     stored: dict[uuid.UUID, list[PartInfo]],
 ) -> dict[uuid.UUID, str]:
-    """Assemble multipart files from the parts `verify` checked; records each file's ETag.
-    Returns the whole-file CRC32 of each file whose every part's CRC32 is known."""
+    """Put every file `verify` checked at its dataset key: multipart files are assembled,
+    single-PUT files copied from staging. Records each file's ETag as stored there and returns
+    the whole-file CRC32 of each file whose every part's CRC32 is known."""
+    pending = [f for f in upload.files if f.etag is None]
+    copied = _copy_from_staging(store, upload, [f for f in pending if _is_single_put(f)])
     whole_crc32 = {}
-    for file in upload.files:
-        if file.etag is not None:
-            continue
+    for file in pending:
         parts = stored[file.id]
-        # The part CRC32s as storage reports them (S3 does), else as the client sent them
-        # (storage refused any part whose bytes differ from the CRC32 its URL was signed with).
-        reported = {p.part_number: p.crc32 for p in parts if p.crc32}
-        known = {**data.crc32.get(file.id, {}), **reported}
-        known = {n: c for n, c in known.items() if n <= file.part_count}
-        if file.multipart_id is None:
-            size, etag = parts[0].size, parts[0].etag
+        known = _known_part_crc32(file, data, parts)
+        if _is_single_put(file):
+            info = copied[file.id]
         else:
-            info = store.complete_multipart(
-                file.key,
-                file.multipart_id,
-                [(p.part_number, p.etag) for p in parts],
-                crc32=known if file.checksum == CRC32 else reported,
-            )
+            info = _assemble(store, file, parts, known)
             file.multipart_id = None
-            size, etag = info.size, info.etag
-        if size != file.size:
-            raise InvalidInputError(f"{file.name}: stored {size} bytes, expected {file.size}")
-        file.etag = etag
+        if info.size != file.size:
+            raise InvalidInputError(f"{file.name}: stored {info.size} bytes, expected {file.size}")
+        file.etag = info.etag
         if len(known) == file.part_count:
             whole_crc32[file.id] = combined_crc32(
                 [
@@ -361,12 +383,55 @@ def finish_files(
     return whole_crc32
 
 
+def _known_part_crc32(
+    file: SqlUploadFile, data: UploadComplete, parts: list[PartInfo]
+) -> dict[int, str]:
+    """The part CRC32s as storage reports them (S3 does), else as the client sent them
+    (storage refused any part whose bytes differ from the CRC32 its URL was signed with)."""
+    reported = {p.part_number: p.crc32 for p in parts if p.crc32}
+    known = {**data.crc32.get(file.id, {}), **reported}
+    return {n: c for n, c in known.items() if n <= file.part_count}
+
+
+def _assemble(
+    store: ObjectStore, file: SqlUploadFile, parts: list[PartInfo], known: dict[int, str]
+) -> ObjectInfo:
+    # Files started without checksums pass on only what storage itself reported.
+    reported = {p.part_number for p in parts if p.crc32}
+    crc32 = known if file.checksum == CRC32 else {n: c for n, c in known.items() if n in reported}
+    return store.complete_multipart(
+        file.key, file.multipart_id, [(p.part_number, p.etag) for p in parts], crc32=crc32
+    )
+
+
+def _copy_from_staging(
+    store: ObjectStore, upload: SqlUpload, files: list[SqlUploadFile]
+) -> dict[uuid.UUID, ObjectInfo]:
+    """Copies in parallel: a folder of small files is thousands of (server-side) copies."""
+
+    def copy(file: SqlUploadFile) -> ObjectInfo:
+        return store.copy(staging_key(upload, file), file.key)
+
+    with ThreadPoolExecutor(max_workers=_PARALLEL_COPIES) as pool:
+        return {file.id: info for file, info in zip(files, pool.map(copy, files), strict=True)}
+
+
+def _delete_staging(store: ObjectStore, upload: SqlUpload) -> None:
+    """Best effort once the dataset exists: a leftover staging object is garbage, not harm."""
+    keys = [staging_key(upload, f) for f in upload.files if _is_single_put(f)]
+    try:
+        store.delete_many(keys)
+    except StorageError as e:
+        log.warning("upload %s: staging objects left behind: %s", upload.id, e.message)
+
+
 def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
     upload = _open(session, access, upload_id)
     for file in upload.files:
         if file.multipart_id is not None:
             store.abort_multipart(file.key, file.multipart_id)
         store.delete(file.key)
+    _delete_staging(store, upload)
     upload.status = UploadStatus.aborted
     upload.updated_at = datetime.now(UTC)
     return upload
@@ -388,7 +453,7 @@ def complete(
     catalog.datasets.check_create(session, access, candidate)  # nothing assembled if wrong
     # Listed once, then checked and assembled from the same listing.
     whole = _whole_objects(store, upload)
-    stored = {f.id: _stored_parts(store, f, whole) for f in upload.files if f.etag is None}
+    stored = {f.id: _stored_parts(store, upload, f, whole) for f in upload.files if f.etag is None}
     verify(upload, data, stored)
     whole_crc32 = finish_files(upload, store, data, stored)
     created = _dataset_create(upload, store, spec, whole_crc32)
@@ -400,6 +465,8 @@ def complete(
     upload.status = UploadStatus.completed
     upload.dataset_id = dataset.id
     upload.updated_at = datetime.now(UTC)
+    # Last, so a completion that fails before here can be retried without uploading again.
+    _delete_staging(store, upload)
     return dataset
 
 

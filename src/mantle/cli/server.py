@@ -52,6 +52,7 @@ def run_server(
     import uvicorn
 
     from mantle.accounts.bootstrap import bootstrap_if_empty
+    from mantle.api.access_log import uvicorn_log_config
     from mantle.app import create_app
     from mantle.db import migrate
     from mantle.settings import load_settings
@@ -67,7 +68,13 @@ def run_server(
         _print_first_login(settings, created, show_password=sys.stdout.isatty())
     app = create_app(settings, db=db)
     out.print(f"Mantle is serving at [bold]{settings.public_url}[/bold]")
-    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+        log_config=uvicorn_log_config(),  # signed URLs' signatures stay out of the access log
+    )
 
 
 def _print_first_login(

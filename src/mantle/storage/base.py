@@ -27,6 +27,7 @@ from mantle.storage.keys import (
 
 CHUNK_SIZE = 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+MAX_PUT_SIZE = 5 * 1024**3  # S3's largest single PUT, and its largest part
 MAX_PART_NUMBER = 10_000
 MAX_LIST_LIMIT = 1000
 MAX_EXPIRES_IN = 7 * 24 * 3600  # SigV4's longest presigned URL; the file backend matches it
@@ -252,6 +253,10 @@ class ObjectStore(ABC):
         """Remove an object; deleting a missing object is not an error."""
         self._delete(validate_key(key))
 
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Remove objects, missing ones included; backends may batch (S3: 1000 a request)."""
+        self._delete_many([validate_key(key) for key in keys])
+
     def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         """Copy an object (with its content type) to another key of the same store."""
         return self._copy(validate_key(src_key), validate_key(dst_key))
@@ -374,6 +379,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def _delete(self, key: str) -> None: ...
 
+    def _delete_many(self, keys: list[str]) -> None:
+        for key in keys:
+            self._delete(key)
+
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         # Streams through this process; backends with a server-side copy override it.
         source = self._head(src_key)
@@ -469,6 +478,9 @@ class ScopedObjectStore(ObjectStore):
 
     def _delete(self, key: str) -> None:
         self._parent.delete(self._full(key))
+
+    def _delete_many(self, keys: list[str]) -> None:
+        self._parent.delete_many([self._full(key) for key in keys])
 
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         return self._relative(self._parent.copy(self._full(src_key), self._full(dst_key)))

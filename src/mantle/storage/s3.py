@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024  # first part size of streamed puts; doubles every 1000 parts
 SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject's maximum; larger objects are copied in parts
 COPY_PART_SIZE = 512 * 1024 * 1024
+MAX_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,254}")
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 _REFUSED_INPUT = {
@@ -235,21 +236,38 @@ class S3ObjectStore(ObjectStore):
     def _delete(self, key: str) -> None:
         self._call("delete", key, "delete_object", Key=self._full(key))
 
+    def _delete_many(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), MAX_DELETE_BATCH):
+            batch = keys[start : start + MAX_DELETE_BATCH]
+            objects = [{"Key": self._full(key)} for key in batch]
+            done = self._call(
+                "delete", batch[0], "delete_objects", Delete={"Objects": objects, "Quiet": True}
+            )
+            if failed := done.get("Errors"):
+                first = failed[0]
+                raise StorageError(
+                    f"could not delete {len(failed)} object(s), e.g. {first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message')}"
+                )
+
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         source = self._head(src_key)
         copy_source = {"Bucket": self._bucket, "Key": self._full(src_key)}
-        if source.size <= SINGLE_COPY_LIMIT:
-            self._call(
-                "copy",
-                src_key,
-                "copy_object",
-                Key=self._full(dst_key),
-                CopySource=copy_source,
-                MetadataDirective="COPY",
-            )
-        else:
+        if source.size > SINGLE_COPY_LIMIT:
             self._copy_in_parts(source, copy_source, dst_key)
-        return self._head(dst_key)
+            return self._head(dst_key)
+        done = self._call(
+            "copy",
+            src_key,
+            "copy_object",
+            Key=self._full(dst_key),
+            CopySource=copy_source,
+            MetadataDirective="COPY",
+        )
+        # The copy's own answer describes the new object: no second HEAD needed.
+        result = done["CopyObjectResult"]
+        etag, modified = normalize_etag(result["ETag"]), result["LastModified"]
+        return ObjectInfo(dst_key, source.size, etag, modified, source.content_type)
 
     def _copy_in_parts(self, source: ObjectInfo, copy_source: dict, dst_key: str) -> None:
         upload_id = self._create_multipart(dst_key, source.content_type, None)
@@ -284,8 +302,9 @@ class S3ObjectStore(ObjectStore):
             )
 
     def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str:
-        extra = {"ResponseContentDisposition": attachment_disposition(filename)} if filename else {}
-        return self._presign(key, "get_object", expires_in, **extra)
+        # Always a download: a browser opening the URL must not render uploaded HTML or SVG.
+        disposition = attachment_disposition(filename) if filename else "attachment"
+        return self._presign(key, "get_object", expires_in, ResponseContentDisposition=disposition)
 
     def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
         extra = {"ContentType": content_type} if content_type else {}

@@ -1,5 +1,7 @@
 """Web pages. Thin like the API: resolve the caller, authorize, call the accounts service,
-render. Every form carries the session's CSRF token in a hidden field."""
+render. Every form carries the session's CSRF token in a hidden field. A form that succeeds
+answers 303 to the page it came from, with a flash message (`web/flash.py`): refreshing that
+page never submits the form again."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, MantleError, http_status_for
 from mantle.schemas.accounts import MemberCreate, TokenCreate
 from mantle.settings import Settings
+from mantle.web.flash import FLASH_COOKIE, clear_flash, read_flash, set_flash
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -45,10 +48,17 @@ class WebUser:
         self.principal = principal
         self.session_secret = session_secret
         self.csrf = secrets.csrf_token_for(session_secret, settings.secret_key.get_secret_value())
-        self._settings = settings
+        self.settings = settings
 
     def check_form(self, presented: str | None) -> None:
-        check_csrf(self._settings, self.session_secret, presented)
+        check_csrf(self.settings, self.session_secret, presented)
+
+    def redirect(self, target: str, **flash) -> RedirectResponse:
+        """303 to `target` (POST/redirect/GET), carrying `flash` for the page there."""
+        response = RedirectResponse(target, status_code=303)
+        if flash:
+            set_flash(response, self.settings, self.session_secret, **flash)
+        return response
 
 
 def web_user(request: Request, db: Db, settings: AppSettings) -> WebUser:
@@ -127,7 +137,8 @@ def _tenant_page(
         access = authorize(session, user.principal, tenant, Permission.read)
         members = service.list_members(session, access)
         tokens = service.list_tokens(session, access, everyone=False)
-    return page(
+    flash = read_flash(request, user.settings, user.session_secret)
+    response = page(
         request,
         "tenant.html",
         status_code,
@@ -139,8 +150,13 @@ def _tenant_page(
         roles=list(Role),
         scopes=list(Scope),
         can_admin=access.allows(Permission.admin),
-        **extra,
+        **{**flash, **extra},
     )
+    if request.cookies.get(FLASH_COOKIE):
+        clear_flash(response)  # shown once
+    if "created" in flash:
+        response.headers["Cache-Control"] = "no-store"  # the page holds a new token
+    return response
 
 
 @router.get("/t/{tenant}")
@@ -163,7 +179,7 @@ def create_token(
     scope: Scope = Form(default=Scope.write),
     expires_in_days: str = Form(default=""),
     csrf_token: str = Form(default=""),
-) -> HTMLResponse:
+) -> Response:
     user.check_form(csrf_token)
     try:
         days = int(expires_in_days) if expires_in_days.strip() else None
@@ -175,7 +191,8 @@ def create_token(
         message = e.message if isinstance(e, MantleError) else f"invalid token settings: {e}"
         status = http_status_for(e) if isinstance(e, MantleError) else 422
         return _tenant_page(request, db, user, tenant, status, error=message)
-    return _tenant_page(request, db, user, tenant, created=created)
+    created_token = {"name": created.name, "token": created.token}
+    return user.redirect(f"/t/{quote(tenant)}", created=created_token)
 
 
 @router.post("/t/{tenant}/tokens/{token_id}/revoke")
@@ -190,7 +207,7 @@ def revoke_token(
     with db.session() as session:
         access = authorize(session, user.principal, tenant, Permission.read)
         service.revoke_token(session, access, token_id)
-    return RedirectResponse(f"/t/{quote(tenant)}", status_code=303)
+    return user.redirect(f"/t/{quote(tenant)}", notice="Token revoked.")
 
 
 @router.post("/t/{tenant}/members")
@@ -213,7 +230,7 @@ def add_member(
         message = e.message if isinstance(e, MantleError) else f"invalid email: {email}"
         status = http_status_for(e) if isinstance(e, MantleError) else 422
         return _tenant_page(request, db, user, tenant, status, member_error=message)
-    return RedirectResponse(f"/t/{quote(tenant)}", status_code=303)
+    return user.redirect(f"/t/{quote(tenant)}", notice=f"Added {data.email} as {data.role}.")
 
 
 def _safe_next(target: str) -> str:

@@ -1,8 +1,10 @@
 """Serves the presigned URLs of the file object store: `/storage/o/{key}`.
 
 No login: the URL's signature is the credential (see `mantle.storage.signing`). GET streams
-an object (one `Range` gives 206 + Content-Range); PUT stores a whole object (`op=put`) or one
-part of a multipart upload (`op=part`), streaming the body into the store. The root store is
+an object (one `Range` gives 206 + Content-Range), always as a download: an uploaded HTML file
+must never run as a page of this origin (it could read the CSRF cookie). PUT stores a whole
+object (`op=put`) or one part of a multipart upload (`op=part`), streaming the body into the
+store. The root store is
 `request.app.state.object_store`; it must expose its `UrlSigner` as `.signer` (the file store
 does). Errors are `{"error": {...}}` JSON even without the app's global handlers.
 """
@@ -35,6 +37,11 @@ from mantle.storage.signing import SIGNED_URL_PATH, SignedGrant, UrlSigner
 # middleware should list them in `expose_headers`.
 EXPOSED_HEADERS = ["ETag", "Content-Range", "Content-Length", "Accept-Ranges"]
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# Stored bytes are whatever a user uploaded: never sniffed, never rendered, never scripted.
+STORED_OBJECT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
 
 
 class _StorageRoute(APIRoute):
@@ -95,6 +102,8 @@ def download(key: str, request: Request) -> Response:
     return StreamingResponse(body, status_code=206, headers=headers, media_type=info.content_type)
 
 
+# The one route exempt from the app's small body limit (`api/body_limit.py` allows it S3's
+# 5 GiB): the body is streamed chunk by chunk into the store (`_body_chunks`), never held whole.
 @router.put(SIGNED_URL_PATH + "{key:path}")
 async def upload(key: str, request: Request) -> Response:
     grant = _verified(request, key, "put", "part")
@@ -143,15 +152,15 @@ def _upload_content_type(grant: SignedGrant, sent: str | None) -> str | None:
 
 
 def _object_headers(info: ObjectInfo, grant: SignedGrant) -> dict[str, str]:
-    headers = {
+    filename = grant.filename or info.key.rsplit("/", 1)[-1]
+    return {
         "Content-Length": str(info.size),
         "ETag": f'"{info.etag}"',
         "Last-Modified": format_datetime(info.last_modified, usegmt=True),
         "Accept-Ranges": "bytes",
+        "Content-Disposition": attachment_disposition(filename),
+        **STORED_OBJECT_HEADERS,
     }
-    if grant.filename:
-        headers["Content-Disposition"] = attachment_disposition(grant.filename)
-    return headers
 
 
 def _requested_range(header: str | None, size: int) -> tuple[int, int] | str | None:
