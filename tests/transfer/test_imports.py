@@ -113,13 +113,36 @@ def test_bad_specs_are_refused_up_front(api, owner, bucket):
         (spec(bucket, patterns={"read1": "(unclosed"}), 422, "regular expression"),
         (spec(bucket, patterns={"sample": "(?P<sample>x)"}), 422, "not a file property"),
         (spec(bucket, patterns={"read1": "no-group"}), 422, "named group"),
+        (spec(bucket, patterns={**PAIR, "read2": r"(?P<sample>.+)(?=_R2)"}), 422, "'read2'"),
+        (spec(bucket, patterns={**PAIR, "read2": r"(?P<sample>.)\1"}), 422, "RE2"),
+        (spec(bucket, name="{sample:>30000000}"), 422, "'{sample:>30000000}' is not allowed"),
+        (spec(bucket, name="{sample!r}"), 422, "'{sample!r}' is not allowed"),
+        (spec(bucket, name="{sample}-{lane}"), 422, "{lane} is not a named group"),
+        (spec("a..b"), 422, "two adjacent dots"),
         (spec(bucket, prefix="private/"), 403, "may be read"),
         (spec(bucket, data_type="nope"), 404, "data type"),
     ]
     for body, status, text in cases:
-        response = api.post("/api/v1/tenants/acme/imports", json=body, headers=owner.headers)
-        assert response.status_code == status, (body, response.text)
-        assert text in response.json()["error"]["message"]
+        for path in ("imports", "imports/preview"):
+            response = api.post(f"/api/v1/tenants/acme/{path}", json=body, headers=owner.headers)
+            assert response.status_code == status, (body, response.text)
+            assert text in response.json()["error"]["message"]
+    assert api.get("/api/v1/tenants/acme/imports", headers=owner.headers).json() == []
+
+
+@pytest.mark.timeout(60)
+def test_catastrophic_pattern_cannot_freeze_an_import(api, owner, bucket, worker, moto_server):
+    crafted = "a" * 1000 + "!"  # hours for a backtracking engine with (a+)+$
+    s3 = moto_server.client("s3")
+    s3.put_object(Bucket=bucket, Key=f"runs/2026/{crafted}", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="runs/2026/aaaa", Body=b"x")
+    body = spec(bucket, data_type="file", patterns={"files": r"(?P<sample>(a+)+$)"})
+    preview = api.post("/api/v1/tenants/acme/imports/preview", json=body, headers=owner.headers)
+    assert [d["name"] for d in preview.json()["datasets"]] == ["aaaa"]
+    done = run_import(api, owner, worker, body)
+    assert done["status"] == "succeeded", done
+    assert done["progress"]["objects_scanned"] == 18
+    assert done["progress"]["datasets_created"] == 1
 
 
 def run_import(api, owner, worker, body) -> dict:

@@ -1,16 +1,17 @@
 """Turning bucket listings into planned datasets: pure code, no I/O.
 
 `ImportPlan` checks an import spec against its data type once, then matches each listed
-object (`match`) and builds a dataset from the objects that share a key (`build`).
+object (`match`) and builds a dataset from the objects that share a key (`build`). The spec's
+syntax (RE2 patterns, plain `{field}` templates) was checked when it was accepted
+(`ImportCreate`); see `mantle.import_syntax`.
 """
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from mantle import import_syntax
 from mantle.errors import InvalidInputError
 from mantle.schemas.catalog import PropertyDef, PropertyType
 from mantle.schemas.imports import FILES_ROLE, ImportCreate
@@ -43,13 +44,9 @@ class ImportPlan:
         self.prefix = spec.prefix
         self._defs = {d.name: d for d in definitions}
         self._patterns = {role: self._compile(role, rx) for role, rx in spec.patterns.items()}
-        self._template = spec.name or ("{" + spec.key + "}" if spec.key else None)
-        _check_template(self._template, self._patterns, spec)
-        for value in spec.properties.values():
-            if isinstance(value, str):
-                _check_template(value, self._patterns, spec)
+        self._template = spec.name_template
 
-    def _compile(self, role: str, pattern: str) -> re.Pattern:
+    def _compile(self, role: str, pattern: str) -> import_syntax.Pattern:
         definition = self._defs.get(role)
         if role != FILES_ROLE and (definition is None or definition.type not in FILE_TYPES):
             names = sorted(n for n, d in self._defs.items() if d.type in FILE_TYPES)
@@ -58,21 +55,15 @@ class ImportPlan:
                 f"(use {', '.join([*names, FILES_ROLE])})"
             )
         try:
-            compiled = re.compile(pattern)
-        except re.error as e:
-            raise InvalidInputError(f"patterns.{role}: not a valid regular expression: {e}") from e
-        if self.spec.key and self.spec.key not in compiled.groupindex:
-            raise InvalidInputError(
-                f"patterns.{role}: needs a named group (?P<{self.spec.key}>...) for the key"
-            )
-        return compiled
+            return import_syntax.compile_pattern(pattern)
+        except ValueError as e:
+            raise InvalidInputError(f"patterns.{role}: {e}") from e
 
     def match(self, key: str, size: int, etag: str) -> MatchedObject | None:
         relative = key[len(self.prefix) :] if key.startswith(self.prefix) else key
         for role, pattern in self._patterns.items():
-            found = pattern.search(relative)
-            if found:
-                fields = {k: v for k, v in found.groupdict().items() if v is not None}
+            fields = import_syntax.search(pattern, relative)
+            if fields is not None:
                 group = fields.get(self.spec.key, "") if self.spec.key else key
                 if group:
                     return MatchedObject(key, size, etag, role, group, fields)
@@ -88,10 +79,12 @@ class ImportPlan:
             if name in self._defs and self._defs[name].type not in FILE_TYPES
         }
         for name, value in self.spec.properties.items():
-            properties[name] = value.format_map(fields) if isinstance(value, str) else value
+            is_template = isinstance(value, str)
+            properties[name] = import_syntax.render(value, fields) if is_template else value
+        name = import_syntax.render(self._template, fields) if self._template else ""
         planned = PlannedDataset(
             group=group,
-            name=self._template.format_map(fields) if self._template else members[0].key,
+            name=name or members[0].key,
             properties=properties,
             files=sorted(members, key=lambda m: m.key),
         )
@@ -111,18 +104,3 @@ class ImportPlan:
                 planned.problems.append(f"no object for {role}")
             else:
                 planned.problems.append(f"{len(uris)} objects for {role}, expected one")
-
-
-def _check_template(template: str | None, patterns: dict[str, re.Pattern], spec) -> None:
-    if template is None:
-        return
-    groups = set.intersection(*(set(p.groupindex) for p in patterns.values()))
-    try:
-        names = {f for _text, f, _spec, _conv in string.Formatter().parse(template) if f}
-    except ValueError as e:
-        raise InvalidInputError(f"template {template!r}: {e}") from e
-    unknown = sorted(names - groups)
-    if unknown:
-        raise InvalidInputError(
-            f"template {template!r} uses {', '.join(unknown)}, which not every pattern captures"
-        )
