@@ -14,9 +14,10 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mantle.bucket_names import check_bucket_name
 from mantle.errors import ConfigurationError
 from mantle.private_files import write_private_file
 
@@ -93,6 +94,15 @@ class CatalogSettings(BaseModel):
         description="Buckets (or bucket/prefix, or full s3:// or file:// URIs) whose objects "
         'datasets may reference in place, e.g. `["seq-runs", "s3://lab/raw/"]`.',
     )
+
+    @field_validator("read_buckets")
+    @classmethod
+    def _bucket_names(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            location = entry.strip().removeprefix("s3://")
+            if "://" not in location:  # an S3 entry; file:// folders have no bucket
+                check_bucket_name(location.split("/", 1)[0])
+        return entries
 
 
 class WorkerSettings(BaseModel):

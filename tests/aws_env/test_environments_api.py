@@ -129,6 +129,25 @@ def test_changing_credentials_replaces_them_whole(api, admin, database) -> None:
     assert mismatch.status_code == 422
 
 
+def test_bucket_names_follow_the_aws_rules(api, admin, database) -> None:
+    refused = api.post(BASE, json=body(write_bucket="192.168.1.1"), headers=admin.headers)
+    assert refused.status_code == 422
+    assert "must not look like an IP address" in refused.json()["error"]["message"]
+    assert api.post(BASE, json=body(), headers=admin.headers).status_code == 201
+    bad_read = {"read_buckets": [{"bucket": "a..b"}]}
+    refused = api.patch(f"{BASE}/prod", json=bad_read, headers=admin.headers)
+    assert refused.status_code == 422
+    assert "read_buckets.0.bucket" in refused.json()["error"]["message"]
+    assert "two adjacent dots" in refused.json()["error"]["message"]
+    # A name stored under the older, looser rule is still shown, so it can be corrected.
+    with database.session() as session:
+        session.scalar(select(SqlEnvironment)).read_buckets = [{"bucket": "a..b", "prefix": ""}]
+    shown = api.get(f"{BASE}/prod", headers=admin.headers)
+    assert shown.status_code == 200 and shown.json()["read_buckets"][0]["bucket"] == "a..b"
+    fixed = {"read_buckets": [{"bucket": "a.b"}]}
+    assert api.patch(f"{BASE}/prod", json=fixed, headers=admin.headers).status_code == 200
+
+
 def test_server_credentials_need_the_servers_consent(api, admin, settings) -> None:
     refused = api.post(BASE, json=body(credentials={"kind": "server"}), headers=admin.headers)
     assert refused.status_code == 403

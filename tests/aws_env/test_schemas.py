@@ -39,6 +39,10 @@ def test_the_account_comes_from_the_role_and_must_agree() -> None:
     [
         ("region", "europe"),
         ("write_bucket", "Not_A_Bucket"),
+        ("write_bucket", "192.168.1.1"),
+        ("write_bucket", "a..b"),
+        ("read_buckets", [{"bucket": "xn--raw"}]),
+        ("read_buckets", [{"bucket": "raw-s3alias"}]),
         ("write_prefix", "a/../b"),
         ("write_prefix", "a//b"),
         ("head_queue", "has space"),

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from mantle.bucket_names import check_bucket_name
 from mantle.schemas.accounts import SLUG_PATTERN
 
 DEFAULT_CLI_PATH = "/miniconda/bin/aws"
@@ -21,7 +22,6 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 ACCOUNT = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 QUEUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 LOG_GROUP = re.compile(r"^[\w#./-]{1,512}$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$")
@@ -86,14 +86,21 @@ Credentials = Annotated[
 ]
 
 
-class ReadBucket(BaseModel):
+class ReadBucketPublic(BaseModel):
+    """A read bucket as stored and shown: not checked again, so an entry saved under older,
+    looser rules can still be read (and corrected)."""
+
     bucket: str
     prefix: str = ""
+
+
+class ReadBucket(ReadBucketPublic):
+    """A read bucket as entered: a valid S3 bucket name and a safe prefix."""
 
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, value: str) -> str:
-        return _check(BUCKET, value, "S3 bucket name")
+        return check_bucket_name(value)
 
     @field_validator("prefix")
     @classmethod
@@ -117,7 +124,7 @@ class _EnvironmentFields(BaseModel):
     @field_validator("write_bucket", check_fields=False)
     @classmethod
     def _bucket(cls, value: str | None) -> str | None:
-        return value if value is None else _check(BUCKET, value, "S3 bucket name")
+        return value if value is None else check_bucket_name(value)
 
     @field_validator("write_prefix", check_fields=False)
     @classmethod
@@ -230,7 +237,7 @@ class EnvironmentPublic(BaseModel):
     credentials: CredentialsPublic
     write_bucket: str
     write_prefix: str
-    read_buckets: list[ReadBucket]
+    read_buckets: list[ReadBucketPublic]
     head_queue: str
     compute_queue: str
     head_image: str

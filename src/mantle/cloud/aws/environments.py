@@ -30,7 +30,7 @@ from mantle.schemas.environments import (
     EnvironmentPublic,
     EnvironmentUpdate,
     KeyCredentials,
-    ReadBucket,
+    ReadBucketPublic,
     RoleCredentials,
     ServerCredentials,
     TenantAwsPublic,
@@ -109,7 +109,7 @@ def environment_public(row: SqlEnvironment, tenant_external_id: str) -> Environm
         account_id=row.account_id,
         is_default=row.is_default,
         credentials=credentials,
-        read_buckets=[ReadBucket(**b) for b in row.read_buckets],
+        read_buckets=[ReadBucketPublic(**b) for b in row.read_buckets],
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
