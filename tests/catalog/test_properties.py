@@ -4,10 +4,11 @@ undeclared properties, and the checks on type definitions themselves. Pure code.
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from mantle.catalog.properties import check_definitions, validate_properties
 from mantle.errors import InvalidInputError
-from mantle.schemas.catalog import PropertyDef
+from mantle.schemas.catalog import DataTypeCreate, PropertyDef
 
 
 def prop(name, kind, **extra) -> PropertyDef:
@@ -84,6 +85,16 @@ def test_additional_properties_are_kept_when_the_type_allows_them():
     assert check([], {"anything": {"x": 1}}, additional=True) == {"anything": {"x": 1}}
     with pytest.raises(InvalidInputError, match="property 'bad name'"):
         check([], {"bad name": 1}, additional=True)
+
+
+@pytest.mark.parametrize("name", ["sample\n", "sample\r\n", "\nsample"])
+def test_names_with_a_newline_are_refused(name):
+    with pytest.raises(InvalidInputError, match="names are letters, digits and _"):
+        check([], {name: 1}, additional=True)
+    with pytest.raises(ValidationError):
+        PropertyDef(name=name, type="string")
+    with pytest.raises(ValidationError):
+        DataTypeCreate(name=name)
 
 
 def test_null_means_absent():

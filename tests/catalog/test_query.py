@@ -145,6 +145,19 @@ def test_bad_queries_answer_422(runs, body, message):
     assert response.status_code == 422 and message in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"filter": prop("sample\n", "eq", "LIV1")}, "is not a property name"),
+        ({"sort": "properties.sample\n"}, "is not a property name"),
+        ({"filter": {"field": "id", "op": "eq", "value": "DS-000001\n"}}, "dataset ids"),
+    ],
+)
+def test_names_with_a_trailing_newline_answer_422(runs, body, message):
+    response = runs.request("POST", "/datasets/query", json=body)  # untyped: any property
+    assert response.status_code == 422 and message in response.json()["error"]["message"]
+
+
 def walk(lab, sort: str, limit: int, **body) -> list[str]:
     """Every page of a query, following cursors; the names in order."""
     seen, cursor = [], None

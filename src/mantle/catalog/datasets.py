@@ -51,7 +51,7 @@ def parse_ref(ref: str | uuid.UUID) -> uuid.UUID | int:
     """`DS-000042` -> 42, a UUID -> UUID; anything else is not a dataset id (404)."""
     if isinstance(ref, uuid.UUID):
         return ref
-    match = props.DATASET_REF.match(ref.strip())
+    match = props.DATASET_REF.fullmatch(ref.strip())
     if match:
         return int(match.group(1))
     try:

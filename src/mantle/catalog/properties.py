@@ -111,7 +111,7 @@ def canonical_datetime(value: Any) -> str:
 def _dataset_ref(value: Any) -> str:
     """A reference is stored as a short id; existence is checked by the dataset service."""
     text = _string(value).strip()
-    match = DATASET_REF.match(text)
+    match = DATASET_REF.fullmatch(text)
     if match is not None:
         return format_short_id(int(match.group(1)))
     try:
@@ -229,7 +229,7 @@ def validate_properties(
             continue
         if not additional:
             errors.add(name, f"not a property of data type '{type_name}'")
-        elif not _PROPERTY_NAME.match(name):
+        elif not _PROPERTY_NAME.fullmatch(name):
             errors.add(name, "names are letters, digits and _, not starting with a digit")
         else:
             clean[name] = value

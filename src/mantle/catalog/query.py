@@ -118,7 +118,7 @@ class FilterBuilder:
     # -- properties -------------------------------------------------------------------------
 
     def _property(self, key: str, op: str, value: Any, text: bool) -> ColumnElement[bool]:
-        if not _PROPERTY.match(key):
+        if not _PROPERTY.fullmatch(key):
             raise _invalid(f"{key[:40]!r} is not a property name")
         definition = self.declared.get(key)
         if definition is None and self.closed:
@@ -250,7 +250,7 @@ def _check_value(op: str, value: Any) -> None:
 
 def _numbers(value: Any) -> Any:
     def number(v: Any) -> int:
-        match = props.DATASET_REF.match(str(v))
+        match = props.DATASET_REF.fullmatch(str(v))
         if match is None:
             raise _invalid(f"'id' compares dataset ids like DS-000042, not {str(v)[:40]!r}")
         return int(match.group(1))
@@ -279,7 +279,7 @@ class Sort:
         key = text.lstrip("-+")
         if key.startswith(PROPERTY_SORT):
             name = key[len(PROPERTY_SORT) :]
-            if not _PROPERTY.match(name):
+            if not _PROPERTY.fullmatch(name):
                 raise InvalidInputError(f"sort: {name[:40]!r} is not a property name")
             if builder is not None and builder.closed and name not in builder.declared:
                 raise InvalidInputError(

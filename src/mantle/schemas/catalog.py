@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Anchored for pydantic, whose `$` is the end of the text. Python's `$` also matches before a
+# final newline (`name\n` would pass `re.match`): check these with `re.fullmatch`.
 TYPE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 PROPERTY_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 TAG_PATTERN = r"^[^\x00-\x1f,]{1,100}$"
