@@ -268,6 +268,32 @@ def test_export_csv_tsv_json(lab):
     assert lab.request("GET", "/datasets/export", params={"format": "xlsx"}).status_code == 422
 
 
+def test_exports_neutralise_spreadsheet_formulas(lab):
+    lab.ok("POST", "/data-types", 201, json={"name": "assay", "properties": [
+        {"name": "label", "type": "string"}, {"name": "delta", "type": "float"},
+    ]})  # fmt: skip
+    labels = ["=cmd|' /C calc'!A0", "@SUM(A1)", "+1+1", "-x", "\tx", "\rx", "-1.5", "plain",
+              "x\r=cmd|' /C calc'!A0"]  # fmt: skip
+    for i, label in enumerate(labels):
+        lab.ok("POST", "/datasets", 201, json={
+            "name": f"a{i}", "data_type": "assay", "properties": {"label": label, "delta": -1.5},
+        })  # fmt: skip
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        text = lab.request("GET", "/datasets/export", params={
+            "type": "assay", "format": fmt, "columns": "label,delta,@HYPERLINK()=name",
+            "sort": "id",
+        }).text  # fmt: skip
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        assert rows[0] == ["label", "delta", "'@HYPERLINK()"]
+        assert [r[0] for r in rows[1:]] == [
+            "'=cmd|' /C calc'!A0", "'@SUM(A1)", "'+1+1", "'-x", "'\tx", "'\rx", "-1.5", "plain",
+            "x\r=cmd|' /C calc'!A0",  # one cell: the carriage return starts no row
+        ]  # fmt: skip
+        assert {r[1] for r in rows[1:]} == {"-1.5"}
+    as_json = lab.request("GET", "/datasets/export", params={"type": "assay", "format": "json"})
+    assert "=cmd|' /C calc'!A0" in [d["properties"]["label"] for d in as_json.json()]
+
+
 def test_export_streams_every_page(lab, monkeypatch):
     from mantle.api.routes import datasets as routes
 

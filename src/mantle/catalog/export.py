@@ -5,6 +5,10 @@ Pure formatting over a page source, streamed page by page, so an export of any s
 the memory of one page. Columns are `source` or `header=source`, e.g.
 `sample,fastq_1=read1,fastq_2=read2` for an nf-core samplesheet; a source is a dataset field
 (FIELDS) or a property name (`properties.<name>` when a property shadows a field).
+
+CSV and TSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+`@`, a tab or a carriage return) get a leading `'`, as OWASP advises against CSV injection;
+plain numbers such as `-1.5` are left as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +42,9 @@ FIELDS: dict[str, Callable[[DatasetPublic], Any]] = {
     "files": lambda d: [f.uri for f in d.files],
     "properties": lambda d: d.properties,
 }
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 PageSource = Callable[[str | None], tuple[list[DatasetPublic], str | None]]
 
@@ -92,6 +100,13 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def spreadsheet_safe(text: str) -> str:
+    """`text`, with a leading `'` if a spreadsheet would read it as a formula."""
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _pages(source: PageSource) -> Iterator[list[DatasetPublic]]:
     cursor: str | None = None
     while True:
@@ -111,16 +126,29 @@ def stream(fmt: str, source: PageSource, cols: list[Column]) -> Iterator[str]:
 
 def _delimited(source: PageSource, cols: list[Column], delimiter: str) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow([c.header for c in cols])
+    write = _row_writer(buffer, delimiter)
+    write([spreadsheet_safe(c.header) for c in cols])
     for items in _pages(source):
         for dataset in items:
-            writer.writerow([cell(c.read(dataset)) for c in cols])
+            write([spreadsheet_safe(cell(c.read(dataset))) for c in cols])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
+
+
+def _row_writer(buffer: io.StringIO, delimiter: str) -> Callable[[list[str]], None]:
+    # csv quotes a field holding a newline but not a bare carriage return (only the line
+    # terminator's characters count), which readers and spreadsheets take as the end of a
+    # row: a value could start a row of its own, formula and all. Such rows are quoted whole.
+    plain = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    quoted = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def write(row: list[str]) -> None:
+        (quoted if any("\r" in value for value in row) else plain).writerow(row)
+
+    return write
 
 
 def _json(source: PageSource) -> Iterator[str]:
