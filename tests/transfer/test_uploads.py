@@ -269,6 +269,62 @@ def test_duplicate_names_and_bad_properties_fail_before_any_transfer(api, owner)
     assert "read2" in bad.json()["error"]["message"]
 
 
+def long_name(size: int) -> str:
+    """A path of `size` bytes made of folder names no longer than file systems allow."""
+    folders = "/".join(["d" * 250] * (size // 251))
+    return f"{folders}/{'f' * (size - len(folders) - 1)}" if folders else "f" * size
+
+
+# Keys are `tenants/<id>/uploads/<id>/<name>`: 90 bytes before the name, 1024 in all.
+ROOM = 1024 - 90
+
+
+def test_names_too_long_for_a_key_are_refused_at_start(api, owner):
+    over = start(
+        api, owner, [{"name": "ok.txt", "size": 1}, {"name": long_name(ROOM + 1), "size": 1}]
+    )
+    assert over.status_code == 422, over.text
+    message = over.json()["error"]["message"]
+    assert f"{ROOM + 1}-byte name" in message and f"at most {ROOM}" in message
+    assert "'dddd" in message  # names the file
+    # The longest name that fits goes all the way through.
+    name = long_name(ROOM)
+    upload = start(api, owner, [{"name": name, "size": 2}]).json()
+    put_parts(api, owner, upload, {name: b"ok"})
+    done = api.post(
+        f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={}, headers=owner.headers
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["files"][0]["name"] == name
+
+
+@pytest.mark.parametrize("segment", ["x" * 256, "é" * 128])
+def test_file_or_folder_names_over_255_bytes_are_refused(api, owner, segment):
+    for name in (segment, f"{segment}/a.txt", f"a/{segment}"):
+        response = start(api, owner, [{"name": name, "size": 1}])
+        assert response.status_code == 422, response.text
+        assert "256 bytes long" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("names", "file", "folder_of"),
+    [
+        (["a", "a/b"], "a", "a/b"),
+        (["a/b/c", "x", "a/b"], "a/b", "a/b/c"),
+        (["runs/S1.fq", "runs/S1.fq/index"], "runs/S1.fq", "runs/S1.fq/index"),
+    ],
+)
+def test_a_name_cannot_be_both_a_file_and_a_folder(api, owner, names, file, folder_of):
+    response = start(api, owner, [{"name": n, "size": 1} for n in names])
+    assert response.status_code == 422, response.text
+    assert (
+        f"file '{file}' is also the folder of '{folder_of}'" in response.json()["error"]["message"]
+    )
+    assert dataset_count(api, owner) == 0
+    siblings = start(api, owner, [{"name": n, "size": 1} for n in ("a/b", "a/bc", "ab", "a.b")])
+    assert siblings.status_code == 201, siblings.text
+
+
 def test_file_properties_name_files_of_the_upload(api, owner):
     contents = {"S1_R1.fq.gz": b"r1", "S1_R2.fq.gz": b"r2"}
     upload = start(

@@ -157,3 +157,16 @@ def test_s3_presigned_downloads_are_attachments(s3_api, database, moto_server):
     assert named["response-content-disposition"] == [
         "attachment; filename=\"r _.html\"; filename*=UTF-8''r%20%C3%A9.html"
     ]
+
+
+def test_the_store_prefix_counts_toward_the_key_limit(s3_api, database):
+    api, _bucket = s3_api
+    owner = Factory(database, api).member("acme", "ann@example.com", "owner")
+    # mantle/ + tenants/<id>/ + uploads/<id>/ come before the name: 97 of S3's 1024 bytes.
+    room = 1024 - len("mantle/") - 90
+    for size, status in ((room + 1, 422), (room, 201)):
+        name = "/".join(["d" * 200] * 4) + "/" + "f" * (size - 804)
+        response = api.post("/api/v1/tenants/acme/uploads", headers=owner.headers, json={
+            "name": "long", "data_type": "file", "files": [{"name": name, "size": 1}],
+        })  # fmt: skip
+        assert response.status_code == status, response.text

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -95,9 +96,7 @@ def start(
     """Open an upload; `store` is the tenant's scoped store. The dataset it will become is
     checked now (type, properties), so a mistake costs no transfer."""
     names = [validate_key(f.name) for f in data.files]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InvalidInputError(f"file names must be unique; repeated: {', '.join(duplicates)}")
+    check_names(names, store.max_key_bytes - len(upload_key(uuid.UUID(int=0), "")))
     size = plan_part_size(max(f.size for f in data.files))
     upload = SqlUpload(
         tenant_id=access.tenant_id,
@@ -109,7 +108,7 @@ def start(
     session.add(upload)
     session.flush()
     for position, (spec, name) in enumerate(zip(data.files, names, strict=True)):
-        key = f"uploads/{upload.id}/{name}"
+        key = upload_key(upload.id, name)
         count = part_count(spec.size, size)
         checksum = CRC32 if count > 1 else None
         multipart_id = store.create_multipart(key, checksum=checksum) if count > 1 else None
@@ -129,6 +128,39 @@ def start(
     session.refresh(upload)
     datasets.check_create(session, access, _dataset_create(upload, store, upload.dataset))
     return upload
+
+
+def upload_key(upload_id: uuid.UUID, name: str) -> str:
+    return f"uploads/{upload_id}/{name}"
+
+
+def check_names(names: list[str], max_bytes: int) -> None:
+    """Refuse names no store could ever complete: repeated, longer than a key may be under
+    the upload's prefix (`max_bytes`), or both a file and a folder (`a` beside `a/b`)."""
+    duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise InvalidInputError(f"file names must be unique; repeated: {', '.join(duplicates)}")
+    for name in names:
+        size = len(name.encode())
+        if size > max_bytes:
+            raise InvalidInputError(
+                f"file {_shown(name)} has a {size}-byte name; names in an upload may have at "
+                f"most {max_bytes} (storage keys are limited to 1024 bytes with their prefix)"
+            )
+    files = set(names)
+    for name in names:
+        parts = name.split("/")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if folder in files:
+                raise InvalidInputError(
+                    f"file {_shown(folder)} is also the folder of {_shown(name)}: a name "
+                    "cannot be both a file and a folder"
+                )
+
+
+def _shown(name: str) -> str:
+    return repr(name) if len(name) <= 80 else repr(name[:77] + "...")
 
 
 def get(session: Session, access: TenantAccess, upload_id: uuid.UUID) -> SqlUpload:

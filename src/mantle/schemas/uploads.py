@@ -6,14 +6,34 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from mantle.schemas.catalog import TYPE_NAME_PATTERN
 
+MAX_SEGMENT_BYTES = 255  # a file or folder name on common file systems
+
 
 class UploadFileSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=1024, description="Path inside the dataset.")
+    name: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="Path inside the dataset; each `/`-separated part at most 255 bytes.",
+    )
     size: int = Field(ge=0, le=5 * 1024**4, description="Bytes (S3's limit: 5 TiB).")
+
+    @field_validator("name")
+    @classmethod
+    def _segments(cls, name: str) -> str:
+        # Downloads write each part as a file or folder name, which file systems cap.
+        for segment in name.split("/"):
+            size = len(segment.encode(errors="replace"))
+            if size > MAX_SEGMENT_BYTES:
+                shown = segment[:40] + "..."
+                raise ValueError(
+                    f"{shown!r} is {size} bytes long; a file or folder name may have at most "
+                    f"{MAX_SEGMENT_BYTES}"
+                )
+        return name
 
 
 class UploadCreate(BaseModel):

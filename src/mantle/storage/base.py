@@ -19,6 +19,7 @@ from urllib.parse import quote
 from mantle.checksums import CRC32, check_crc32
 from mantle.errors import InvalidInputError, NotFoundError
 from mantle.storage.keys import (
+    MAX_KEY_BYTES,
     validate_delimiter,
     validate_key,
     validate_prefix,
@@ -241,6 +242,12 @@ class ObjectStore(ABC):
     def root_uri(self) -> str:
         """The address of this store's root, ending in `/`."""
 
+    @property
+    def max_key_bytes(self) -> int:
+        """The longest key (UTF-8 bytes) this store can hold: S3's limit, less any prefix the
+        store puts in front of every key."""
+        return MAX_KEY_BYTES
+
     # -- writing ---------------------------------------------------------------------------
 
     def put(self, key: str, data: Data, *, content_type: str | None = None) -> ObjectInfo:
@@ -444,6 +451,10 @@ class ScopedObjectStore(ObjectStore):
     @property
     def root_uri(self) -> str:
         return self._parent.root_uri + self._prefix
+
+    @property
+    def max_key_bytes(self) -> int:
+        return self._parent.max_key_bytes - len(self._prefix.encode())
 
     def scoped(self, prefix: str) -> ObjectStore:
         return ScopedObjectStore(self._parent, self._prefix + validate_scope(prefix))

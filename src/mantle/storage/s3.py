@@ -36,7 +36,7 @@ from mantle.storage.base import (
     attachment_disposition,
     normalize_etag,
 )
-from mantle.storage.keys import validate_scope
+from mantle.storage.keys import MAX_KEY_BYTES, validate_scope
 
 if TYPE_CHECKING:
     from mantle.storage.registry import StoreOptions
@@ -150,6 +150,10 @@ class S3ObjectStore(ObjectStore):
     @property
     def root_uri(self) -> str:
         return f"s3://{self._bucket}/{self._prefix}"
+
+    @property
+    def max_key_bytes(self) -> int:
+        return MAX_KEY_BYTES - len(self._prefix.encode())  # S3 counts the root prefix too
 
     def _uri(self, key: str) -> str:
         return self.root_uri + key
