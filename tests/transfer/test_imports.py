@@ -177,6 +177,19 @@ def test_import_creates_datasets_once(api, owner, bucket, worker):
     assert count["count"] == 7
 
 
+def test_a_job_queued_under_older_rules_fails_with_the_reason(api, owner, bucket, worker, app):
+    started = api.post("/api/v1/tenants/acme/imports", json=spec(bucket), headers=owner.headers)
+    job_id = started.json()["id"]
+    unsafe = spec(bucket, name="{sample:>30000000}")  # accepted before templates were checked
+    with app.state.db.session() as session:
+        session.execute(update(SqlJob).values(payload={"spec": unsafe}))
+    assert worker.run_once()
+    job = api.get(f"/api/v1/tenants/acme/imports/{job_id}", headers=owner.headers).json()
+    assert job["status"] == "failed" and job["spec"]["name"] == "{sample:>30000000}"
+    assert "no longer accepted: name" in job["error"] and "is not allowed" in job["error"]
+    assert api.get("/api/v1/tenants/acme/imports", headers=owner.headers).status_code == 200
+
+
 @pytest.mark.parametrize("page_size", [1, 3, 5])
 def test_pairs_split_across_listing_pages(api, owner, bucket, worker, app, monkeypatch, page_size):
     """Mates listed on different pages are staged until complete; pairs within a page are

@@ -158,7 +158,10 @@ BUCKET = typer.Argument(..., help="A read bucket of the environment.")
 PREFIX = typer.Option("", help="Only keys below this prefix.")
 ENVIRONMENT = typer.Option(None, "--environment", "-e", help="Default: the default one.")
 PATTERN = typer.Option(
-    ..., "--pattern", "-p", help="property=regex, e.g. read1='(?P<sample>.+)_R1_001.fastq.gz$'"
+    ...,
+    "--pattern",
+    "-p",
+    help="property=regex (RE2 syntax), e.g. read1='(?P<sample>.+)_R1_001.fastq.gz$'",
 )
 KEY = typer.Option("sample", help="Named group keying one dataset ('' = one per object).")
 
