@@ -122,3 +122,11 @@ def test_a_stored_spec_is_shown_without_the_request_checks():
     # Jobs queued under older rules must still be listed (the job itself then fails).
     stored = ImportSpec.model_validate(spec(name="{sample:>9}", bucket="Old_Bucket"))
     assert stored.name == "{sample:>9}"
+
+
+def test_search_returns_text_groups_for_any_key():
+    pattern = import_syntax.compile_pattern(r"(?P<sample>[^/]+)_R1(?P<lane>_L\d+)?\.fq$")
+    assert import_syntax.search(pattern, "runs/é/Sé_R1.fq") == {"sample": "Sé"}
+    assert import_syntax.search(pattern, "S1_R1_L2.fq") == {"sample": "S1", "lane": "_L2"}
+    assert import_syntax.search(pattern, "S1_R2.fq") is None
+    assert import_syntax.render("{sample}{lane}", {"sample": "S1"}) == "S1"
