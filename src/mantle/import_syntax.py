@@ -4,8 +4,10 @@ Key patterns are regular expressions searched in every object key an import list
 compiled with RE2, whose matching time grows linearly with the key: Python's backtracking
 `re` would spend hours on `(a+)+$` against a long key while holding the GIL, freezing the
 server and the worker. RE2 has no backreferences or lookarounds; a pattern that uses them is
-refused with RE2's reason. Patterns are bounded in length, and keys longer than S3 allows are
-never matched, so a match costs at most a few microseconds whatever the listing holds.
+refused with RE2's reason. RE2's cost per character grows with the size of the compiled
+program (counted repetitions such as `.{500}` blow it up), so patterns are bounded in length
+and program size, keys longer than S3 allows are never matched, and the import plan stops a
+scan whose matching takes too long in total (`catalog/import_plan.py`).
 
 Name templates (the dataset name, string property values) allow plain `{field}` substitution
 and `{{`/`}}` escapes only: format specs, conversions, positional fields and attribute or
@@ -23,6 +25,9 @@ from collections.abc import Mapping
 import re2
 
 MAX_PATTERN_CHARS = 1000
+# Real key patterns compile to well under 100 instructions; 500 leaves room and keeps a
+# 1 KiB key to about a millisecond at worst.
+MAX_PROGRAM_SIZE = 500
 MAX_PATTERNS = 20
 MAX_KEY_CHARS = 1024  # S3 keys are at most 1024 bytes, so never more characters
 _PLAIN_TEMPLATE_HINT = "use a plain {field}, or {{ and }} for literal braces"
@@ -43,13 +48,19 @@ def compile_pattern(pattern: str) -> Pattern:
     if len(pattern) > MAX_PATTERN_CHARS:
         raise ValueError(f"is {len(pattern)} characters long; the limit is {MAX_PATTERN_CHARS}")
     try:
-        return re2.compile(pattern, _options())
+        compiled = re2.compile(pattern, _options())
     except re2.error as e:
         reason = e.args[0].decode(errors="replace") if e.args else "not a valid pattern"
         raise ValueError(
             f"not a regular expression the import engine (RE2) accepts: {reason}; "
             "backreferences and lookarounds are not supported"
         ) from e
+    if compiled.programsize > MAX_PROGRAM_SIZE:
+        raise ValueError(
+            f"too complex to match quickly (RE2 program size {compiled.programsize}, the "
+            f"limit is {MAX_PROGRAM_SIZE}): use fewer or smaller counted repetitions like {{n}}"
+        )
+    return compiled
 
 
 def search(pattern: Pattern, key: str) -> dict[str, str] | None:

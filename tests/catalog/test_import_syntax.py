@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from mantle import import_syntax
 from mantle.catalog.import_plan import ImportPlan
+from mantle.errors import InvalidInputError
 from mantle.schemas.catalog import PropertyDef, PropertyType
 from mantle.schemas.imports import ImportCreate, ImportSpec
 
@@ -71,6 +72,24 @@ def test_pattern_size_and_count_are_bounded():
     assert "the limit is 1000" in refusal(patterns={"read1": long})
     many = {f"role{i}": "(?P<sample>x)" for i in range(import_syntax.MAX_PATTERNS + 1)}
     assert "at most 20 items" in refusal(patterns=many)
+
+
+def test_patterns_too_complex_to_match_quickly_are_refused():
+    # Counted repetitions blow up RE2's program, and with it the cost of every character.
+    message = refusal(patterns={"read1": r"(?P<sample>[\s\S]{100}x)"})
+    assert "pattern 'read1'" in message and "too complex" in message
+    illumina = r"(?P<run>[^/]+)/(?P<sample>[A-Za-z0-9-]+)_S\d+_L00[1-4]_R1_001\.fastq\.gz$"
+    assert import_syntax.compile_pattern(illumina).programsize < 100
+
+
+def test_a_plan_stops_when_matching_takes_too_long_in_all():
+    created = ImportCreate.model_validate(spec(patterns={"files": CATASTROPHIC}))
+    definitions = [PropertyDef(name="sample", type=PropertyType.string)]
+    generous = ImportPlan(created, definitions)
+    assert all(generous.match("a" * 1000, 1, "e") for _ in range(100))
+    stingy = ImportPlan(created, definitions, match_seconds=1e-9)
+    with pytest.raises(InvalidInputError, match=r"took over 1e-09 s in all \(after 1 keys\)"):
+        stingy.match("a" * 1000, 1, "e")
 
 
 @pytest.mark.parametrize(

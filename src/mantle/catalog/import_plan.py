@@ -8,6 +8,7 @@ syntax (RE2 patterns, plain `{field}` templates) was checked when it was accepte
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,10 @@ from mantle.schemas.catalog import PropertyDef, PropertyType
 from mantle.schemas.imports import FILES_ROLE, ImportCreate
 
 FILE_TYPES = (PropertyType.file, PropertyType.file_list)
+# Matching time one plan may spend in all, a safety net under RE2's linear time: realistic
+# patterns cost microseconds a key, so only a pathological spec ever reaches it.
+PREVIEW_MATCH_SECONDS = 10.0  # a preview runs while the user waits
+IMPORT_MATCH_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,20 @@ class PlannedDataset:
 
 
 class ImportPlan:
-    def __init__(self, spec: ImportCreate, definitions: list[PropertyDef]) -> None:
+    def __init__(
+        self,
+        spec: ImportCreate,
+        definitions: list[PropertyDef],
+        match_seconds: float = IMPORT_MATCH_SECONDS,
+    ) -> None:
         self.spec = spec
         self.prefix = spec.prefix
         self._defs = {d.name: d for d in definitions}
         self._patterns = {role: self._compile(role, rx) for role, rx in spec.patterns.items()}
         self._template = spec.name_template
+        self._match_seconds = match_seconds
+        self._matched_keys = 0
+        self._spent = 0.0
 
     def _compile(self, role: str, pattern: str) -> import_syntax.Pattern:
         definition = self._defs.get(role)
@@ -60,6 +73,18 @@ class ImportPlan:
             raise InvalidInputError(f"patterns.{role}: {e}") from e
 
     def match(self, key: str, size: int, etag: str) -> MatchedObject | None:
+        started = time.monotonic()
+        found = self._match(key, size, etag)
+        self._spent += time.monotonic() - started
+        self._matched_keys += 1
+        if self._spent > self._match_seconds:
+            raise InvalidInputError(
+                f"patterns: matching took over {self._match_seconds:g} s in all (after "
+                f"{self._matched_keys} keys); simplify the patterns"
+            )
+        return found
+
+    def _match(self, key: str, size: int, etag: str) -> MatchedObject | None:
         relative = key[len(self.prefix) :] if key.startswith(self.prefix) else key
         for role, pattern in self._patterns.items():
             fields = import_syntax.search(pattern, relative)

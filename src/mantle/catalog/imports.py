@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from mantle.accounts.authn import principal_for_user
 from mantle.accounts.policy import Permission, TenantAccess, authorize
 from mantle.aws.errors import describe
-from mantle.catalog.import_plan import ImportPlan, MatchedObject, PlannedDataset
+from mantle.catalog.import_plan import (
+    IMPORT_MATCH_SECONDS,
+    PREVIEW_MATCH_SECONDS,
+    ImportPlan,
+    MatchedObject,
+    PlannedDataset,
+)
 from mantle.catalog.read_buckets import ReadBucket, ReadBuckets
 from mantle.catalog.service import Catalog
 from mantle.catalog.types import definitions
@@ -139,9 +145,15 @@ def walk(bucket: ReadBucket, prefix: str, cursor: str | None) -> Iterator[tuple[
 # --- planning ------------------------------------------------------------------------------
 
 
-def make_plan(session: Session, catalog: Catalog, access: TenantAccess, spec: ImportCreate):
+def make_plan(
+    session: Session,
+    catalog: Catalog,
+    access: TenantAccess,
+    spec: ImportCreate,
+    match_seconds: float = IMPORT_MATCH_SECONDS,
+) -> ImportPlan:
     type_row = catalog.types.resolve(session, access.tenant_id, spec.data_type)
-    return ImportPlan(spec, definitions(type_row))
+    return ImportPlan(spec, definitions(type_row), match_seconds)
 
 
 def source_key(spec: ImportCreate, group: str) -> str:
@@ -197,7 +209,7 @@ def preview(
     """A dry run over the first objects of the listing: what would be created, and why some
     groups would be skipped."""
     check_prefix(bucket, spec.prefix)
-    plan = make_plan(session, catalog, access, spec)
+    plan = make_plan(session, catalog, access, spec, PREVIEW_MATCH_SECONDS)
     scanned, matches, complete = 0, [], True
     for objects, token in walk(bucket, spec.prefix, None):
         scanned += len(objects)
