@@ -17,7 +17,10 @@ import mantle
 
 SOURCE = Path(mantle.__file__).parent
 
-BASICS = {"errors", "_version", "checksums", "private_files", "settings", "schemas"}
+BASICS = {
+    "errors", "_version", "checksums", "private_files", "settings", "schemas", "bucket_names",
+    "import_syntax",
+}  # fmt: skip
 BOTTOM = BASICS | {"db", "storage", "aws"}
 SERVICES = {"accounts", "jobs", "catalog", "cloud"}
 TOP = {"services", "api", "web", "app", "cli", "client", "mantle"}
