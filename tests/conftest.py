@@ -24,6 +24,8 @@ POSTGRES_URL = os.environ.get(
     "MANTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
+# argon2's cheapest parameters: a hash takes microseconds instead of ~0.5 s.
+CHEAP_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +75,7 @@ def settings(tmp_path, migrated_url) -> Settings:
         database={"url": migrated_url},
         storage={"root": (tmp_path / "objects").as_uri()},
         worker={"embedded": False},  # tests run jobs themselves, deterministically
+        auth={"password_hash": CHEAP_PASSWORD_HASH},
     )
 
 

@@ -31,12 +31,14 @@ class Factory:
     def __init__(self, db: Database, api: TestClient) -> None:
         self.db = db
         self.api = api
+        # The app's own hashing, at the test settings' (cheap) cost.
+        self.passwords = api.app.state.services.passwords
+        self.settings = api.app.state.settings
 
     def user(self, email: str, *, superuser: bool = False) -> str:
         with self.db.session() as s:
-            user = user_repo.get_by_email(s, email) or service.create_user(
-                s, UserCreate(email=email, password=PASSWORD, is_superuser=superuser)
-            )
+            data = UserCreate(email=email, password=PASSWORD, is_superuser=superuser)
+            user = user_repo.get_by_email(s, email) or service.create_user(s, self.passwords, data)
             return str(user.id)
 
     def tenant(self, slug: str, owner_email: str) -> str:
@@ -68,6 +70,7 @@ class Factory:
                 t.id,
                 _uuid(user_id),
                 TokenCreate(name=f"{email} token", scope=scope, **token_fields),
+                max_days=self.settings.auth.token_max_days,
             )
         return Member(email=email, user_id=user_id, tenant=tenant, token=created.token)
 

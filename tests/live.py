@@ -55,6 +55,10 @@ def start_live_server(
         **{k: v for k, v in os.environ.items() if k != "MANTLE_SECRET_KEY"},
         "MANTLE_DATA_DIR": str(data_dir),
         "MANTLE_SERVER__PORT": str(port),
+        # argon2's cheapest parameters (as in conftest's settings): fast logins in tests.
+        "MANTLE_AUTH__PASSWORD_HASH__TIME_COST": "1",
+        "MANTLE_AUTH__PASSWORD_HASH__MEMORY_COST": "8",
+        "MANTLE_AUTH__PASSWORD_HASH__PARALLELISM": "1",
         "NO_COLOR": "1",
         "COLUMNS": "200",
         **({"MANTLE_SECRET_KEY": secret_key} if secret_key else {}),

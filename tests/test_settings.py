@@ -153,3 +153,48 @@ def test_mantle_server_refuses_a_weak_key_on_all_interfaces(tmp_path):
     assert isinstance(result.exception, ConfigurationError)
     assert "refusing to listen on 0.0.0.0" in result.exception.message
     assert "too-short" not in result.exception.message
+
+
+def test_password_hash_defaults_are_argon2s_own():
+    import argon2
+
+    defaults = Settings().auth.password_hash
+    assert (defaults.time_cost, defaults.memory_cost, defaults.parallelism) == (
+        argon2.DEFAULT_TIME_COST,
+        argon2.DEFAULT_MEMORY_COST,
+        argon2.DEFAULT_PARALLELISM,
+    )
+    assert not defaults.is_weak
+
+
+def test_password_hash_cost_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MANTLE_AUTH__PASSWORD_HASH__TIME_COST", "1")
+    monkeypatch.setenv("MANTLE_AUTH__PASSWORD_HASH__MEMORY_COST", "8")
+    monkeypatch.setenv("MANTLE_AUTH__PASSWORD_HASH__PARALLELISM", "1")
+    cheap = Settings().auth.password_hash
+    assert (cheap.time_cost, cheap.memory_cost, cheap.parallelism) == (1, 8, 1)
+    Settings().check_safe()  # fine outside production
+
+
+@pytest.mark.parametrize(
+    "cost",
+    [
+        {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        {"time_cost": 1, "memory_cost": 19456},  # OWASP wants t=2 at 19 MiB
+        {"time_cost": 50, "memory_cost": 4096},  # too little memory whatever the passes
+    ],
+)
+def test_prod_refuses_weak_password_hashing(cost):
+    settings = Settings(env="prod", secret_key="k" * 40, auth={"password_hash": cost})
+    with pytest.raises(ConfigurationError, match="PASSWORD_HASH"):
+        settings.check_safe()
+
+
+def test_prod_accepts_owasp_password_hashing():
+    cost = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    Settings(env="prod", secret_key="k" * 40, auth={"password_hash": cost}).check_safe()
+
+
+def test_memory_must_cover_the_lanes():
+    with pytest.raises(ValueError, match="8 x parallelism"):
+        Settings(auth={"password_hash": {"memory_cost": 8, "parallelism": 4}})

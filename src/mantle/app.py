@@ -19,6 +19,7 @@ from mantle.api.routes import datasets as dataset_routes
 from mantle.api.routes import datatypes as datatype_routes
 from mantle.api.routes import environments as environment_routes
 from mantle.api.routes import imports as import_routes
+from mantle.api.routes import invitations as invitation_routes
 from mantle.api.routes import uploads as upload_routes
 from mantle.api.security_headers import SecurityHeadersMiddleware, security_headers
 from mantle.db.engine import Database
@@ -32,6 +33,8 @@ API_ROUTERS = (
     auth.router,
     users.router,
     tenants.router,
+    invitation_routes.tenant_router,
+    invitation_routes.router,
     tokens.router,
     environment_routes.router,
     storage.router,

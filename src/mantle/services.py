@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from mantle.accounts.secrets import Passwords
 from mantle.catalog import imports
 from mantle.catalog.read_buckets import ReadBuckets
 from mantle.catalog.service import Catalog
@@ -29,6 +30,7 @@ class Services:
     environments: EnvironmentService
     read_buckets: ReadBuckets
     catalog: Catalog
+    passwords: Passwords
 
     def worker(self, db: Database) -> Worker[Services]:
         return Worker(
@@ -46,4 +48,5 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     environments = EnvironmentService(box, settings.aws)
     read_buckets = ReadBuckets(environments)
     catalog = Catalog(object_store, settings.catalog, tenant_read_roots=read_buckets.read_roots)
-    return Services(settings, object_store, box, environments, read_buckets, catalog)
+    passwords = Passwords(settings.auth.password_hash)
+    return Services(settings, object_store, box, environments, read_buckets, catalog, passwords)

@@ -60,12 +60,69 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     # JSON and form bodies; data goes through uploads, whose part route has its own limit.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (`10.0.0.5`, `10.0.0.0/8`) of reverse proxies whose "
+        "`X-Forwarded-For` header names the real client. Empty: the header is ignored.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{entry!r} is not an IP address or network") from e
+        return value
+
+
+# OWASP's argon2id minimums trade memory for passes (m=19 MiB t=2, m=12 MiB t=3, m=7 MiB
+# t=5): below this much memory, or this memory x passes, production refuses to start.
+MIN_HASH_MEMORY_KIB = 7168
+MIN_HASH_WORK_KIB = 7168 * 5
+
+
+class PasswordHashSettings(BaseModel):
+    """argon2id cost. The defaults are argon2-cffi's own (RFC 9106 low-memory profile), written
+    out so that reading settings does not load argon2. Hashes record their parameters, so
+    changing these keeps old passwords working (they are rehashed at the next login)."""
+
+    time_cost: int = Field(default=3, ge=1, le=100, description="Passes over memory.")
+    memory_cost: int = Field(default=65536, ge=8, le=4 * 1024 * 1024, description="KiB.")
+    parallelism: int = Field(default=4, ge=1, le=64, description="Lanes (threads).")
+
+    @model_validator(mode="after")
+    def _enough_memory_per_lane(self) -> PasswordHashSettings:
+        if self.memory_cost < 8 * self.parallelism:
+            raise ValueError("memory_cost (KiB) must be at least 8 x parallelism")
+        return self
+
+    @property
+    def is_weak(self) -> bool:
+        return (
+            self.memory_cost < MIN_HASH_MEMORY_KIB
+            or self.memory_cost * self.time_cost < MIN_HASH_WORK_KIB
+        )
 
 
 class AuthSettings(BaseModel):
     session_hours: int = Field(default=12, ge=1)
-    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords one address may try on one account."
+    )
+    login_client_max_failures: int = Field(
+        default=20, ge=1, description="Wrong passwords one address may try on all accounts."
+    )
+    login_account_max_failures: int = Field(
+        default=20, ge=1, description="Wrong passwords one account may get from all addresses."
+    )
     login_window_seconds: int = Field(default=900, ge=1)
+    token_max_days: int = Field(
+        default=366, ge=1, le=3660, description="Longest lifetime an API token may be given."
+    )
+    invitation_days: int = Field(default=7, ge=1, le=90)
+    password_hash: PasswordHashSettings = PasswordHashSettings()
 
 
 class AwsSettings(BaseModel):
@@ -168,7 +225,14 @@ class Settings(BaseSettings):
 
     def check_safe(self) -> None:
         """Refuse unsafe values: a weak secret key in production or on an address other
-        machines can reach. Called by the server at start-up."""
+        machines can reach; cheap password hashing in production. Called by the server at
+        start-up."""
+        if self.env is Environment.prod and self.auth.password_hash.is_weak:
+            raise ConfigurationError(
+                "MANTLE_AUTH__PASSWORD_HASH__* is too cheap for production: use at least "
+                f"memory_cost={MIN_HASH_MEMORY_KIB} (KiB) and memory_cost x time_cost >= "
+                f"{MIN_HASH_WORK_KIB}, or leave them unset for the secure defaults"
+            )
         key = self.secret_key.get_secret_value()
         if key and key != DEV_SECRET_KEY and len(key) >= MIN_SECRET_KEY_LENGTH:
             return

@@ -162,7 +162,7 @@ def test_viewer_refused_a_write(api, factory):
     assert api.get("/api/v1/tenants/acme", headers=viewer.headers).json()["role"] == "viewer"
     for method, path, body in [
         ("PATCH", "/api/v1/tenants/acme", {"name": "Renamed"}),
-        ("POST", "/api/v1/tenants/acme/members", {"email": "new@example.com"}),
+        ("POST", "/api/v1/tenants/acme/invitations", {"email": "new@example.com"}),
     ]:
         response = api.request(method, path, json=body, headers=viewer.headers)
         assert response.status_code == 403, (path, response.text)
@@ -263,21 +263,37 @@ def test_token_only_reaches_its_own_tenant(api, factory, scope):
     assert slugs == ["acme"]
 
 
-def test_change_password(api, factory):
+def test_token_expiry_is_capped(api, factory, settings):
     ann = factory.member("acme", "ann@example.com", "owner")
-    wrong = api.post(
-        "/api/v1/me/password",
-        headers=ann.headers,
-        json={"current_password": "nope", "new_password": "another secret"},
-    )
-    assert wrong.status_code == 401
+    limit = settings.auth.token_max_days
+    for body in [
+        {"name": "far", "expires_in_days": limit + 1},
+        {"name": "far", "expires_in_days": 3_000_000},
+        {"name": "far", "expires_in_days": 0},
+        {"name": "far", "expires_at": "9999-12-31T00:00:00Z"},
+    ]:
+        response = api.post("/api/v1/tenants/acme/tokens", json=body, headers=ann.headers)
+        assert response.status_code == 422, (body, response.text)
     ok = api.post(
-        "/api/v1/me/password",
+        "/api/v1/tenants/acme/tokens",
+        json={"name": "year", "expires_in_days": limit},
         headers=ann.headers,
-        json={"current_password": PASSWORD, "new_password": "another secret"},
     )
-    assert ok.status_code == 204
-    login = api.post(
-        "/api/v1/auth/login", json={"email": "ann@example.com", "password": "another secret"}
-    )
-    assert login.status_code == 200
+    assert ok.status_code == 201
+
+
+def test_token_expiry_limit_is_a_setting(settings, database):
+    from fastapi.testclient import TestClient
+
+    from mantle.app import create_app
+    from tests.factories import Factory
+
+    settings.auth.token_max_days = 30
+    with TestClient(create_app(settings, db=database)) as client:
+        ann = Factory(database, client).member("acme", "ann@example.com", "owner")
+        too_long = client.post(
+            "/api/v1/tenants/acme/tokens",
+            json={"name": "x", "expires_in_days": 31},
+            headers=ann.headers,
+        )
+    assert too_long.status_code == 422 and "30" in too_long.json()["error"]["message"]

@@ -29,6 +29,8 @@ NOT_TENANT_SCOPED = {
     ("GET", "/api/v1/me"),
     ("POST", "/api/v1/me/password"),
     ("POST", "/api/v1/users"),
+    ("POST", "/api/v1/invitations/accept"),
+    ("POST", "/api/v1/invitations/signup"),
     ("GET", "/api/v1/tenants"),
     ("POST", "/api/v1/tenants"),
 }
@@ -37,6 +39,7 @@ NOT_TENANT_SCOPED = {
 OBJECT_FACTORIES = {
     "token_id": lambda world: world["b_token_id"],
     "user_id": lambda world: world["b_owner_id"],
+    "invitation_id": lambda world: world["b_invitation_id"],
     "data_type": lambda world: "bob_type",
     "dataset": lambda world: world["b_dataset_id"],
     "version": lambda world: 1,
@@ -49,7 +52,7 @@ OBJECT_FACTORIES = {
 
 SAMPLE_BODIES = {
     "TenantUpdate": {"name": "Renamed"},
-    "MemberCreate": {"email": "bob@example.com", "role": "viewer"},
+    "InvitationCreate": {"email": "bob@example.com", "role": "viewer"},
     "MemberUpdate": {"role": "viewer"},
     "TokenCreate": {"name": "probe"},
     "DataTypeCreate": {"name": "probe_type"},
@@ -79,7 +82,7 @@ SAMPLE_BODIES = {
 # Web pages take forms; one form with every field any page reads (extra fields are ignored).
 SAMPLE_FORM = {"name": "probe", "email": "bob@example.com", "role": "viewer", "scope": "read"}
 
-B_SECRETS = ("beta-labs", "bob@example.com")
+B_SECRETS = ("beta-labs", "bob@example.com", "carol@example.com")
 
 
 def tenant_routes(app) -> list[tuple[str, APIRoute]]:
@@ -100,12 +103,18 @@ def world(factory, api):
     b_token = api.post(
         "/api/v1/tenants/beta-labs/tokens", json={"name": "bob-secret"}, headers=bob.headers
     ).json()
+    b_invitation = api.post(
+        "/api/v1/tenants/beta-labs/invitations",
+        json={"email": "carol@example.com"},
+        headers=bob.headers,
+    ).json()
     factory.browser_login("alice@example.com")  # web pages use alice's session cookie
     return {
         "alice": alice,
         "bob": bob,
         "b_token_id": b_token["id"],
         "b_owner_id": bob.user_id,
+        "b_invitation_id": b_invitation["id"],
         **_b_catalog(api, bob),
         **_b_environment(api, bob),
         **_b_transfers(api, bob, factory),
@@ -209,6 +218,8 @@ def test_b_objects_are_untouched_by_a(api, world):
     assert all(t["revoked_at"] is None for t in tokens)
     members = api.get("/api/v1/tenants/beta-labs/members", headers=bob.headers).json()
     assert [(m["email"], m["role"]) for m in members] == [("bob@example.com", "owner")]
+    invitations = api.get("/api/v1/tenants/beta-labs/invitations", headers=bob.headers).json()
+    assert [i["email"] for i in invitations] == ["carol@example.com"]
     assert api.get("/api/v1/tenants/beta-labs", headers=bob.headers).json()["name"] == "beta-labs"
 
 

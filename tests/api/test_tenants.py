@@ -40,19 +40,30 @@ def test_only_a_server_admins_write_token_creates_tenants(api, factory):
     assert created.json()["slug"] == "newco" and created.json()["role"] == "owner"
 
 
+def _invite(api, admin, email: str, role: str = "member"):
+    return api.post(
+        "/api/v1/tenants/acme/invitations",
+        json={"email": email, "role": role},
+        headers=admin.headers,
+    )
+
+
+def _accept(api, member, token: str):
+    return api.post("/api/v1/invitations/accept", json={"token": token}, headers=member.headers)
+
+
 def test_member_lifecycle(api, factory):
     owner = factory.member("acme", "owner@example.com", "owner")
-    bob_id = factory.user("bob@example.com")
-    added = api.post(
-        "/api/v1/tenants/acme/members", json={"email": "Bob@Example.com"}, headers=owner.headers
-    )
-    assert added.status_code == 201 and added.json()["role"] == "member"
-    again = api.post(
-        "/api/v1/tenants/acme/members", json={"email": "bob@example.com"}, headers=owner.headers
-    )
+    bob = factory.member("bobs-own", "bob@example.com", "owner")
+    invited = _invite(api, owner, "Bob@Example.com")
+    assert invited.status_code == 201 and invited.json()["role"] == "member"
+    assert _accept(api, bob, invited.json()["token"]).json()["slug"] == "acme"
+    again = _invite(api, owner, "bob@example.com")
     assert again.status_code == 409
     changed = api.patch(
-        f"/api/v1/tenants/acme/members/{bob_id}", json={"role": "viewer"}, headers=owner.headers
+        f"/api/v1/tenants/acme/members/{bob.user_id}",
+        json={"role": "viewer"},
+        headers=owner.headers,
     )
     assert changed.json()["role"] == "viewer"
     members = api.get("/api/v1/tenants/acme/members", headers=owner.headers).json()
@@ -60,18 +71,17 @@ def test_member_lifecycle(api, factory):
         ("owner@example.com", "owner"),
         ("bob@example.com", "viewer"),
     }
-    removed = api.delete(f"/api/v1/tenants/acme/members/{bob_id}", headers=owner.headers)
+    removed = api.delete(f"/api/v1/tenants/acme/members/{bob.user_id}", headers=owner.headers)
     assert removed.status_code == 204
     assert len(api.get("/api/v1/tenants/acme/members", headers=owner.headers).json()) == 1
 
 
-def test_unknown_user_cannot_be_added(api, factory):
+def test_existing_users_are_not_added_without_consent(api, factory):
     owner = factory.member("acme", "owner@example.com", "owner")
-    response = api.post(
-        "/api/v1/tenants/acme/members", json={"email": "ghost@example.com"}, headers=owner.headers
-    )
-    assert response.status_code == 404
-    assert "mantle users create" in response.json()["error"]["message"]
+    factory.user("bob@example.com")
+    assert _invite(api, owner, "bob@example.com").status_code == 201
+    members = api.get("/api/v1/tenants/acme/members", headers=owner.headers).json()
+    assert [m["email"] for m in members] == ["owner@example.com"]  # until Bob accepts
 
 
 def test_last_owner_cannot_leave_or_be_demoted(api, factory):
@@ -89,12 +99,7 @@ def test_last_owner_cannot_leave_or_be_demoted(api, factory):
 def test_admin_cannot_touch_owners(api, factory):
     owner = factory.member("acme", "owner@example.com", "owner")
     admin = factory.member("acme", "adam@example.com", "admin")
-    factory.user("carl@example.com")
-    promote = api.post(
-        "/api/v1/tenants/acme/members",
-        json={"email": "carl@example.com", "role": "owner"},
-        headers=admin.headers,
-    )
+    promote = _invite(api, admin, "carl@example.com", "owner")
     assert promote.status_code == 403
     demote = api.patch(
         f"/api/v1/tenants/acme/members/{owner.user_id}",
@@ -102,11 +107,7 @@ def test_admin_cannot_touch_owners(api, factory):
         headers=admin.headers,
     )
     assert demote.status_code == 403
-    ok = api.post(
-        "/api/v1/tenants/acme/members",
-        json={"email": "carl@example.com", "role": "admin"},
-        headers=admin.headers,
-    )
+    ok = _invite(api, admin, "carl@example.com", "admin")
     assert ok.status_code == 201
 
 

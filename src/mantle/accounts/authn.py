@@ -3,82 +3,76 @@ tokens each end in a `Principal`; `policy.authorize` then decides what that prin
 
 from __future__ import annotations
 
-import math
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from mantle.accounts import secrets
+from mantle.accounts import secrets, throttle
 from mantle.accounts.policy import Principal, Scope
+from mantle.accounts.secrets import Passwords
 from mantle.db.engine import Database
 from mantle.db.models import SqlUser
 from mantle.db.repositories import credentials as cred_repo
 from mantle.db.repositories import users as user_repo
-from mantle.errors import AuthenticationError, RateLimitedError
+from mantle.errors import AuthenticationError
 from mantle.settings import AuthSettings
 
-# One address may try several accounts, so it gets a larger allowance than one email.
-CLIENT_ALLOWANCE_FACTOR = 4
 # Don't write `last_used_at` on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 WRONG_CREDENTIALS = "wrong email or password"
 
 
-def check_password_login(
-    session: Session, settings: AuthSettings, email: str, password: str, client: str
-) -> SqlUser:
-    """Verify an email and password, throttling repeated failures per email and per client.
-
-    Use `login_with_password`, which also records failures."""
-    email = email.strip().lower()
-    now = datetime.now(UTC)
-    _check_throttle(session, settings, email, client, now)
-    user = user_repo.get_by_email(session, email)
-    ok = secrets.verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        raise AuthenticationError(WRONG_CREDENTIALS)
-    cred_repo.clear_failures(session, email)
-    return user
-
-
 def login_with_password(
-    db: Database, settings: AuthSettings, email: str, password: str, client: str
+    db: Database,
+    settings: AuthSettings,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    client: str,
 ) -> SqlUser:
-    """Check a password; a failure is recorded (for throttling) in a transaction of its own,
-    since the checking transaction rolls back."""
-    try:
-        with db.session() as session:
-            return check_password_login(session, settings, email, password, client)
-    except AuthenticationError:
-        with db.session() as session:
-            record_failure(session, settings, email, client)
-        raise
+    """Check an email and password, throttled per account and per client address (see
+    `accounts.throttle`). A hash made with older parameters is upgraded on the way."""
+    attempt = throttle.reserve(db, settings, email, client)
+    with db.session() as session:
+        user = user_repo.get_by_email(session, throttle.normalize_email(email))
+        ok = passwords.verify(user.password_hash if user else None, password)
+        if not ok or user is None or not user.is_active:
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        throttle.succeeded(session, attempt)
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash(password)
+        return user
 
 
-def record_failure(session: Session, settings: AuthSettings, email: str, client: str) -> None:
-    now = datetime.now(UTC)
-    cred_repo.prune_failures(session, now - timedelta(seconds=settings.login_window_seconds))
-    cred_repo.add_failure(session, email.strip().lower(), client, now)
-
-
-def _check_throttle(
-    session: Session, settings: AuthSettings, email: str, client: str, now: datetime
-) -> None:
-    window = timedelta(seconds=settings.login_window_seconds)
-    since = now - window
-    by_email = cred_repo.count_failures(session, since=since, email=email)
-    by_client = cred_repo.count_failures(session, since=since, client=client)
-    if by_email < settings.login_max_failures and (
-        by_client < settings.login_max_failures * CLIENT_ALLOWANCE_FACTOR
-    ):
-        return
-    oldest = cred_repo.oldest_failure(session, since=since, email=email) or now
-    retry_after = max(1, math.ceil((oldest + window - now).total_seconds()))
-    raise RateLimitedError(
-        f"too many failed logins; try again in {retry_after} seconds",
-        retry_after=retry_after,
-        details={"retry_after": retry_after},
-    )
+def change_password(
+    db: Database,
+    settings: AuthSettings,
+    passwords: Passwords,
+    user_id: uuid.UUID,
+    current: str,
+    new: str,
+    *,
+    client: str,
+    keep_session: str | None,
+) -> int:
+    """Set a new password after checking the current one (throttled like a login), and end
+    the user's other browser sessions, keeping the one whose secret is `keep_session`.
+    Returns how many sessions were ended."""
+    with db.session() as session:
+        user = user_repo.get(session, user_id)
+        if user is None:
+            raise AuthenticationError("your account no longer exists")
+        email = user.email
+    attempt = throttle.reserve(db, settings, email, client)
+    with db.session() as session:
+        user = user_repo.get(session, user_id)
+        if not passwords.verify(user.password_hash, current):
+            raise AuthenticationError("the current password is wrong")
+        throttle.succeeded(session, attempt)
+        user.password_hash = passwords.hash(new)
+        keep_hash = secrets.digest(keep_session) if keep_session else None
+        return cred_repo.delete_other_sessions(session, user.id, keep_hash)
 
 
 def principal_for_user(user: SqlUser) -> Principal:

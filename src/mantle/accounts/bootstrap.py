@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mantle.accounts import secrets, service
+from mantle.accounts.secrets import Passwords
 from mantle.db.repositories import users as user_repo
 from mantle.private_files import write_private_file
 from mantle.schemas.accounts import TenantCreate, UserCreate
@@ -31,7 +32,7 @@ class BootstrapResult:
 
 
 def bootstrap_if_empty(
-    session: Session, settings: BootstrapSettings, data_dir: Path
+    session: Session, settings: BootstrapSettings, data_dir: Path, passwords: Passwords
 ) -> BootstrapResult | None:
     if user_repo.count(session) > 0:
         return None
@@ -39,6 +40,7 @@ def bootstrap_if_empty(
     password = given or secrets.random_password()
     user = service.create_user(
         session,
+        passwords,
         UserCreate(email=settings.admin_email, name="Admin", password=password, is_superuser=True),
     )
     tenant = TenantCreate(slug=settings.tenant, name=settings.tenant)

@@ -1,4 +1,5 @@
-"""Credential material: argon2 password hashes, API token and session secrets, CSRF tokens.
+"""Credential material: argon2 password hashes, API token, session and invitation secrets,
+CSRF tokens.
 
 API tokens and session ids are 256-bit random values, so a SHA-256 digest is enough to store
 them (a slow hash adds nothing against brute force of that space and costs every request).
@@ -14,25 +15,56 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from mantle.settings import PasswordHashSettings
+
 TOKEN_PREFIX = "mtk_"
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+INVITATION_PREFIX = "mti_"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Passwords:
+    """Hashes and checks passwords with argon2id at the configured cost (built once, from
+    settings, by `mantle.services`)."""
 
+    def __init__(self, settings: PasswordHashSettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.time_cost,
+            memory_cost=settings.memory_cost,
+            parallelism=settings.parallelism,
+        )
+        self._dummy_hash: str | None = None
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """False for a wrong password, and for no hash at all (an unknown email): that case
+        is checked against a dummy hash, so both take the same time."""
+        try:
+            return self._hasher.verify(password_hash or self._dummy(), password) and bool(
+                password_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether a (verified) hash was made with other parameters than today's."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash("not-a-real-password")
+        return self._dummy_hash
 
 
 def new_api_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_invitation_token() -> str:
+    return INVITATION_PREFIX + secrets.token_urlsafe(32)
 
 
 def new_session_secret() -> str:

@@ -1,5 +1,6 @@
 """Use cases for users, tenants, members and API tokens. Callers own the transaction: every
-function takes an open session and leaves committing to the caller's session scope."""
+function takes an open session and leaves committing to the caller's session scope.
+New members come in by invitation (`accounts.invitations`)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,18 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts import secrets
 from mantle.accounts.policy import Permission, Principal, Role, Scope, TenantAccess
+from mantle.accounts.secrets import Passwords
 from mantle.db.models import SqlApiToken, SqlMembership, SqlTenant, SqlUser
 from mantle.db.repositories import credentials as cred_repo
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.db.repositories import users as user_repo
 from mantle.errors import (
-    AuthenticationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
 )
 from mantle.schemas.accounts import (
-    MemberCreate,
     MemberPublic,
     TenantCreate,
     TenantPublic,
@@ -35,23 +35,16 @@ from mantle.schemas.accounts import (
 # --- users ---------------------------------------------------------------------------------
 
 
-def create_user(session: Session, data: UserCreate) -> SqlUser:
+def create_user(session: Session, passwords: Passwords, data: UserCreate) -> SqlUser:
     if user_repo.get_by_email(session, data.email) is not None:
         raise ConflictError(f"a user with email {data.email} already exists")
     return user_repo.add(
         session,
         data.email,
-        secrets.hash_password(data.password.get_secret_value()),
+        passwords.hash(data.password.get_secret_value()),
         name=data.name,
         is_superuser=data.is_superuser,
     )
-
-
-def change_password(session: Session, user_id: uuid.UUID, current: str, new: str) -> None:
-    user = user_repo.get(session, user_id)
-    if user is None or not secrets.verify_password(user.password_hash, current):
-        raise AuthenticationError("the current password is wrong")
-    user.password_hash = secrets.hash_password(new)
 
 
 # --- tenants and members -------------------------------------------------------------------
@@ -97,20 +90,6 @@ def list_members(session: Session, access: TenantAccess) -> list[MemberPublic]:
     return [member_public(m) for m in tenant_repo.list_members(session, access.tenant_id)]
 
 
-def add_member(session: Session, access: TenantAccess, data: MemberCreate) -> MemberPublic:
-    _check_may_grant(access, data.role)
-    user = user_repo.get_by_email(session, data.email)
-    if user is None:
-        raise NotFoundError(
-            f"no user with email {data.email}; a server admin can create one with "
-            "`mantle users create`"
-        )
-    if tenant_repo.get_membership(session, access.tenant_id, user.id) is not None:
-        raise ConflictError(f"{data.email} is already a member; change their role instead")
-    membership = tenant_repo.add_member(session, access.tenant_id, user.id, data.role)
-    return member_public(membership)
-
-
 def _get_member(session: Session, access: TenantAccess, user_id: uuid.UUID) -> SqlMembership:
     membership = tenant_repo.get_membership(session, access.tenant_id, user_id)
     if membership is None:
@@ -118,7 +97,7 @@ def _get_member(session: Session, access: TenantAccess, user_id: uuid.UUID) -> S
     return membership
 
 
-def _check_may_grant(access: TenantAccess, role: Role) -> None:
+def check_may_grant(access: TenantAccess, role: Role) -> None:
     if role is Role.owner and not access.allows(Permission.owner):
         raise PermissionDeniedError("only an owner can make someone an owner")
 
@@ -135,7 +114,7 @@ def update_member(
     session: Session, access: TenantAccess, user_id: uuid.UUID, role: Role
 ) -> MemberPublic:
     membership = _get_member(session, access, user_id)
-    _check_may_grant(access, role)
+    check_may_grant(access, role)
     if role != membership.role:
         _check_keeps_an_owner(session, access, membership)
         membership.role = role
@@ -166,16 +145,16 @@ def token_public(token: SqlApiToken) -> TokenPublic:
 
 
 def create_token(
-    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, data: TokenCreate
+    session: Session,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    data: TokenCreate,
+    *,
+    max_days: int,
 ) -> TokenCreated:
+    """`max_days` is the server's longest token lifetime (`MANTLE_AUTH__TOKEN_MAX_DAYS`)."""
     now = datetime.now(UTC)
-    expires_at = data.expires_at
-    if data.expires_in_days is not None:
-        if expires_at is not None:
-            raise InvalidInputError("give either expires_at or expires_in_days, not both")
-        expires_at = now + timedelta(days=data.expires_in_days)
-    if expires_at is not None and expires_at <= now:
-        raise InvalidInputError("expires_at is in the past")
+    expires_at = _token_expiry(data, now, max_days)
     secret = secrets.new_api_token()
     token = cred_repo.add_token(
         session,
@@ -191,18 +170,40 @@ def create_token(
     return TokenCreated(**token_public(token).model_dump(), token=secret)
 
 
+def _token_expiry(data: TokenCreate, now: datetime, max_days: int) -> datetime | None:
+    if data.expires_in_days is not None and data.expires_at is not None:
+        raise InvalidInputError("give either expires_at or expires_in_days, not both")
+    if data.expires_in_days is not None:
+        if data.expires_in_days > max_days:
+            raise InvalidInputError(
+                f"expires_in_days must be between 1 and {max_days} (the server's limit)"
+            )
+        return now + timedelta(days=data.expires_in_days)
+    if data.expires_at is None:
+        return None
+    if data.expires_at <= now:
+        raise InvalidInputError("expires_at is in the past")
+    if data.expires_at > now + timedelta(days=max_days):
+        raise InvalidInputError(f"expires_at must be within {max_days} days (the server's limit)")
+    return data.expires_at
+
+
 def _check_token_self_service(access: TenantAccess) -> None:
     if access.principal.token_scope is Scope.read:
         raise PermissionDeniedError("a read-scope API token cannot create or revoke tokens")
 
 
-def create_token_for(session: Session, access: TenantAccess, data: TokenCreate) -> TokenCreated:
+def create_token_for(
+    session: Session, access: TenantAccess, data: TokenCreate, *, max_days: int
+) -> TokenCreated:
     _check_token_self_service(access)
-    return create_token(session, access.tenant_id, access.principal.user_id, data)
+    return create_token(
+        session, access.tenant_id, access.principal.user_id, data, max_days=max_days
+    )
 
 
 def create_login_token(
-    session: Session, user_id: uuid.UUID, tenant_slug: str | None, name: str
+    session: Session, user_id: uuid.UUID, tenant_slug: str | None, name: str, *, max_days: int
 ) -> TokenCreated:
     """A write-scope token for a password login: in the named tenant, or the user's only one."""
     tenants = [tenant for tenant, _role in tenant_repo.list_for_user(session, user_id)]
@@ -221,7 +222,7 @@ def create_login_token(
         tenant = next((t for t in tenants if t.slug == tenant_slug), None)
         if tenant is None:
             raise NotFoundError(f"tenant '{tenant_slug}' not found")
-    return create_token(session, tenant.id, user_id, TokenCreate(name=name))
+    return create_token(session, tenant.id, user_id, TokenCreate(name=name), max_days=max_days)
 
 
 def list_tokens(session: Session, access: TenantAccess, *, everyone: bool) -> list[TokenPublic]:

@@ -11,6 +11,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from mantle.accounts import authn, secrets
 from mantle.accounts.policy import Permission, Principal, TenantAccess, authorize
+from mantle.accounts.secrets import Passwords
+from mantle.api import proxies
 from mantle.catalog import Catalog
 from mantle.catalog.read_buckets import ReadBuckets
 from mantle.cloud.aws.crypto import SecretBox
@@ -54,8 +56,16 @@ def get_secret_box(request: Request) -> SecretBox:
     return request.app.state.services.secret_box
 
 
+def get_passwords(request: Request) -> Passwords:
+    """Hashes and checks passwords at the configured argon2 cost."""
+    return request.app.state.services.passwords
+
+
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address; `X-Forwarded-For` counts only from trusted proxies."""
+    peer = request.client.host if request.client else "unknown"
+    networks = proxies.trusted_networks(get_settings(request).server.trusted_proxies)
+    return proxies.client_address(peer, request.headers.getlist("x-forwarded-for"), networks)
 
 
 def authenticate(db: Database, *, bearer: str | None, session_secret: str | None) -> Principal:
@@ -109,6 +119,8 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 CatalogService = Annotated[Catalog, Depends(get_catalog)]
 ReadBucketsService = Annotated[ReadBuckets, Depends(get_read_buckets)]
 Secrets = Annotated[SecretBox, Depends(get_secret_box)]
+PasswordHashing = Annotated[Passwords, Depends(get_passwords)]
+ClientAddress = Annotated[str, Depends(client_address)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ReadAccess = Annotated[TenantAccess, Depends(require(Permission.read))]
 WriteAccess = Annotated[TenantAccess, Depends(require(Permission.write))]

@@ -1,5 +1,5 @@
-"""Client-side account commands: login/logout/whoami, tenants and members, API tokens.
-They talk to a server through the SDK with the stored credentials."""
+"""Client-side account commands: login/logout/whoami, tenants, members and invitations, API
+tokens. They talk to a server through the SDK with the stored credentials."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 
 from mantle.cli import config
 from mantle.cli.output import emit, out
-from mantle.errors import NotFoundError
+from mantle.client import Client
+from mantle.errors import AuthenticationError, NotFoundError
 
 if TYPE_CHECKING:
     from mantle.client import Client
@@ -50,9 +51,15 @@ def login(
     if not token:
         email = email or typer.prompt("Email")
         password = os.environ.get("MANTLE_PASSWORD") or typer.prompt("Password", hide_input=True)
-        token = Client.login(
-            url, email, password, tenant=tenant, token_name=f"mantle CLI on {os.uname().nodename}"
-        ).token
+        token = Client.login(url, email, password, tenant=tenant, token_name=_token_name()).token
+    _save_login(url, token, tenant)
+
+
+def _token_name() -> str:
+    return f"mantle CLI on {os.uname().nodename}"
+
+
+def _save_login(url: str, token: str, tenant: str | None) -> None:
     with Client(url, token) as api:
         me = api.whoami()
     tenant_slug = me.tenant.slug if me.tenant else tenant
@@ -84,6 +91,7 @@ def whoami(as_json: bool = JSON) -> None:
 
 TENANT_COLUMNS = ("slug", "name", "role", "created_at")
 MEMBER_COLUMNS = ("email", "name", "role", "user_id")
+INVITATION_COLUMNS = ("id", "email", "role", "invited_by", "expires_at")
 TOKEN_COLUMNS = (
     "id",
     "name",
@@ -126,19 +134,69 @@ def tenants_members(tenant: str = TENANT, as_json: bool = JSON) -> None:
         emit(api.tenants.members(tenant), as_json=as_json, columns=MEMBER_COLUMNS)
 
 
-@tenants_app.command("add-member")
-def tenants_add_member(
+@tenants_app.command("invite")
+def tenants_invite(
     email: str,
     role: str = typer.Option("member", help="owner, admin, member or viewer"),
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
+    """Invite someone (admins). Prints a token, once: pass it to them."""
     with client() as api:
-        emit(
-            api.tenants.add_member(email, role, tenant=tenant),
-            as_json=as_json,
-            columns=MEMBER_COLUMNS,
+        created = api.tenants.invite(email, role, tenant=tenant)
+    if as_json:
+        emit(created, as_json=True)
+        return
+    out.print(f"invited {created.email} as {created.role}, until {created.expires_at:%Y-%m-%d}")
+    out.print(f"they accept with: mantle tenants accept <token> --url {api.url}")
+    out.print("the token, shown once:")
+    print(created.token)
+
+
+@tenants_app.command("invitations")
+def tenants_invitations(tenant: str = TENANT, as_json: bool = JSON) -> None:
+    """Pending invitations (admins)."""
+    with client() as api:
+        emit(api.tenants.invitations(tenant), as_json=as_json, columns=INVITATION_COLUMNS)
+
+
+@tenants_app.command("revoke-invitation")
+def tenants_revoke_invitation(invitation_id: str, tenant: str = TENANT) -> None:
+    with client() as api:
+        revoked = api.tenants.revoke_invitation(invitation_id, tenant=tenant)
+    out.print(f"revoked the invitation of {revoked.email}")
+
+
+@tenants_app.command("accept")
+def tenants_accept(
+    token: str = typer.Argument(..., help="The invitation token (mti_...)."),
+    url: str = typer.Option(
+        None, help="The server, when you are not logged in to it: signs you up (or in)."
+    ),
+) -> None:
+    """Accept an invitation: as the logged-in user, or, with --url, by setting a password
+    for a new account (an existing account gives its password); then logs in."""
+    if url is None:
+        with client() as api:
+            joined = api.tenants.accept(token)
+        out.print(f"joined {joined.slug} as {joined.role}")
+        return
+    password = os.environ.get("MANTLE_PASSWORD") or typer.prompt(
+        "Password (new account: choose one; existing account: its password)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    signed_up = Client.sign_up(url, token, password)
+    try:
+        created = Client.login(
+            url, signed_up.email, password, tenant=signed_up.tenant, token_name=_token_name()
         )
+    except AuthenticationError as e:
+        raise AuthenticationError(
+            f"could not log in as {signed_up.email}: if that email already had an account, "
+            "run this again with its password"
+        ) from e
+    _save_login(url, created.token, signed_up.tenant)
 
 
 def _member_id(api: Client, email: str, tenant: str | None):

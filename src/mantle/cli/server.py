@@ -52,6 +52,7 @@ def run_server(
     import uvicorn
 
     from mantle.accounts.bootstrap import bootstrap_if_empty
+    from mantle.accounts.secrets import Passwords
     from mantle.api.access_log import uvicorn_log_config
     from mantle.app import create_app
     from mantle.db import migrate
@@ -63,17 +64,22 @@ def run_server(
     settings.check_safe()
     db = migrate.open_current(settings.database.url)
     with db.session() as session:
-        created = bootstrap_if_empty(session, settings.bootstrap, settings.data_dir)
+        created = bootstrap_if_empty(
+            session, settings.bootstrap, settings.data_dir, Passwords(settings.auth.password_hash)
+        )
     if created:
         _print_first_login(settings, created, show_password=sys.stdout.isatty())
     app = create_app(settings, db=db)
     out.print(f"Mantle is serving at [bold]{settings.public_url}[/bold]")
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from loopback; the
+    # app reads it itself, from MANTLE_SERVER__TRUSTED_PROXIES only (`api.proxies`).
     uvicorn.run(
         app,
         host=settings.server.host,
         port=settings.server.port,
         log_level="info",
         log_config=uvicorn_log_config(),  # signed URLs' signatures stay out of the access log
+        proxy_headers=False,
     )
 
 
@@ -134,11 +140,13 @@ def users_create(
     import os
 
     from mantle.accounts import service
+    from mantle.accounts.secrets import Passwords
     from mantle.db import migrate
     from mantle.schemas.accounts import UserCreate, UserPublic
     from mantle.settings import load_settings
 
-    db = migrate.open_current(load_settings().database.url)
+    settings = load_settings()
+    db = migrate.open_current(settings.database.url)
     password = os.environ.get("MANTLE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
@@ -146,6 +154,7 @@ def users_create(
         with db.session() as session:
             user = service.create_user(
                 session,
+                Passwords(settings.auth.password_hash),
                 UserCreate(email=email, name=name, password=password, is_superuser=superuser),
             )
             emit(UserPublic.model_validate(user), as_json=as_json, columns=("id", "email"))

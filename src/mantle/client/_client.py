@@ -12,7 +12,7 @@ from mantle.client._resources import Tenants, Tokens, Users
 from mantle.client._transport import USER_AGENT, Http
 from mantle.client._uploads import Uploads
 from mantle.errors import InvalidInputError
-from mantle.schemas.accounts import TokenCreated, WhoAmI
+from mantle.schemas.accounts import InvitationSignupResult, TokenCreated, WhoAmI
 
 
 class Client:
@@ -75,6 +75,24 @@ class Client:
             }
             return TokenCreated.model_validate(
                 anonymous._http.request("POST", "/api/v1/auth/token", json=body)
+            )
+
+    @classmethod
+    def sign_up(
+        cls,
+        url: str,
+        invitation: str,
+        password: str,
+        *,
+        name: str = "",
+        transport: httpx.BaseTransport | None = None,
+    ) -> InvitationSignupResult:
+        """Accept an invitation without an account: it is made with `password`. (If the email
+        has one, it joins only if `password` is its password.) Then `login` as `.email`."""
+        with cls(url, transport=transport) as anonymous:
+            body = {"token": invitation, "password": password, "name": name}
+            return InvitationSignupResult.model_validate(
+                anonymous._http.request("POST", "/api/v1/invitations/signup", json=body)
             )
 
     def whoami(self) -> WhoAmI:

@@ -1,4 +1,4 @@
-"""SDK resources: users, tenants (with members) and API tokens."""
+"""SDK resources: users, tenants (with members and invitations) and API tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pydantic import TypeAdapter
 
 from mantle.client._transport import Http
 from mantle.schemas.accounts import (
+    InvitationCreated,
+    InvitationPublic,
     MemberPublic,
     TenantPublic,
     TokenCreated,
@@ -53,13 +55,32 @@ class Tenants(_Resource):
         data = self._http.request("GET", f"/api/v1/tenants/{self._tenant(tenant)}/members")
         return TypeAdapter(list[MemberPublic]).validate_python(data)
 
-    def add_member(self, email: str, role: str = "member", *, tenant: str | None = None):
+    def invite(
+        self, email: str, role: str = "member", *, tenant: str | None = None
+    ) -> InvitationCreated:
+        """Invite an email (admins). Pass `.token` (shown once) to the invitee."""
         data = self._http.request(
             "POST",
-            f"/api/v1/tenants/{self._tenant(tenant)}/members",
+            f"/api/v1/tenants/{self._tenant(tenant)}/invitations",
             json={"email": email, "role": role},
         )
-        return MemberPublic.model_validate(data)
+        return InvitationCreated.model_validate(data)
+
+    def invitations(self, tenant: str | None = None) -> list[InvitationPublic]:
+        """Pending invitations (admins)."""
+        data = self._http.request("GET", f"/api/v1/tenants/{self._tenant(tenant)}/invitations")
+        return TypeAdapter(list[InvitationPublic]).validate_python(data)
+
+    def revoke_invitation(
+        self, invitation_id: uuid.UUID | str, *, tenant: str | None = None
+    ) -> InvitationPublic:
+        path = f"/api/v1/tenants/{self._tenant(tenant)}/invitations/{invitation_id}"
+        return InvitationPublic.model_validate(self._http.request("DELETE", path))
+
+    def accept(self, token: str) -> TenantPublic:
+        """Join the tenant of an invitation made for your email."""
+        data = self._http.request("POST", "/api/v1/invitations/accept", json={"token": token})
+        return TenantPublic.model_validate(data)
 
     def set_role(self, user_id: uuid.UUID | str, role: str, *, tenant: str | None = None):
         path = f"/api/v1/tenants/{self._tenant(tenant)}/members/{user_id}"

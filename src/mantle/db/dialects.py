@@ -92,10 +92,16 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def upsert(session: Session, table: Table):
+    """The engine's own `INSERT` construct, which offers `on_conflict_do_update`/`_nothing`
+    (both engines spell it `INSERT ... ON CONFLICT`, and both support `RETURNING`)."""
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 def insert_ignoring_conflicts(session: Session, table: Table):
     """`INSERT ... ON CONFLICT DO NOTHING`: safe when two transactions seed the same rows."""
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return upsert(session, table).on_conflict_do_nothing()
 
 
 # --- predicates on one top-level property of a JSON document column ----------------------

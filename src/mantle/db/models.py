@@ -122,19 +122,41 @@ class SqlBrowserSession(Base):
     user: Mapped[SqlUser] = relationship()
 
 
-class SqlLoginFailure(Base):
-    """Failed password logins, counted over a sliding window to throttle guessing."""
+class SqlLoginThrottle(Base):
+    """Failed-password counters, each counted in a fixed window: one row per account, per
+    client address and per (account, address) pair. The key is a digest, so the table holds
+    no emails. Bumped atomically before a password is checked (`accounts.throttle`)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_email_at", "email", "at"),
-        Index("ix_login_failures_client_at", "client", "at"),
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SqlInvitation(Base):
+    """An invitation to join a tenant with a role. Only the token's digest is stored; the
+    invitee accepts explicitly (as a logged-in user, or by setting a password)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320))
-    client: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    tenant: Mapped[SqlTenant] = relationship()
+    invited_by: Mapped[SqlUser | None] = relationship()
 
 
 # --- AWS environments (mantle.cloud.aws) ---------------------------------------------------

@@ -48,8 +48,13 @@ class UserCreate(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: SecretStr
+    current_password: SecretStr = Field(max_length=200)
     new_password: SecretStr = Field(min_length=8, max_length=200)
+
+
+class PasswordChanged(BaseModel):
+    sessions_ended: int = Field(description="Your other browser sessions, now logged out.")
+    message: str
 
 
 class TenantCreate(BaseModel):
@@ -72,11 +77,6 @@ class TenantPublic(_Public):
     role: Role | None = None
 
 
-class MemberCreate(BaseModel):
-    email: EmailStr
-    role: Role = Role.member
-
-
 class MemberUpdate(BaseModel):
     role: Role
 
@@ -89,11 +89,54 @@ class MemberPublic(BaseModel):
     created_at: datetime
 
 
+class InvitationCreate(BaseModel):
+    email: EmailStr
+    role: Role = Role.member
+
+
+class InvitationPublic(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: Role
+    invited_by: str | None = Field(description="The inviting admin's email.")
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationCreated(InvitationPublic):
+    """Returned once, when the invitation is made: pass `token` to the invitee."""
+
+    token: str
+
+
+class InvitationAccept(BaseModel):
+    token: SecretStr = Field(max_length=200)
+
+
+class InvitationSignup(InvitationAccept):
+    password: SecretStr = Field(
+        min_length=8,
+        max_length=200,
+        description="A new account's password; if the invited email has an account, its "
+        "current password (it is not changed).",
+    )
+    name: str = Field(default="", max_length=200)
+
+
+class InvitationSignupResult(BaseModel):
+    """The same whether or not the email already had an account: log in to continue."""
+
+    email: str
+    tenant: str
+    message: str
+
+
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scope: Scope = Scope.write
     expires_at: Instant | None = None
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    # The server's limit (MANTLE_AUTH__TOKEN_MAX_DAYS, default 366) is checked by the service.
+    expires_in_days: int | None = Field(default=None, ge=1, le=3660)
 
 
 class TokenPublic(_Public):

@@ -15,20 +15,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from mantle.accounts import authn, secrets, service
+from mantle.accounts import authn, invitations, secrets, service
 from mantle.accounts.policy import Permission, Principal, Role, Scope, authorize
 from mantle.api.deps import (
     SESSION_COOKIE,
     AppSettings,
+    ClientAddress,
     Db,
+    PasswordHashing,
     authenticate,
     check_csrf,
-    client_address,
 )
 from mantle.api.sessions import clear_session_cookies, start_browser_session
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, MantleError, http_status_for
-from mantle.schemas.accounts import MemberCreate, TokenCreate
+from mantle.schemas.accounts import InvitationCreate, TokenCreate
 from mantle.settings import Settings
 from mantle.web.flash import FLASH_COOKIE, clear_flash, read_flash, set_flash
 
@@ -87,14 +88,14 @@ def login_submit(
     request: Request,
     db: Db,
     settings: AppSettings,
+    passwords: PasswordHashing,
+    client: ClientAddress,
     email: str = Form(max_length=320),
     password: str = Form(max_length=200),
     next: str = Form(default="/"),
 ) -> Response:
     try:
-        user = authn.login_with_password(
-            db, settings.auth, email, password, client_address(request)
-        )
+        user = authn.login_with_password(db, settings.auth, passwords, email, password, client)
     except MantleError as e:
         return page(
             request,
@@ -137,6 +138,8 @@ def _tenant_page(
         access = authorize(session, user.principal, tenant, Permission.read)
         members = service.list_members(session, access)
         tokens = service.list_tokens(session, access, everyone=False)
+        can_admin = access.allows(Permission.admin)
+        pending = invitations.list_pending(session, access) if can_admin else []
     flash = read_flash(request, user.settings, user.session_secret)
     response = page(
         request,
@@ -149,12 +152,13 @@ def _tenant_page(
         tokens=tokens,
         roles=list(Role),
         scopes=list(Scope),
-        can_admin=access.allows(Permission.admin),
+        can_admin=can_admin,
+        invitations=pending,
         **{**flash, **extra},
     )
     if request.cookies.get(FLASH_COOKIE):
         clear_flash(response)  # shown once
-    if "created" in flash:
+    if "created" in flash or "invited" in flash:
         response.headers["Cache-Control"] = "no-store"  # the page holds a new token
     return response
 
@@ -174,6 +178,7 @@ def create_token(
     request: Request,
     tenant: str,
     db: Db,
+    settings: AppSettings,
     user: WebSession,
     name: str = Form(max_length=200),
     scope: Scope = Form(default=Scope.write),
@@ -186,7 +191,9 @@ def create_token(
         data = TokenCreate(name=name, scope=scope, expires_in_days=days)
         with db.session() as session:
             access = authorize(session, user.principal, tenant, Permission.read)
-            created = service.create_token_for(session, access, data)
+            created = service.create_token_for(
+                session, access, data, max_days=settings.auth.token_max_days
+            )
     except (ValueError, MantleError) as e:
         message = e.message if isinstance(e, MantleError) else f"invalid token settings: {e}"
         status = http_status_for(e) if isinstance(e, MantleError) else 422
@@ -210,11 +217,12 @@ def revoke_token(
     return user.redirect(f"/t/{quote(tenant)}", notice="Token revoked.")
 
 
-@router.post("/t/{tenant}/members")
-def add_member(
+@router.post("/t/{tenant}/invitations")
+def invite(
     request: Request,
     tenant: str,
     db: Db,
+    settings: AppSettings,
     user: WebSession,
     email: str = Form(max_length=320),
     role: Role = Form(default=Role.member),
@@ -222,15 +230,31 @@ def add_member(
 ) -> Response:
     user.check_form(csrf_token)
     try:
-        data = MemberCreate(email=email, role=role)
+        data = InvitationCreate(email=email, role=role)
         with db.session() as session:
             access = authorize(session, user.principal, tenant, Permission.admin)
-            service.add_member(session, access, data)
+            created = invitations.invite(session, access, data, days=settings.auth.invitation_days)
     except (ValueError, MantleError) as e:
         message = e.message if isinstance(e, MantleError) else f"invalid email: {email}"
         status = http_status_for(e) if isinstance(e, MantleError) else 422
         return _tenant_page(request, db, user, tenant, status, member_error=message)
-    return user.redirect(f"/t/{quote(tenant)}", notice=f"Added {data.email} as {data.role}.")
+    invited = {"email": created.email, "role": str(created.role), "token": created.token}
+    return user.redirect(f"/t/{quote(tenant)}", invited=invited)
+
+
+@router.post("/t/{tenant}/invitations/{invitation_id}/revoke")
+def revoke_invitation(
+    tenant: str,
+    invitation_id: uuid.UUID,
+    db: Db,
+    user: WebSession,
+    csrf_token: str = Form(default=""),
+) -> Response:
+    user.check_form(csrf_token)
+    with db.session() as session:
+        access = authorize(session, user.principal, tenant, Permission.admin)
+        invitations.revoke(session, access, invitation_id)
+    return user.redirect(f"/t/{quote(tenant)}", notice="Invitation revoked.")
 
 
 def _safe_next(target: str) -> str:

@@ -5,15 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from mantle.accounts import authn, service
-from mantle.api.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, Db, client_address
+from mantle.accounts.policy import Scope
+from mantle.api.deps import (
+    SESSION_COOKIE,
+    AppSettings,
+    ClientAddress,
+    CurrentPrincipal,
+    Db,
+    PasswordHashing,
+)
 from mantle.api.errors import error_responses
 from mantle.api.sessions import clear_session_cookies, start_browser_session
 from mantle.db.models import SqlUser
 from mantle.db.repositories import users as user_repo
+from mantle.errors import PermissionDeniedError
 from mantle.schemas.accounts import (
     CliLoginRequest,
     LoginRequest,
     PasswordChange,
+    PasswordChanged,
     TokenCreated,
     UserPublic,
     WhoAmI,
@@ -24,12 +34,16 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 @router.post("/auth/login", response_model=UserPublic, responses=error_responses(401, 429))
 def login(
-    body: LoginRequest, request: Request, response: Response, db: Db, settings: AppSettings
+    body: LoginRequest,
+    response: Response,
+    db: Db,
+    settings: AppSettings,
+    passwords: PasswordHashing,
+    client: ClientAddress,
 ) -> SqlUser:
     """Log a browser in: sets an HTTP-only session cookie and a CSRF cookie."""
-    user = authn.login_with_password(
-        db, settings.auth, body.email, body.password.get_secret_value(), client_address(request)
-    )
+    password = body.password.get_secret_value()
+    user = authn.login_with_password(db, settings.auth, passwords, body.email, password, client)
     start_browser_session(db, settings, user, response)
     return user
 
@@ -50,14 +64,19 @@ def logout(request: Request, response: Response, db: Db) -> None:
     responses=error_responses(401, 404, 409, 429),
 )
 def exchange_password_for_token(
-    body: CliLoginRequest, request: Request, db: Db, settings: AppSettings
+    body: CliLoginRequest,
+    db: Db,
+    settings: AppSettings,
+    passwords: PasswordHashing,
+    client: ClientAddress,
 ) -> TokenCreated:
     """Trade an email and password for a write-scope API token in one tenant (`mantle login`)."""
-    user = authn.login_with_password(
-        db, settings.auth, body.email, body.password.get_secret_value(), client_address(request)
-    )
+    password = body.password.get_secret_value()
+    user = authn.login_with_password(db, settings.auth, passwords, body.email, password, client)
     with db.session() as session:
-        return service.create_login_token(session, user.id, body.tenant, body.token_name)
+        return service.create_login_token(
+            session, user.id, body.tenant, body.token_name, max_days=settings.auth.token_max_days
+        )
 
 
 @router.get("/me", response_model=WhoAmI, responses=error_responses(401))
@@ -74,12 +93,36 @@ def whoami(principal: CurrentPrincipal, db: Db) -> WhoAmI:
     )
 
 
-@router.post("/me/password", status_code=204, responses=error_responses(401, 403))
-def change_password(body: PasswordChange, principal: CurrentPrincipal, db: Db) -> None:
-    with db.session() as session:
-        service.change_password(
-            session,
-            principal.user_id,
-            body.current_password.get_secret_value(),
-            body.new_password.get_secret_value(),
+@router.post(
+    "/me/password", response_model=PasswordChanged, responses=error_responses(401, 403, 429)
+)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    principal: CurrentPrincipal,
+    db: Db,
+    settings: AppSettings,
+    passwords: PasswordHashing,
+    client: ClientAddress,
+) -> PasswordChanged:
+    """Change your password (the current one is checked, throttled like a login). Your other
+    browser sessions end; this one, and API tokens, stay valid."""
+    if principal.token_scope is Scope.read:
+        raise PermissionDeniedError(
+            "changing your password needs a browser session or a write-scope token"
         )
+    ended = authn.change_password(
+        db,
+        settings.auth,
+        passwords,
+        principal.user_id,
+        body.current_password.get_secret_value(),
+        body.new_password.get_secret_value(),
+        client=client,
+        keep_session=None if principal.via_token else request.cookies.get(SESSION_COOKIE),
+    )
+    return PasswordChanged(
+        sessions_ended=ended,
+        message=f"password changed; {ended} other browser session(s) ended. API tokens stay "
+        "valid: revoke any you no longer trust with `mantle tokens revoke`.",
+    )

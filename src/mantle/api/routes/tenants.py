@@ -1,4 +1,4 @@
-"""Tenants and their members."""
+"""Tenants and their members (who join by invitation: `routes.invitations`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from mantle.api.deps import AdminAccess, CurrentPrincipal, Db, ReadAccess
 from mantle.api.errors import CONFLICT, TENANT_ERRORS, error_responses
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.schemas.accounts import (
-    MemberCreate,
     MemberPublic,
     MemberUpdate,
     TenantCreate,
@@ -68,18 +67,6 @@ def update_tenant(
 def list_members(access: ReadAccess, db: Db) -> list[MemberPublic]:
     with db.session() as session:
         return service.list_members(session, access)
-
-
-@router.post(
-    "/{tenant}/members", response_model=MemberPublic, status_code=201, responses=CHANGE_IN_TENANT
-)
-def add_member(
-    body: MemberCreate,
-    access: AdminAccess,
-    db: Db,
-) -> MemberPublic:
-    with db.session() as session:
-        return service.add_member(session, access, body)
 
 
 @router.patch(

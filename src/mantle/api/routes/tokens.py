@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Query
 
 from mantle.accounts import service
-from mantle.api.deps import Db, ReadAccess
+from mantle.api.deps import AppSettings, Db, ReadAccess
 from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.schemas.accounts import TokenCreate, TokenCreated, TokenPublic
 
@@ -31,10 +31,14 @@ def create_token(
     body: TokenCreate,
     access: ReadAccess,
     db: Db,
+    settings: AppSettings,
 ) -> TokenCreated:
-    """Any member can make tokens for themselves; a token never exceeds its owner's role."""
+    """Any member can make tokens for themselves; a token never exceeds its owner's role.
+    Expiry: at most `MANTLE_AUTH__TOKEN_MAX_DAYS` (default 366) days away, or never."""
     with db.session() as session:
-        return service.create_token_for(session, access, body)
+        return service.create_token_for(
+            session, access, body, max_days=settings.auth.token_max_days
+        )
 
 
 @router.delete("/{token_id}", response_model=TokenPublic, responses=CONFLICT)

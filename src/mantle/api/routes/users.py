@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from mantle.accounts import service
 from mantle.accounts.policy import Principal, require_server_admin
-from mantle.api.deps import CurrentPrincipal, Db
+from mantle.api.deps import CurrentPrincipal, Db, PasswordHashing
 from mantle.api.errors import CONFLICT, error_responses
 from mantle.db.models import SqlUser
 from mantle.schemas.accounts import UserCreate, UserPublic
@@ -25,6 +25,6 @@ Superuser = Annotated[Principal, Depends(_superuser)]
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses=CONFLICT)
-def create_user(body: UserCreate, _admin: Superuser, db: Db) -> SqlUser:
+def create_user(body: UserCreate, _admin: Superuser, db: Db, passwords: PasswordHashing) -> SqlUser:
     with db.session() as session:
-        return service.create_user(session, body)
+        return service.create_user(session, passwords, body)

@@ -75,3 +75,11 @@ def count_role(session: Session, tenant_id: uuid.UUID, role: str) -> int:
         )
         or 0
     )
+
+
+def get_member_by_email(session: Session, tenant_id: uuid.UUID, email: str) -> SqlMembership | None:
+    return session.scalar(
+        select(SqlMembership)
+        .join(SqlUser, SqlUser.id == SqlMembership.user_id)
+        .where(SqlMembership.tenant_id == tenant_id, SqlUser.email == email.lower())
+    )
