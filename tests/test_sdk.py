@@ -95,3 +95,24 @@ def test_sdk_against_a_live_server(live_server):
         revoked.whoami()
     with pytest.raises(mantle.AuthenticationError):
         Client.login(live_server.url, live_server.admin_email, "wrong password")
+
+
+def test_sdk_invitations_against_a_live_server(live_server):
+    admin_token = Client.login(
+        live_server.url, live_server.admin_email, live_server.admin_password, token_name="sdk"
+    ).token
+    with Client(live_server.url, admin_token) as admin:
+        invited = admin.tenants.invite("sdk-new@example.com", "member")
+        assert invited.token.startswith("mti_")
+        assert [i.email for i in admin.tenants.invitations()] == ["sdk-new@example.com"]
+        with pytest.raises(mantle.PermissionDeniedError):
+            admin.tenants.accept(invited.token)  # it is for someone else
+        signed_up = Client.sign_up(live_server.url, invited.token, "sdk new password")
+        assert (signed_up.email, signed_up.tenant) == ("sdk-new@example.com", "default")
+        assert "sdk-new@example.com" in [m.email for m in admin.tenants.members()]
+        again = admin.tenants.invite("sdk-later@example.com")
+        assert admin.tenants.revoke_invitation(again.id).email == "sdk-later@example.com"
+        assert admin.tenants.invitations() == []
+    new_token = Client.login(live_server.url, "sdk-new@example.com", "sdk new password").token
+    with Client(live_server.url, new_token) as newcomer:
+        assert newcomer.whoami().tenant.role == "member"

@@ -150,13 +150,46 @@ def test_server_admins_made_with_users_create_create_tenants(cli, live_server):
     assert me["tenant"]["slug"] == "newco" and me["tenant"]["role"] == "owner"
 
 
+def test_invite_then_accept_by_signing_up(cli, live_server):
+    login(cli, live_server)
+    invited = cli("tenants", "invite", "newbie@example.com", "--role", "viewer", "--json")
+    assert invited.returncode == 0, invited.stderr
+    token = json.loads(invited.stdout)["token"]
+    pending = json.loads(cli("tenants", "invitations", "--json").stdout)
+    assert [(i["email"], i["role"]) for i in pending] == [("newbie@example.com", "viewer")]
+    # Logged in as someone else, the token is refused (permission denied).
+    assert cli("tenants", "accept", token).returncode == 4
+
+    newbie = {"MANTLE_CONFIG_DIR": str(cli.config_dir / "newbie")}
+    accepted = cli(
+        "tenants", "accept", token, "--url", live_server.url, password="newbie pw 1", env=newbie
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    assert "logged in" in accepted.stdout
+    me = json.loads(cli("whoami", "--json", env=newbie).stdout)
+    assert me["user"]["email"] == "newbie@example.com" and me["tenant"]["role"] == "viewer"
+    assert json.loads(cli("tenants", "invitations", "--json").stdout) == []
+
+
+def test_revoked_invitation_cannot_be_accepted(cli, live_server):
+    login(cli, live_server)
+    invited = json.loads(cli("tenants", "invite", "late@example.com", "--json").stdout)
+    revoked = cli("tenants", "revoke-invitation", invited["id"])
+    assert revoked.returncode == 0 and "late@example.com" in revoked.stdout
+    late = {"MANTLE_CONFIG_DIR": str(cli.config_dir / "late")}
+    accept = ("tenants", "accept", invited["token"], "--url", live_server.url)
+    refused = cli(*accept, password="pw 12345", env=late)
+    assert refused.returncode == 5 and "revoked" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
         (("tokens", "revoke", "00000000-0000-0000-0000-000000000000"), 5),
         (("tokens", "create", "x", "--scope", "bogus"), 7),
         (("tenants", "show", "no-such-tenant"), 5),
-        (("tenants", "add-member", "ghost@example.com"), 5),
+        (("tenants", "accept", "mti_no-such-invitation"), 5),
+        (("tokens", "create", "x", "--expires-in-days", "9999"), 7),
     ],
 )
 def test_exit_codes_scripts_can_rely_on(cli, live_server, args, code):

@@ -83,14 +83,14 @@ def test_forms_redirect_after_post_with_a_flash_shown_once(api, factory):
     assert 'data-testid="token-value"' not in again.text
     assert again.text.count("<td>ci</td>") == 1
 
-    factory.user("bob@example.com")
-    added = api.post(
-        "/t/acme/members",
+    invited = api.post(
+        "/t/acme/invitations",
         data={"email": "bob@example.com", "role": "member", "csrf_token": csrf},
         follow_redirects=False,
     )
-    assert added.status_code == 303 and added.headers["location"] == "/t/acme"
-    assert "Added bob@example.com as member." in api.get("/t/acme").text
+    assert invited.status_code == 303 and invited.headers["location"] == "/t/acme"
+    assert 'data-testid="invitation-token">mti_' in api.get("/t/acme").text
+    assert "mti_" not in api.get("/t/acme").text
 
 
 def test_a_flash_is_only_readable_by_its_own_session(api, factory, app):
@@ -108,3 +108,38 @@ def test_a_flash_is_only_readable_by_its_own_session(api, factory, app):
         factory.browser_login("ann@example.com", other)
         other.cookies.set("mantle_flash", stolen)
         assert 'data-testid="token-value"' not in other.get("/t/acme").text
+
+
+def test_admin_invites_from_the_tenant_page_and_revokes(api, factory):
+    factory.tenant("acme", "ann@example.com")
+    factory.user("known@example.com")
+    factory.browser_login("ann@example.com")
+    csrf = api.cookies["mantle_csrf"]
+    pages = [
+        api.post("/t/acme/invitations", data={"email": email, "role": "viewer", "csrf_token": csrf})
+        for email in ("known@example.com", "unknown@example.com")
+    ]
+    assert [p.status_code for p in pages] == [200, 200]
+    assert all("mti_" in p.text for p in pages)
+    page = api.get("/t/acme").text
+    assert "mti_" not in page  # the token was shown once
+    assert "known@example.com" in page and "unknown@example.com" in page
+    invitation_id = api.get("/api/v1/tenants/acme/invitations").json()[0]["id"]
+    revoked = api.post(
+        f"/t/acme/invitations/{invitation_id}/revoke",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    assert len(api.get("/api/v1/tenants/acme/invitations").json()) == 1
+
+
+def test_token_form_refuses_an_expiry_beyond_the_limit(api, factory, settings):
+    factory.tenant("acme", "ann@example.com")
+    factory.browser_login("ann@example.com")
+    days = str(settings.auth.token_max_days + 1)
+    response = api.post(
+        "/t/acme/tokens",
+        data={"name": "x", "expires_in_days": days, "csrf_token": api.cookies["mantle_csrf"]},
+    )
+    assert response.status_code == 422 and "mtk_" not in response.text
