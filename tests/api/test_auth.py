@@ -250,7 +250,7 @@ def test_password_exchange_without_a_tenant_says_how_to_get_one(api, factory):
     body = {"email": "root@example.com", "password": PASSWORD}
     response = api.post("/api/v1/auth/token", json=body)
     assert response.status_code == 422
-    assert "mantle tenants add-member" in response.json()["error"]["message"]
+    assert "mantle tenants invite" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("scope", ["read", "write"])

@@ -211,8 +211,8 @@ def create_login_token(
         if not tenants:
             # A new server admin (`mantle users create --superuser`) starts in no tenant.
             raise InvalidInputError(
-                "you are not a member of any tenant yet: a tenant admin can add you "
-                "(`mantle tenants add-member EMAIL`)"
+                "you are not a member of any tenant yet: a tenant admin can invite you "
+                "(`mantle tenants invite EMAIL`), then accept (`mantle tenants accept TOKEN`)"
             )
         if len(tenants) > 1:
             names = ", ".join(t.slug for t in tenants)
