@@ -10,7 +10,6 @@ import typer
 
 from mantle.cli import config
 from mantle.cli.output import emit, out
-from mantle.client import Client
 from mantle.errors import AuthenticationError, NotFoundError
 
 if TYPE_CHECKING:
@@ -60,6 +59,8 @@ def _token_name() -> str:
 
 
 def _save_login(url: str, token: str, tenant: str | None) -> None:
+    from mantle.client import Client
+
     with Client(url, token) as api:
         me = api.whoami()
     tenant_slug = me.tenant.slug if me.tenant else tenant
@@ -176,6 +177,8 @@ def tenants_accept(
 ) -> None:
     """Accept an invitation: as the logged-in user, or, with --url, by setting a password
     for a new account (an existing account gives its password); then logs in."""
+    from mantle.client import Client
+
     if url is None:
         with client() as api:
             joined = api.tenants.accept(token)
