@@ -1,7 +1,7 @@
 """jobs wait until run_after (delayed starts and retry backoff)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-26 10:00:00.000000
 
 Queued jobs are claimed in `run_after` order; existing jobs were due when they were created.
@@ -13,7 +13,7 @@ from alembic import op
 import mantle.db.types
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """index on dataset files (PostgreSQL), for finding datasets by a file's checksum
 
-Revision ID: 0014
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 10:50:00.000000
 
@@ -12,8 +12,8 @@ On SQLite the declaration is an empty partial index, like the others.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0008"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """login throttle counters and tenant invitations
 
-Revision ID: 0007
-Revises: 0014
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 11:00:00.000000
 
 `login_failures` (one row per failure, counted with SELECT count(*), which let concurrent
@@ -14,8 +14,8 @@ from alembic import op
 
 import mantle.db.types
 
-revision = "0007"
-down_revision = "0014"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
