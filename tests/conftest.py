@@ -95,8 +95,10 @@ def factory(database, api) -> Factory:
     return Factory(database, api)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
+    """One `mantle server` process for the whole session (starting one costs seconds). Tests
+    that share it make their own users, tenants or uniquely named data where counts matter."""
     from tests.live import start_live_server, stop_live_server
 
     server = start_live_server(tmp_path_factory.mktemp("live"))

@@ -12,6 +12,7 @@ from mantle import errors
     [
         (errors.InvalidInputError("x"), 422, 7),
         (errors.InvalidKeyError("x"), 400, 7),
+        (errors.RequestTooLargeError("x"), 413, 7),
         (errors.AuthenticationError("x"), 401, 3),
         (errors.CsrfError("x"), 403, 4),
         (errors.NotFoundError("x"), 404, 5),
@@ -30,6 +31,7 @@ def test_payload_round_trip_rebuilds_the_same_class():
     for error in [
         errors.NotFoundError("gone", details={"id": 1}),
         errors.CsrfError("csrf"),
+        errors.RequestTooLargeError("use uploads"),
         errors.RateLimitedError("slow", retry_after=7, details={"retry_after": 7}),
     ]:
         rebuilt = errors.error_from_payload(errors.http_status_for(error), error.to_payload())

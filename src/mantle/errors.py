@@ -86,6 +86,12 @@ class RateLimitedError(MantleError):
         self.retry_after = retry_after
 
 
+class RequestTooLargeError(InvalidInputError):
+    """A request body past the server's limit; large data goes through uploads."""
+
+    code = "too_large"
+
+
 class StorageError(MantleError):
     """The object store failed in a way that is not the caller's fault."""
 
@@ -125,6 +131,7 @@ class ServiceUnavailableError(MantleError):
 
 HTTP_STATUS: dict[type[MantleError], int] = {
     InvalidInputError: 422,
+    RequestTooLargeError: 413,
     InvalidKeyError: 400,
     ChecksumMismatchError: 400,
     AuthenticationError: 401,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from mantle.accounts import bootstrap
 from tests.factories import PASSWORD
 
 CHANGE = "/api/v1/me/password"
@@ -35,6 +36,17 @@ def test_change_password_with_a_write_token(api, factory):
     )
     old = api.post("/api/v1/auth/login", json={"email": ann.email, "password": PASSWORD})
     assert old.status_code == 401
+
+
+def test_changing_the_first_start_password_removes_its_file(api, factory, settings):
+    ann = factory.member("acme", "ann@example.com", "owner")
+    password_file = settings.data_dir / bootstrap.INITIAL_PASSWORD_FILE
+    password_file.write_text("someone else's\n")
+    assert _change(api, PASSWORD, **ann.headers).status_code == 200
+    assert password_file.exists()  # not this user's password: left alone
+    password_file.write_text(NEW + "\n")
+    assert _change(api, NEW, **ann.headers).status_code == 200
+    assert not password_file.exists()
 
 
 def test_read_scope_token_cannot_change_the_password(api, factory):

@@ -9,6 +9,7 @@ import os
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.stub import Stubber
 
 from mantle.aws.session import AwsCredentials, make_session
 from mantle.errors import InvalidInputError, InvalidKeyError, NotFoundError, StorageError
@@ -93,6 +94,7 @@ def test_missing_bucket_is_a_storage_error_without_secrets(moto_server: MotoServ
     assert "NoSuchBucket" in caught.value.message
     assert SECRET not in caught.value.message and "AKIATEST" not in caught.value.message
     assert caught.value.__cause__ is not None  # translated with `from`
+    assert not caught.value.retryable  # a person must fix it: background work fails at once
 
 
 def test_unreachable_endpoint_is_a_storage_error() -> None:
@@ -108,6 +110,18 @@ def test_unreachable_endpoint_is_a_storage_error() -> None:
     with pytest.raises(StorageError, match="EndpointConnectionError") as caught:
         store.head("k")
     assert SECRET not in str(caught.value)
+    assert caught.value.retryable  # network trouble: background work tries again later
+
+
+def test_throttling_is_a_retryable_storage_error() -> None:
+    client = boto3.session.Session(
+        aws_access_key_id="AKIATEST", aws_secret_access_key=SECRET
+    ).client("s3", region_name=REGION, config=Config(retries={"max_attempts": 1}))
+    stubber = Stubber(client)
+    stubber.add_client_error("head_object", "SlowDown", http_status_code=503)
+    with stubber, pytest.raises(StorageError, match="SlowDown") as caught:
+        S3ObjectStore(client, "bucket", "p").head("k")
+    assert caught.value.retryable
 
 
 def test_missing_object_and_upload_are_not_found(s3_backend: Backend) -> None:

@@ -2,7 +2,8 @@
 (a server admin, who can create more tenants and users).
 
 A generated password is written to `<data dir>/initial-admin-password` (mode 0600), never
-logged; the server shows it on its terminal only (see `mantle.cli.server`).
+logged; the server shows it on its terminal only (see `mantle.cli.server`). The file is
+removed once that password is changed.
 """
 
 from __future__ import annotations
@@ -52,3 +53,16 @@ def bootstrap_if_empty(
         password_file = (data_dir / INITIAL_PASSWORD_FILE).resolve()
         write_private_file(password_file, password + "\n")
     return BootstrapResult(user.email, settings.tenant, password_file, password)
+
+
+def forget_initial_password(data_dir: Path, old_password: str) -> bool:
+    """Remove the first-start password file once the password it holds has been changed.
+    Only when it holds exactly `old_password`: another user's change leaves it alone."""
+    path = data_dir / INITIAL_PASSWORD_FILE
+    try:
+        if path.read_text().rstrip("\n") != old_password:
+            return False
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mantle.errors import RequestTooLargeError
 from mantle.storage.base import MAX_PUT_SIZE
 from mantle.storage.signing import SIGNED_URL_PATH
 
@@ -79,9 +80,7 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"error": {"code": "too_large", "message": too_large_message(limit), "details": None}}
-    ).encode()
+    body = json.dumps(RequestTooLargeError(too_large_message(limit)).to_payload()).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

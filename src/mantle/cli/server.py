@@ -95,9 +95,9 @@ def _print_first_login(
         out.print("  password  the one in MANTLE_BOOTSTRAP__ADMIN_PASSWORD")
     elif show_password:
         out.print(f"  password  {created.password}", highlight=False)
-        out.print(f"            (also in {created.password_file}; delete it once changed)")
+        out.print(f"            (also in {created.password_file}, removed once you change it)")
     else:
-        out.print(f"  password  in {created.password_file} (delete it once changed)")
+        out.print(f"  password  in {created.password_file} (removed once you change it)")
     out.print(f"  tenant    {created.tenant}")
     out.print(f"  CLI       mantle login {settings.public_url} --email {created.email}\n")
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mantle.aws.errors import describe
 from mantle.aws.session import client_config, make_session
 from mantle.checksums import CRC32
 from mantle.errors import (
@@ -88,9 +89,15 @@ def _s3_errors(action: str, key: str) -> Iterator[None]:
             if code in _CREDENTIAL_PROBLEMS
             else ""
         )
-        raise StorageError(f"S3 refused to {action} {key!r}: {code or 'error'}{hint}") from e
+        raise StorageError(
+            f"S3 refused to {action} {key!r}: {code or 'error'}{hint}",
+            retryable=describe(e).retryable,  # throttling and 5xx: background work retries
+        ) from e
     except BotoCoreError as e:
-        raise StorageError(f"could not {action} {key!r} on S3: {type(e).__name__}") from e
+        raise StorageError(
+            f"could not {action} {key!r} on S3: {type(e).__name__}",
+            retryable=describe(e).retryable,  # network trouble
+        ) from e
 
 
 def s3_client_config(*, custom_endpoint: bool) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from mantle.accounts import authn, service
+from mantle.accounts import authn, bootstrap, service
 from mantle.accounts.policy import Scope
 from mantle.api.deps import (
     SESSION_COOKIE,
@@ -121,6 +121,7 @@ def change_password(
         client=client,
         keep_session=None if principal.via_token else request.cookies.get(SESSION_COOKIE),
     )
+    bootstrap.forget_initial_password(settings.data_dir, body.current_password.get_secret_value())
     return PasswordChanged(
         sessions_ended=ended,
         message=f"password changed; {ended} other browser session(s) ended. API tokens stay "
