@@ -14,7 +14,10 @@ random bytes; then, round after round, alternate `aws s3 cp FILE s3://bench-buck
 run reports wall time, MB/s, and the CPU seconds of the client process and of moto during it
 (2 cores: whatever CPU the client burns is taken from moto). With `--profile DIR`, one more
 `mantle upload` runs under py-spy (all threads, idle included) and the hottest frames are
-printed. Everything started is stopped, and the temporary directory removed, at the end.
+printed. With `--before SRC` (another checkout's `src`, e.g. from `git archive`), a second
+Mantle server runs that code (`PYTHONPATH=SRC`, store `s3://bench-bucket/mantle-before`) and
+the small-files rounds alternate aws, mantle and mantle-before on the same moto. Everything
+started is stopped, and the temporary directory removed, at the end.
 """
 
 from __future__ import annotations
@@ -68,37 +71,41 @@ def make_file(path: Path, size: int) -> float:
     return time.perf_counter() - started
 
 
-def start_mantle(work: Path, moto: Moto) -> tuple[subprocess.Popen, str, dict]:
+def start_mantle(
+    work: Path, moto: Moto, name: str = "mantle", src: Path | None = None
+) -> tuple[subprocess.Popen, str, dict]:
+    """A Mantle server storing under `s3://BUCKET/{name}`; with `src`, running that code."""
     port = free_port()
     env = {
         **os.environ,
-        "MANTLE_DATA_DIR": str(work / "mantle"),
+        **({"PYTHONPATH": str(src.resolve())} if src else {}),
+        "MANTLE_DATA_DIR": str(work / name),
         "MANTLE_SERVER__PORT": str(port),
         "MANTLE_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-        "MANTLE_STORAGE__ROOT": f"s3://{BUCKET}/mantle",
+        "MANTLE_STORAGE__ROOT": f"s3://{BUCKET}/{name}",
         "MANTLE_STORAGE__S3_ENDPOINT_URL": moto.endpoint_url,
         "MANTLE_STORAGE__S3_REGION": "us-east-1",
         "MANTLE_BOOTSTRAP__ADMIN_PASSWORD": PASSWORD,
-        "MANTLE_CONFIG_DIR": str(work / "config"),  # the CLI's resume state stays in here
+        "MANTLE_CONFIG_DIR": str(work / f"{name}-config"),  # the CLI's resume state
         "NO_COLOR": "1",
     }
-    (work / "mantle").mkdir()
+    (work / name).mkdir()
     subprocess.run([MANTLE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    log_file = (work / "server.log").open("w")
+    log_file = (work / f"{name}-server.log").open("w")
     process = subprocess.Popen([MANTLE, "server"], env=env, stdout=log_file,
                                stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError((work / "server.log").read_text())
+            raise RuntimeError((work / f"{name}-server.log").read_text())
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return process, url, env
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError((work / "server.log").read_text())
+    raise RuntimeError((work / f"{name}-server.log").read_text())
 
 
 def timed(command: list[str], env: dict, moto_pid: int) -> dict:
@@ -237,9 +244,10 @@ def upload_phases(url: str, token: str, path: Path, parallel: int, moto_pid: int
     }
 
 
-def small_files(work: Path, env: dict, s3, moto: Moto, count: int, rounds: int) -> None:
+def small_files(work: Path, envs: dict[str, dict], s3, moto: Moto, count: int, rounds: int) -> None:
     """A folder of `count` small files: `aws s3 cp --recursive` against `mantle upload DIR`
-    (one dataset of type `directory`), alternating, `rounds` times each."""
+    (one dataset of type `directory`) on each server of `envs` (store prefix -> environment),
+    alternating, `rounds` times each."""
     folder = work / "small"
     folder.mkdir()
     for i in range(count):
@@ -247,20 +255,22 @@ def small_files(work: Path, env: dict, s3, moto: Moto, count: int, rounds: int) 
     aws = [AWS, "s3", "cp", str(folder), f"s3://{BUCKET}/small/", "--recursive",
            "--endpoint-url", moto.endpoint_url, "--only-show-errors"]  # fmt: skip
     mantle = [MANTLE, "upload", str(folder), "--type", "directory", "-q", "--json"]
-    times: dict[str, list[float]] = {"aws s3 cp --recursive": [], "mantle upload DIR": []}
+    aws_name = "aws s3 cp --recursive"
+    times: dict[str, list[dict]] = {aws_name: [], **{f"mantle upload DIR ({n})": [] for n in envs}}
     for _ in range(rounds):
-        result = timed(aws, env, moto.process.pid)
-        times["aws s3 cp --recursive"].append(result["seconds"])
+        times[aws_name].append(timed(aws, envs["mantle"], moto.process.pid))
         clear_bucket(s3, "small/")
-        result = timed(mantle, env, moto.process.pid)
-        assert len(json.loads(result["output"])["files"]) == count
-        times["mantle upload DIR"].append(result["seconds"])
-        clear_bucket(s3, "mantle/")
-    baseline = min(times["aws s3 cp --recursive"])
-    print(f"{count} files of 4 KiB, {rounds} rounds:")
+        for name, env in envs.items():
+            result = timed(mantle, env, moto.process.pid)
+            assert len(json.loads(result["output"])["files"]) == count
+            times[f"mantle upload DIR ({name})"].append(result)
+            clear_bucket(s3, f"{name}/")
+    baseline = min(r["seconds"] for r in times[aws_name])
+    print(f"{count} files of 4 KiB, {rounds} rounds (wall s; moto CPU s):")
     for name, runs in times.items():
-        print(f"  {name}: {', '.join(f'{t:.1f}' for t in runs)} s; best {min(runs):.1f} s "
-              f"({min(runs) / baseline:.2f}x aws)")  # fmt: skip
+        best = min(r["seconds"] for r in runs)
+        shown = ", ".join(f"{r['seconds']:.1f} ({r['moto_cpu']:.1f})" for r in runs)
+        print(f"  {name}: {shown}; best {best:.1f} s ({best / baseline:.2f}x aws)")
 
 
 def main() -> None:
@@ -278,11 +288,16 @@ def main() -> None:
         default=0,
         help="also upload a folder of this many 4 KiB files (aws s3 cp --recursive vs mantle)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout's src/: the small-files rounds also run a server of that code",
+    )
     args = parser.parse_args()
     parallels = [int(p) for p in args.parallel.split(",")]
     use_fake_aws_env()
     work = Path(tempfile.mkdtemp(prefix="mantle_bench_upload_"))
-    moto = server = None
+    moto = server = before = None
     try:
         moto = Moto("process", work)
         s3 = moto.client()
@@ -321,7 +336,20 @@ def main() -> None:
         report(size, runs, startup)
         if args.small_files:
             print()
-            small_files(work, env, s3, moto, args.small_files, args.rounds)
+            envs = {"mantle": env}
+            if args.before:
+                before, before_url, before_env = start_mantle(
+                    work, moto, "mantle-before", args.before
+                )
+                before_token = Client.login(
+                    before_url, "admin@example.com", PASSWORD, token_name="bench"
+                ).token
+                envs["mantle-before"] = {
+                    **before_env,
+                    "MANTLE_URL": before_url,
+                    "MANTLE_TOKEN": before_token,
+                }
+            small_files(work, envs, s3, moto, args.small_files, args.rounds)
         if args.phases:
             print()
             print("| SDK upload phases, wall s (moto CPU s) | " + " | ".join(
@@ -339,9 +367,10 @@ def main() -> None:
             profile_upload(path, env, args.profile, parallels[0])
             clear_bucket(s3, "mantle/")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
+        for process in (server, before):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=15)
         if moto is not None:
             moto.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -77,6 +77,12 @@ class ConflictError(MantleError):
     code = "conflict"
 
 
+class PreconditionFailedError(ConflictError):
+    """A conditional write found its condition false: a create-only PUT to a key that exists."""
+
+    code = "precondition_failed"
+
+
 class RateLimitedError(MantleError):
     code = "rate_limited"
     retryable = True
@@ -138,6 +144,7 @@ HTTP_STATUS: dict[type[MantleError], int] = {
     PermissionDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    PreconditionFailedError: 412,
     RateLimitedError: 429,
     StorageError: 502,
     CloudError: 502,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -210,19 +211,6 @@ def test_delete_is_idempotent(backend: Backend) -> None:
     assert [o.key for o in store.list().objects] == ["d/y"]
 
 
-def test_delete_many_in_batches(backend: Backend, monkeypatch) -> None:
-    store = backend.store
-    monkeypatch.setattr("mantle.storage.s3.MAX_DELETE_BATCH", 2)  # several S3 requests
-    for key in ("m/a", "m/b", "m/c", "keep"):
-        store.put(key, b"1")
-    store.scoped("m").delete_many(["a", "b", "c", "never/existed"])
-    assert backend.inside() == {"keep"}
-    store.delete_many([])
-    with pytest.raises(InvalidKeyError):
-        store.delete_many(["ok", "../escape"])
-    assert backend.inside() == {"keep"}
-
-
 def test_copy(store: ObjectStore) -> None:
     store.put("src/data.csv", b"a,b\n1,2\n", content_type="text/csv")
     info = store.copy("src/data.csv", "dst/copy.csv")
@@ -287,6 +275,27 @@ def test_presigned_put(backend: Backend) -> None:
     head = backend.store.head("uploads/in.csv")
     assert (head.size, head.etag, head.content_type) == (len(data), md5(data), "text/csv")
     assert read(backend.store, "uploads/in.csv") == data
+
+
+def test_presigned_create_only_put(backend: Backend) -> None:
+    """A create-only URL creates its object once; it can never replace it (412), and its
+    rule cannot be dropped: S3 signs `If-None-Match`, the file store signs the flag."""
+    store = backend.store.scoped("t1")
+    url = store.presign_put("up/new.bin", crc32=crc32_b64(b"first"), create_only=True)
+    headers = {"If-None-Match": "*", CRC32_HEADER: crc32_b64(b"first")}
+    assert backend.http.put(url, content=b"first", headers=headers).status_code == 200
+    again = backend.http.put(url, content=b"first", headers=headers)
+    assert again.status_code == 412
+    assert read(store, "up/new.bin") == b"first"
+    query = parse_qs(urlsplit(url).query)
+    if backend.name == "s3":
+        assert "if-none-match" in query["X-Amz-SignedHeaders"][0].split(";")
+    else:
+        assert query["create_only"] == ["1"]
+        dropped = url.replace("&create_only=1", "")
+        refused = backend.http.put(dropped, content=b"first", headers=headers)
+        assert refused.status_code == 403  # the signature covers the flag
+    assert backend.inside() == {"t1/up/new.bin"}
 
 
 def test_presigned_key_with_special_characters(backend: Backend) -> None:

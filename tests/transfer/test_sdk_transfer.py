@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 
+import httpx
 import pytest
 
 from mantle import Client
@@ -114,6 +115,33 @@ def test_a_file_changed_during_upload_is_refused(live_server, token, tmp_path, m
         with pytest.raises(MantleError, match="changed while it was uploading"):
             client.uploads.upload([path], data_type="file", parallel=2)
         assert client.datasets.query(type="file").count() == before
+
+
+def test_a_retried_single_put_that_was_stored_counts_as_stored(
+    live_server, token, tmp_path, monkeypatch
+):
+    """The first try of a small file's PUT is stored but its answer is lost; the retry gets
+    412 (single PUTs are create-only), which the SDK takes as stored: completion checks the
+    stored size and CRC32 anyway."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"stored on the first try\n")
+    real_put = httpx.Client.put
+    refused = []
+
+    def put_then_lose_the_answer(self, url, **kwargs):
+        response = real_put(self, url, **kwargs)
+        if not refused and response.status_code == 200:
+            refused.append(url)
+            raise httpx.ReadTimeout("the answer was lost")
+        refused.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(httpx.Client, "put", put_then_lose_the_answer)
+    sent: list[int] = []
+    with Client(live_server.url, token) as client:
+        dataset = client.uploads.upload([path], data_type="file", progress=sent.append)
+    assert refused[1:] == [412] and sum(sent) == path.stat().st_size
+    assert dataset.files[0].size == path.stat().st_size
 
 
 def run(live_server, token, tmp_path, *args):

@@ -199,7 +199,9 @@ def test_part_urls_for_many_files_in_one_request(api, owner):
     assert len(signed) == len(parts) == 7
     for part in parts:
         one = signed[(part["file_id"], part["part_number"])]
-        assert one["headers"] == {"x-amz-checksum-crc32": part["crc32"]}
+        single = by_name["big.bin"]["id"] != part["file_id"]
+        create_only = {"If-None-Match": "*"} if single else {}  # single PUTs never replace
+        assert one["headers"] == {"x-amz-checksum-crc32": part["crc32"], **create_only}
         assert api.put(one["url"], content=part["_body"], headers=one["headers"]).status_code == 200
     done = api.post(f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", json={},
                     headers=owner.headers)  # fmt: skip
@@ -413,13 +415,11 @@ def test_upload_urls_cannot_change_a_completed_dataset(api, owner, app):
     for n, url in part_urls.items():
         assert api.put(url, content=big[(n - 1) * 8 * MiB : n * 8 * MiB]).status_code == 200
     dataset = complete(api, owner, upload)
-    # The single-PUT URL wrote to a staging key; the dataset's object is a copy made at
-    # completion, and the staging object is gone.
-    store = app.state.object_store
-    assert [o.key for o in store.list("tenants/").objects if "staging/" in o.key] == []
+    assert f"/uploads/{upload['id']}/s.txt" in small_url  # the dataset's own key, create-only
 
     again = api.put(small_url, content=b"tampered")
-    assert again.status_code == 200  # a stale URL can only write an object nobody reads
+    assert again.status_code == 412  # the object exists: a create-only URL cannot replace it
+    assert again.json()["error"]["code"] == "precondition_failed"
     late_part = api.put(part_urls[1], content=big[: 8 * MiB])
     assert late_part.status_code == 404  # the multipart upload is gone
     assert download(api, owner, dataset, "s.txt").content == small
@@ -430,8 +430,19 @@ def test_upload_urls_cannot_change_a_completed_dataset(api, owner, app):
 
 def test_upload_urls_die_with_an_aborted_upload(api, owner, app):
     data = b"z" * (9 * MiB)
-    upload = start(api, owner, [{"name": "f.bin", "size": len(data)}]).json()
-    url = part_url(api, owner, upload, upload["files"][0]["id"], 1, data[: 8 * MiB])
+    upload = start(api, owner, [{"name": "f.bin", "size": len(data)},
+                                {"name": "s.txt", "size": 1}]).json()  # fmt: skip
+    by_name = {f["name"]: f for f in upload["files"]}
+    url = part_url(api, owner, upload, by_name["f.bin"]["id"], 1, data[: 8 * MiB])
+    small_url = part_url(api, owner, upload, by_name["s.txt"]["id"], 1, b"s")
+    assert api.put(small_url, content=b"s").status_code == 200
     assert api.delete(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
     assert api.put(url, content=data[: 8 * MiB]).status_code == 404
-    assert app.state.object_store.list("tenants/").objects == []
+    store = app.state.object_store
+    assert store.list("tenants/").objects == []
+    # A single-PUT URL outlives an abort: it can create its object again, under the aborted
+    # upload's prefix, which no dataset references (garbage, not harm).
+    assert api.put(small_url, content=b"s").status_code == 200
+    assert [o.key.rsplit("/", 3)[-3:] for o in store.list("tenants/").objects] == [
+        ["uploads", upload["id"], "s.txt"]
+    ]

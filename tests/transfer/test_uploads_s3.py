@@ -76,8 +76,9 @@ def test_multipart_upload_to_s3(s3_api, database, moto_server):
     assert httpx.get(link["url"]).content == data
 
 
-def s3_upload(api, owner, files: dict[str, bytes]) -> tuple[dict, dict[str, dict[str, str]]]:
-    """Start an upload of `files` and PUT them all; returns it and each file's part URLs."""
+def s3_upload(api, owner, files: dict[str, bytes]) -> tuple[dict, dict[str, dict]]:
+    """Start an upload of `files` and PUT them all; returns it and, by file name, the answer
+    that signed its parts (`urls` and `headers`, by part number)."""
     upload = api.post("/api/v1/tenants/acme/uploads", headers=owner.headers, json={
         "name": "s3 run", "data_type": "file",
         "files": [{"name": n, "size": len(d)} for n, d in files.items()],
@@ -93,7 +94,7 @@ def s3_upload(api, owner, files: dict[str, bytes]) -> tuple[dict, dict[str, dict
             json={"file_id": file["id"], "part_numbers": list(chunks),
                   "crc32": {str(n): crc32_b64(c) for n, c in chunks.items()}},
         ).json()  # fmt: skip
-        urls[file["name"]] = answer["urls"]
+        urls[file["name"]] = answer  # {"urls": {part: URL}, "headers": {part: headers}}
         for n, chunk in chunks.items():
             response = httpx.put(answer["urls"][str(n)], content=chunk,
                                  headers=answer["headers"][str(n)])  # fmt: skip
@@ -106,20 +107,21 @@ def test_s3_upload_urls_cannot_change_a_completed_dataset(s3_api, database, moto
     owner = Factory(database, api).member("acme", "ann@example.com", "owner")
     files = {"s.txt": b"original", "big.bin": bytes(range(256)) * (36864 + 3)}
     upload, urls = s3_upload(api, owner, files)
-    assert "/staging/" in urls["s.txt"]["1"]  # never the dataset's key
+    url, headers = urls["s.txt"]["urls"]["1"], urls["s.txt"]["headers"]["1"]
+    assert headers["If-None-Match"] == "*"  # signed: S3 refuses the URL without it
+    assert "if-none-match" in parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0]
     done = api.post(
         f"/api/v1/tenants/acme/uploads/{upload['id']}/complete", headers=owner.headers, json={}
     )
     assert done.status_code == 201, done.text
     s3 = moto_server.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert not [k for k in keys if "staging/" in k]  # copied into place, then deleted
 
-    # A presigned single PUT stays valid on S3 until it expires, but it writes to staging.
-    assert httpx.put(urls["s.txt"]["1"], content=b"tampered").status_code == 200
+    # A presigned single PUT stays valid on S3 until it expires, but it may only create.
+    tampered = {**headers, "x-amz-checksum-crc32": crc32_b64(b"tampered")}
+    assert httpx.put(url, content=b"tampered", headers=tampered).status_code == 412
     # The multipart upload id no longer exists after completion (S3: 404 NoSuchUpload;
     # moto answers 500 here, so only the refusal is asserted).
-    assert httpx.put(urls["big.bin"]["1"], content=b"x" * 100).status_code >= 400
+    assert httpx.put(urls["big.bin"]["urls"]["1"], content=b"x" * 100).status_code >= 400
     by_name = {f["name"]: f["uri"] for f in done.json()["files"]}
     for name, data in files.items():
         key = by_name[name].removeprefix(f"s3://{bucket}/")
@@ -132,7 +134,7 @@ def test_s3_upload_urls_die_with_an_aborted_upload(s3_api, database, moto_server
     upload, urls = s3_upload(api, owner, {"big.bin": b"q" * (9 * MiB), "s.txt": b"s"})
     aborted = api.delete(f"/api/v1/tenants/acme/uploads/{upload['id']}", headers=owner.headers)
     assert aborted.status_code == 200
-    assert httpx.put(urls["big.bin"]["2"], content=b"x").status_code >= 400  # as above
+    assert httpx.put(urls["big.bin"]["urls"]["2"], content=b"x").status_code >= 400  # as above
     assert moto_server.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 

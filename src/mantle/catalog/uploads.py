@@ -14,11 +14,13 @@ reading the whole object again.
 A URL handed out for an upload must not outlive it: once completed, the dataset's bytes may
 change only through a new version. Multipart part URLs die with their multipart upload (S3 and
 the local store both forget the upload id on complete and abort). A single-PUT URL cannot be
-revoked on S3 (it is valid until it expires), so it never points at the dataset's key: the
-client PUTs to a staging key (`staging/{upload id}/{name}`), and completion copies the
-verified object to `uploads/{upload id}/{name}` (a server-side copy on S3, at most one part
-size) and deletes the staging object. A stale URL can then only write an object nobody reads.
-The price is one copy per single-PUT file at completion (8 at a time) and one batched delete.
+revoked on S3 (it is valid until it expires), so it is create-only: signed with
+`If-None-Match: *` (the local store signs the same rule into its URL), it can create the
+file's object but never replace it. After completion a stale URL gets 412 and the dataset's
+bytes stay as verified. After abort the upload's objects are deleted, so a stale URL could
+create an object again: garbage under the aborted upload's prefix that no dataset references,
+not harm. A retried PUT whose first try was stored also gets 412; the client counts that as
+stored, and completion checks every file's size (and CRC32) from the listing regardless.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import logging
 import math
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -38,7 +39,7 @@ from mantle.catalog.datasets import Datasets
 from mantle.catalog.service import Catalog
 from mantle.checksums import CRC32, CRC32_HEADER, check_crc32, combined_crc32, crc32_label
 from mantle.db.models import SqlUpload, SqlUploadFile
-from mantle.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, DatasetPublic, FileRef, Origin
 from mantle.schemas.uploads import (
     PartPublic,
@@ -59,8 +60,7 @@ MiB = 1024 * 1024
 MIN_PART_SIZE = 8 * MiB
 MAX_PARTS = 10_000
 URL_EXPIRES_IN = 3600
-STAGING_PREFIX = "staging/"  # as long as "uploads/": a name that fits one key fits both
-_PARALLEL_COPIES = 8  # completion's copies of single-PUT files (server-side on S3)
+CREATE_ONLY_HEADERS = {"If-None-Match": "*"}  # what a single PUT must send (S3 signs it)
 
 
 class UploadStatus:
@@ -183,20 +183,15 @@ def _is_single_put(file: SqlUploadFile) -> bool:
     return file.part_count == 1
 
 
-def staging_key(upload: SqlUpload, file: SqlUploadFile) -> str:
-    """Where a single-PUT file's URL writes; never a key a dataset points at."""
-    return f"{STAGING_PREFIX}{upload.id}/{file.name}"
-
-
 def _whole_objects(store: ObjectStore, upload: SqlUpload) -> dict[str, ObjectInfo]:
-    """The upload's single-PUT files that storage holds, by staging key: one LIST per 1000
-    files rather than a HEAD per file (a folder of small files is mostly single PUTs)."""
+    """The upload's single-PUT files that storage holds, by key: one LIST per 1000 files
+    rather than a HEAD per file (a folder of small files is mostly single PUTs)."""
     if not any(f.etag is None and _is_single_put(f) for f in upload.files):
         return {}
     found: dict[str, ObjectInfo] = {}
     cursor = None
     while True:
-        page = store.list(f"{STAGING_PREFIX}{upload.id}/", cursor=cursor)
+        page = store.list(upload_key(upload.id, ""), cursor=cursor)
         found.update((o.key, o) for o in page.objects)
         cursor = page.next_cursor
         if cursor is None:
@@ -210,7 +205,7 @@ def _stored_parts(
         return []
     if file.multipart_id is not None:
         return store.list_parts(file.key, file.multipart_id)
-    info = whole.get(staging_key(upload, file))
+    info = whole.get(file.key)
     return [] if info is None else [PartInfo(part_number=1, size=info.size, etag=info.etag)]
 
 
@@ -312,18 +307,23 @@ def _sign(
             details={"missing_crc32": missing[:100]},
         )
     if _is_single_put(file):
-        key = staging_key(upload, file)
-        urls = {1: store.presign_put(key, expires_in=URL_EXPIRES_IN, crc32=crc32.get(1))}
-    else:
-        urls = {
-            n: store.presign_part(
-                file.key, file.multipart_id, n, expires_in=URL_EXPIRES_IN, crc32=crc32.get(n)
-            )
-            for n in numbers
-        }
-    # S3 signs the checksum as a header (SigV4); the file store reads it from its URL and
-    # ignores the header. Either way the client sends exactly these.
-    return urls, {n: {CRC32_HEADER: crc32[n]} for n in urls if n in crc32}
+        url = store.presign_put(
+            file.key, expires_in=URL_EXPIRES_IN, crc32=crc32.get(1), create_only=True
+        )
+        return {1: url}, {1: CREATE_ONLY_HEADERS | _crc32_header(crc32, 1)}
+    urls = {
+        n: store.presign_part(
+            file.key, file.multipart_id, n, expires_in=URL_EXPIRES_IN, crc32=crc32.get(n)
+        )
+        for n in numbers
+    }
+    return urls, {n: _crc32_header(crc32, n) for n in urls if n in crc32}
+
+
+def _crc32_header(crc32: dict[int, str], part_number: int) -> dict[str, str]:
+    # S3 signs these as headers (SigV4); the file store reads the same rules from its URL and
+    # ignores the headers. Either way the client sends exactly the headers returned.
+    return {CRC32_HEADER: crc32[part_number]} if part_number in crc32 else {}
 
 
 def _file(upload: SqlUpload, file_id: uuid.UUID) -> SqlUploadFile:
@@ -388,23 +388,24 @@ def finish_files(
     data: UploadComplete,
     stored: dict[uuid.UUID, list[PartInfo]],
 ) -> dict[uuid.UUID, str]:
-    """Put every file `verify` checked at its dataset key: multipart files are assembled,
-    single-PUT files copied from staging. Records each file's ETag as stored there and returns
-    the whole-file CRC32 of each file whose every part's CRC32 is known."""
+    """Finish every file `verify` checked: multipart files are assembled, single-PUT files are
+    already at their key. Records each file's ETag and returns the whole-file CRC32 of each
+    file whose every part's CRC32 is known."""
     pending = [f for f in upload.files if f.etag is None]
-    copied = _copy_from_staging(store, upload, [f for f in pending if _is_single_put(f)])
     whole_crc32 = {}
     for file in pending:
         parts = stored[file.id]
         known = _known_part_crc32(file, data, parts)
         if _is_single_put(file):
-            info = copied[file.id]
+            file.etag = parts[0].etag  # `verify` checked its size in the listing
         else:
             info = _assemble(store, file, parts, known)
             file.multipart_id = None
-        if info.size != file.size:
-            raise InvalidInputError(f"{file.name}: stored {info.size} bytes, expected {file.size}")
-        file.etag = info.etag
+            if info.size != file.size:
+                raise InvalidInputError(
+                    f"{file.name}: stored {info.size} bytes, expected {file.size}"
+                )
+            file.etag = info.etag
         if len(known) == file.part_count:
             whole_crc32[file.id] = combined_crc32(
                 [
@@ -436,34 +437,12 @@ def _assemble(
     )
 
 
-def _copy_from_staging(
-    store: ObjectStore, upload: SqlUpload, files: list[SqlUploadFile]
-) -> dict[uuid.UUID, ObjectInfo]:
-    """Copies in parallel: a folder of small files is thousands of (server-side) copies."""
-
-    def copy(file: SqlUploadFile) -> ObjectInfo:
-        return store.copy(staging_key(upload, file), file.key)
-
-    with ThreadPoolExecutor(max_workers=_PARALLEL_COPIES) as pool:
-        return {file.id: info for file, info in zip(files, pool.map(copy, files), strict=True)}
-
-
-def _delete_staging(store: ObjectStore, upload: SqlUpload) -> None:
-    """Best effort once the dataset exists: a leftover staging object is garbage, not harm."""
-    keys = [staging_key(upload, f) for f in upload.files if _is_single_put(f)]
-    try:
-        store.delete_many(keys)
-    except StorageError as e:
-        log.warning("upload %s: staging objects left behind: %s", upload.id, e.message)
-
-
 def abort(session: Session, access: TenantAccess, store: ObjectStore, upload_id: uuid.UUID):
     upload = _open(session, access, upload_id)
     for file in upload.files:
         if file.multipart_id is not None:
             store.abort_multipart(file.key, file.multipart_id)
         store.delete(file.key)
-    _delete_staging(store, upload)
     upload.status = UploadStatus.aborted
     upload.updated_at = datetime.now(UTC)
     return upload
@@ -497,8 +476,6 @@ def complete(
     upload.status = UploadStatus.completed
     upload.dataset_id = dataset.id
     upload.updated_at = datetime.now(UTC)
-    # Last, so a completion that fails before here can be retried without uploading again.
-    _delete_staging(store, upload)
     return dataset
 
 

@@ -99,7 +99,7 @@ class PartUploader:
             response = _with_retries(
                 lambda d=data: self._http.put(url, content=d, headers=headers), local.name
             )
-            if response.status_code < 400:
+            if response.status_code < 400 or _already_stored(response, headers):
                 self._progress(length)
                 return
             if not _bad_digest(response):
@@ -116,6 +116,13 @@ def _read(local: LocalFile, offset: int, length: int) -> bytes:
     if len(data) != length:
         raise MantleError(f"{local.name}: the file got shorter while it was uploading")
     return data
+
+
+def _already_stored(response: httpx.Response, headers: dict) -> bool:
+    """A create-only single PUT (`If-None-Match: *`) refused because the object exists: an
+    earlier try of this PUT was stored (its answer lost). The server's completion checks the
+    stored size and CRC32, so nothing is taken on trust here."""
+    return response.status_code == 412 and headers.get("If-None-Match") == "*"
 
 
 def _bad_digest(response: httpx.Response) -> bool:

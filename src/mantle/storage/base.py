@@ -260,10 +260,6 @@ class ObjectStore(ABC):
         """Remove an object; deleting a missing object is not an error."""
         self._delete(validate_key(key))
 
-    def delete_many(self, keys: Iterable[str]) -> None:
-        """Remove objects, missing ones included; backends may batch (S3: 1000 a request)."""
-        self._delete_many([validate_key(key) for key in keys])
-
     def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         """Copy an object (with its content type) to another key of the same store."""
         return self._copy(validate_key(src_key), validate_key(dst_key))
@@ -284,12 +280,19 @@ class ObjectStore(ABC):
         expires_in: int = 3600,
         content_type: str | None = None,
         crc32: str | None = None,
+        create_only: bool = False,
     ) -> str:
         """A URL to PUT a whole object; with `content_type`, the upload must send that
-        Content-Type header; with `crc32` (base64), storage refuses a body with another CRC32."""
+        Content-Type header; with `crc32` (base64), storage refuses a body with another CRC32;
+        with `create_only`, storage refuses (412) to replace an object that exists (S3's
+        `If-None-Match: *`, signed into the URL, so the client must send it)."""
         checked_type = None if content_type is None else _check_content_type(content_type)
         return self._presign_put(
-            validate_key(key), _check_expires(expires_in), checked_type, _check_crc32(crc32)
+            validate_key(key),
+            _check_expires(expires_in),
+            checked_type,
+            _check_crc32(crc32),
+            create_only,
         )
 
     # -- multipart uploads -----------------------------------------------------------------
@@ -386,10 +389,6 @@ class ObjectStore(ABC):
     @abstractmethod
     def _delete(self, key: str) -> None: ...
 
-    def _delete_many(self, keys: list[str]) -> None:
-        for key in keys:
-            self._delete(key)
-
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         # Streams through this process; backends with a server-side copy override it.
         source = self._head(src_key)
@@ -400,7 +399,12 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def _presign_put(
-        self, key: str, expires_in: int, content_type: str | None, crc32: str | None
+        self,
+        key: str,
+        expires_in: int,
+        content_type: str | None,
+        crc32: str | None,
+        create_only: bool,
     ) -> str: ...
 
     @abstractmethod
@@ -490,18 +494,21 @@ class ScopedObjectStore(ObjectStore):
     def _delete(self, key: str) -> None:
         self._parent.delete(self._full(key))
 
-    def _delete_many(self, keys: list[str]) -> None:
-        self._parent.delete_many([self._full(key) for key in keys])
-
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         return self._relative(self._parent.copy(self._full(src_key), self._full(dst_key)))
 
     def _presign_get(self, key: str, expires_in: int, filename: str | None) -> str:
         return self._parent.presign_get(self._full(key), expires_in=expires_in, filename=filename)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
+    def _presign_put(
+        self, key: str, expires_in: int, content_type: str | None, crc32, create_only: bool
+    ) -> str:
         return self._parent.presign_put(
-            self._full(key), expires_in=expires_in, content_type=content_type, crc32=crc32
+            self._full(key),
+            expires_in=expires_in,
+            content_type=content_type,
+            crc32=crc32,
+            create_only=create_only,
         )
 
     def _create_multipart(self, key: str, content_type: str | None, checksum: str | None) -> str:

@@ -37,6 +37,7 @@ from mantle.errors import (
     InvalidKeyError,
     MantleError,
     NotFoundError,
+    PreconditionFailedError,
     StorageError,
 )
 from mantle.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private_dir
@@ -263,6 +264,17 @@ class FileObjectStore(ObjectStore):
         staged = self._stage(chunks, key)
         return self._commit(key, path, staged, staged.md5, content_type)
 
+    def put_new(
+        self, key: str, chunks: Iterator[bytes], *, content_type: str | None = None
+    ) -> ObjectInfo:
+        """`put`, unless `key` exists: then PreconditionFailedError (412), decided atomically
+        (a hard link cannot replace a file). Serves create-only signed PUTs, as S3 serves
+        `If-None-Match: *`."""
+        key = validate_key(key)
+        path = self._object_path(key)
+        staged = self._stage(chunks, key)
+        return self._commit(key, path, staged, staged.md5, content_type, create_only=True)
+
     def _stage(self, chunks: Iterator[bytes], key: str) -> _Staged:
         """Write `chunks` to a temp file under the root (same file system, so the final rename
         is atomic), hashing as it goes."""
@@ -288,7 +300,14 @@ class FileObjectStore(ObjectStore):
         return _Staged(Path(name), size, digest.hexdigest(), inode)
 
     def _commit(
-        self, key: str, path: Path, staged: _Staged, etag: str, content_type: str | None
+        self,
+        key: str,
+        path: Path,
+        staged: _Staged,
+        etag: str,
+        content_type: str | None,
+        *,
+        create_only: bool = False,
     ) -> ObjectInfo:
         meta = {
             "key": key,
@@ -299,7 +318,7 @@ class FileObjectStore(ObjectStore):
         }
         try:
             with _os_errors("write", key):
-                self._rename_into_place(staged.path, path, key)
+                self._rename_into_place(staged.path, path, key, create_only)
                 _write_json_atomically(self._meta_path(key), meta, self._internal / "tmp")
                 modified = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
         except BaseException:
@@ -307,22 +326,29 @@ class FileObjectStore(ObjectStore):
             raise
         return ObjectInfo(key, staged.size, etag, modified, content_type)
 
-    def _rename_into_place(self, source: Path, path: Path, key: str) -> None:
+    def _rename_into_place(self, source: Path, path: Path, key: str, create_only: bool) -> None:
         # A concurrent delete may prune the freshly made parent folder; make it again.
         for attempt in range(_COMMIT_ATTEMPTS):
             try:
                 make_private_dir(path.parent)
                 self._ensure_inside(path.parent, key)
-                os.replace(source, path)
+                if create_only:
+                    os.link(source, path)  # fails if `path` exists, unlike a rename
+                    _remove(source)
+                else:
+                    os.replace(source, path)
                 return
             except FileNotFoundError:
                 if attempt == _COMMIT_ATTEMPTS - 1:
                     raise
-            except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
-                raise ConflictError(
-                    f"cannot store {key!r}: the file store cannot hold both an object and "
-                    "a folder of objects at the same path (e.g. 'a' and 'a/b')"
-                ) from e
+            except FileExistsError as e:
+                if create_only and not path.is_dir():
+                    raise PreconditionFailedError(
+                        f"{key!r} exists; this URL may only create it"
+                    ) from e
+                raise _file_and_folder(key) from e
+            except (NotADirectoryError, IsADirectoryError) as e:
+                raise _file_and_folder(key) from e
 
     def _delete(self, key: str) -> None:
         path = self._object_path(key)
@@ -354,11 +380,14 @@ class FileObjectStore(ObjectStore):
         self._object_path(key)
         return self._require_signer().url("get", key, expires_in=expires_in, filename=filename)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
+    def _presign_put(
+        self, key: str, expires_in: int, content_type: str | None, crc32, create_only: bool
+    ) -> str:
         self._object_path(key)
         return self._require_signer().url(
-            "put", key, expires_in=expires_in, content_type=content_type, crc32=crc32
-        )
+            "put", key, expires_in=expires_in, content_type=content_type, crc32=crc32,
+            create_only=create_only,
+        )  # fmt: skip
 
     def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int, crc32):
         self._object_path(key)
@@ -570,6 +599,13 @@ def _private_temp_file(folder: Path, prefix: str) -> tuple[int, str]:
     fd, name = tempfile.mkstemp(dir=folder, prefix=prefix)
     os.fchmod(fd, PRIVATE_FILE_MODE)
     return fd, name
+
+
+def _file_and_folder(key: str) -> ConflictError:
+    return ConflictError(
+        f"cannot store {key!r}: the file store cannot hold both an object and "
+        "a folder of objects at the same path (e.g. 'a' and 'a/b')"
+    )
 
 
 def _remove(path: Path | str) -> None:

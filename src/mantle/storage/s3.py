@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024  # first part size of streamed puts; doubles every 1000 parts
 SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject's maximum; larger objects are copied in parts
 COPY_PART_SIZE = 512 * 1024 * 1024
-MAX_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,254}")
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 _REFUSED_INPUT = {
@@ -247,20 +246,6 @@ class S3ObjectStore(ObjectStore):
     def _delete(self, key: str) -> None:
         self._call("delete", key, "delete_object", Key=self._full(key))
 
-    def _delete_many(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), MAX_DELETE_BATCH):
-            batch = keys[start : start + MAX_DELETE_BATCH]
-            objects = [{"Key": self._full(key)} for key in batch]
-            done = self._call(
-                "delete", batch[0], "delete_objects", Delete={"Objects": objects, "Quiet": True}
-            )
-            if failed := done.get("Errors"):
-                first = failed[0]
-                raise StorageError(
-                    f"could not delete {len(failed)} object(s), e.g. {first.get('Key')}: "
-                    f"{first.get('Code')} {first.get('Message')}"
-                )
-
     def _copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         source = self._head(src_key)
         copy_source = {"Bucket": self._bucket, "Key": self._full(src_key)}
@@ -317,10 +302,14 @@ class S3ObjectStore(ObjectStore):
         disposition = attachment_disposition(filename) if filename else "attachment"
         return self._presign(key, "get_object", expires_in, ResponseContentDisposition=disposition)
 
-    def _presign_put(self, key: str, expires_in: int, content_type: str | None, crc32) -> str:
+    def _presign_put(
+        self, key: str, expires_in: int, content_type: str | None, crc32, create_only: bool
+    ) -> str:
         extra = {"ContentType": content_type} if content_type else {}
         if crc32:
             extra["ChecksumCRC32"] = crc32  # signed: S3 answers BadDigest to another body
+        if create_only:
+            extra["IfNoneMatch"] = "*"  # a signed header: S3 answers 412 if the key exists
         return self._presign(key, "put_object", expires_in, **extra)
 
     def _presign_part(self, key: str, upload_id: str, part_number: int, expires_in: int, crc32):

@@ -2,10 +2,11 @@
 
 A URL grants one operation on one key until it expires:
 `{public_url}/storage/o/{quoted key}?op=get|put|part&expires=...[&upload_id=..&part_number=..]
-[&filename=..][&content_type=..][&crc32=..]&sig=...`; `crc32` (base64) makes the server refuse a
-body with another CRC32. The signature is HMAC-SHA256, under a key derived
-from the server's secret key, over every one of those values; any change or an expired time
-is refused with `PermissionDeniedError` (403, as S3 answers a bad or expired presigned URL).
+[&filename=..][&content_type=..][&crc32=..][&create_only=1]&sig=...`; `crc32` (base64) makes
+the server refuse a body with another CRC32, `create_only` a PUT to a key that exists (412).
+The signature is HMAC-SHA256, under a key derived from the server's secret key, over every
+one of those values; any change or an expired time is refused with `PermissionDeniedError`
+(403, as S3 answers a bad or expired presigned URL).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class SignedGrant:
     filename: str | None = None
     content_type: str | None = None
     crc32: str | None = None
+    create_only: bool = False
 
     def message(self) -> bytes:
         # JSON keeps the fields unambiguous: no value can pose as a separator.
@@ -56,6 +58,8 @@ class SignedGrant:
             self.content_type,
             self.crc32,
         ]
+        if self.create_only:  # appended only when set: URLs signed without it stay valid
+            fields.append(True)
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -95,10 +99,11 @@ class UrlSigner:
         filename: str | None = None,
         content_type: str | None = None,
         crc32: str | None = None,
+        create_only: bool = False,
     ) -> str:
         grant = SignedGrant(
             op, key, int(self._clock()) + expires_in, upload_id, part_number, filename,
-            content_type, crc32,
+            content_type, crc32, create_only,
         )  # fmt: skip
         query = {
             "op": op,
@@ -108,6 +113,7 @@ class UrlSigner:
             "filename": filename,
             "content_type": content_type,
             "crc32": crc32,
+            "create_only": "1" if create_only else None,
             "sig": self.sign(grant),
         }
         encoded = urlencode({k: v for k, v in query.items() if v is not None})
@@ -144,4 +150,5 @@ def _parse_grant(key: str, query: Mapping[str, str]) -> SignedGrant:
         query.get("filename"),
         query.get("content_type"),
         query.get("crc32"),
+        query.get("create_only") == "1",
     )

@@ -3,8 +3,8 @@
 No login: the URL's signature is the credential (see `mantle.storage.signing`). GET streams
 an object (one `Range` gives 206 + Content-Range), always as a download: an uploaded HTML file
 must never run as a page of this origin (it could read the CSRF cookie). PUT stores a whole
-object (`op=put`) or one part of a multipart upload (`op=part`), streaming the body into the
-store. The root store is
+object (`op=put`; 412 if the URL is create-only and the object exists) or one part of a
+multipart upload (`op=part`), streaming the body into the store. The root store is
 `request.app.state.object_store`; it must expose its `UrlSigner` as `.signer` (the file store
 does). Errors are `{"error": {...}}` JSON even without the app's global handlers.
 """
@@ -104,7 +104,7 @@ def download(key: str, request: Request) -> Response:
 
 # The one route exempt from the app's small body limit (`api/body_limit.py` allows it S3's
 # 5 GiB): the body is streamed chunk by chunk into the store (`_body_chunks`), never held whole.
-@router.put(SIGNED_URL_PATH + "{key:path}")
+@router.put(SIGNED_URL_PATH + "{key:path}", responses=error_responses(412))
 async def upload(key: str, request: Request) -> Response:
     grant = _verified(request, key, "put", "part")
     store = _store(request)
@@ -118,7 +118,8 @@ async def upload(key: str, request: Request) -> Response:
         )
     else:
         content_type = _upload_content_type(grant, request.headers.get("content-type"))
-        info = await run_in_threadpool(store.put, key, chunks, content_type=content_type)
+        put = store.put_new if grant.create_only else store.put
+        info = await run_in_threadpool(put, key, chunks, content_type=content_type)
         etag = info.etag
     return Response(
         status_code=200, headers={"ETag": f'"{etag}"', "Access-Control-Expose-Headers": "ETag"}
