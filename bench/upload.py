@@ -254,7 +254,8 @@ def small_files(work: Path, envs: dict[str, dict], s3, moto: Moto, count: int, r
         (folder / f"sample_{i:05d}.txt").write_bytes(os.urandom(4096))
     aws = [AWS, "s3", "cp", str(folder), f"s3://{BUCKET}/small/", "--recursive",
            "--endpoint-url", moto.endpoint_url, "--only-show-errors"]  # fmt: skip
-    mantle = [MANTLE, "upload", str(folder), "--type", "directory", "-q", "--json"]
+    # --duplicate: every round stores the folder again (not found as already uploaded).
+    mantle = [MANTLE, "upload", str(folder), "--type", "directory", "-q", "--json", "--duplicate"]
     aws_name = "aws s3 cp --recursive"
     times: dict[str, list[dict]] = {aws_name: [], **{f"mantle upload DIR ({n})": [] for n in envs}}
     for _ in range(rounds):
@@ -320,7 +321,7 @@ def main() -> None:
             log(f"round {round_}: aws s3 cp {result['seconds']:.1f} s")
             for parallel in parallels:
                 command = [MANTLE, "upload", str(path), "--type", "file", "-q", "--json",
-                           "--parallel", str(parallel)]  # fmt: skip
+                           "--parallel", str(parallel), "--duplicate"]  # fmt: skip
                 result = timed(command, env, moto.process.pid)
                 dataset = json.loads(result["output"])
                 assert dataset["files"][0]["size"] == size, dataset
