@@ -17,6 +17,7 @@ from mantle.errors import (
     InvalidInputError,
     InvalidKeyError,
     NotFoundError,
+    PreconditionFailedError,
     StorageError,
 )
 from mantle.storage import FileObjectStore, StoreOptions, open_object_store
@@ -301,3 +302,15 @@ def test_everything_the_store_writes_is_private_whatever_the_umask(root) -> None
     finally:
         os.umask(previous)
     assert during_upload == modes(root) == ({0o700}, {0o600})
+
+
+def test_put_new_never_replaces(store, root) -> None:
+    """Create-only puts (signed PUTs with `create_only`): an object or a folder at the key
+    refuses the write, and nothing of the refused body is left behind."""
+    store.put_new("a/b.txt", iter([b"first"]))
+    with pytest.raises(PreconditionFailedError):
+        store.put_new("a/b.txt", iter([b"second"]))
+    with pytest.raises(ConflictError, match="both an object and a folder"):
+        store.put_new("a", iter([b"x"]))
+    assert store.read_bytes("a/b.txt") == b"first"
+    assert list((root / ".mantle" / "tmp").iterdir()) == []
