@@ -27,8 +27,10 @@ run: deps
 browser:
 	@bash scripts/ensure-chromium
 
+# Test files are spread over the machine's cores (PYTEST_WORKERS=0 runs them in one process).
+PYTEST_WORKERS ?= auto
 test: deps-dev browser
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: deps-dev
 	$(VENV)/bin/ruff check src tests
