@@ -68,15 +68,22 @@ def database(migrated_url) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path, migrated_url) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        secret_key=TEST_SECRET_KEY,
-        public_url="http://testserver",
-        database={"url": migrated_url},
-        storage={"root": (tmp_path / "objects").as_uri()},
-        worker={"embedded": False},  # tests run jobs themselves, deterministically
-        auth={"password_hash": CHEAP_PASSWORD_HASH},
-    )
+    return make_settings(tmp_path, migrated_url)
+
+
+def make_settings(tmp_path, migrated_url: str, **overrides) -> Settings:
+    """The test suite's settings: a private data dir, cheap password hashing, no embedded
+    worker (tests run jobs themselves, deterministically). Packages override fields."""
+    fields = {
+        "data_dir": tmp_path,
+        "secret_key": TEST_SECRET_KEY,
+        "public_url": "http://testserver",
+        "database": {"url": migrated_url},
+        "storage": {"root": (tmp_path / "objects").as_uri()},
+        "worker": {"embedded": False},
+        "auth": {"password_hash": CHEAP_PASSWORD_HASH},
+    }
+    return Settings(**{**fields, **overrides})
 
 
 @pytest.fixture

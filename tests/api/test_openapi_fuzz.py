@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from mantle.settings import Settings
 from tests.aws import moto_server  # noqa: F401
-from tests.conftest import CHEAP_PASSWORD_HASH, TEST_SECRET_KEY
+from tests.conftest import make_settings
 
 EXAMPLES_PER_OPERATION = 3  # per generation mode: about 400 requests per database
 READ_BUCKET = "s3://lab-reads/runs/"
@@ -29,16 +29,11 @@ EXCLUDED: dict[str, str] = {}
 
 @pytest.fixture
 def settings(tmp_path, migrated_url, moto_server) -> Settings:  # noqa: F811
-    return Settings(
-        data_dir=tmp_path,
-        secret_key=TEST_SECRET_KEY,
-        public_url="http://testserver",
-        database={"url": migrated_url},
-        storage={"root": (tmp_path / "objects").as_uri()},
+    return make_settings(
+        tmp_path,
+        migrated_url,
         catalog={"read_buckets": [READ_BUCKET]},
         aws={"endpoint_url": moto_server.endpoint_url},
-        worker={"embedded": False},
-        auth={"password_hash": CHEAP_PASSWORD_HASH},
     )
 
 

@@ -18,7 +18,7 @@ from mantle.cloud.aws import compute, cors, policies, userdata
 from mantle.schemas.environments import CredentialsPublic, EnvironmentPublic, ReadBucket
 from mantle.settings import Settings
 from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import make_settings
 
 ACCOUNT = "123456789012"  # moto's account
 PRINCIPAL = "arn:aws:iam::999999999999:role/mantle-server"
@@ -29,12 +29,10 @@ KEY_ID = "AKIAMANTLETEST0KEY42"
 
 @pytest.fixture
 def settings(tmp_path, migrated_url, moto_server) -> Settings:  # noqa: F811
-    return Settings(
-        data_dir=tmp_path,
-        secret_key=TEST_SECRET_KEY,
+    return make_settings(
+        tmp_path,
+        migrated_url,
         public_url=ORIGIN,
-        database={"url": migrated_url},
-        storage={"root": (tmp_path / "objects").as_uri()},
         aws={"endpoint_url": moto_server.endpoint_url, "platform_principal_arn": PRINCIPAL},
     )
 

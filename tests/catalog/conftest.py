@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mantle.settings import Settings
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import make_settings
 from tests.factories import Member
 
 READ_BUCKET = "s3://lab-reads/runs/"
@@ -17,14 +17,7 @@ READ_BUCKET = "s3://lab-reads/runs/"
 
 @pytest.fixture
 def settings(tmp_path, migrated_url) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        secret_key=TEST_SECRET_KEY,
-        public_url="http://testserver",
-        database={"url": migrated_url},
-        storage={"root": (tmp_path / "objects").as_uri()},
-        catalog={"read_buckets": [READ_BUCKET]},
-    )
+    return make_settings(tmp_path, migrated_url, catalog={"read_buckets": [READ_BUCKET]})
 
 
 @dataclass

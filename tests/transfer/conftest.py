@@ -6,7 +6,7 @@ import pytest
 
 from mantle.settings import Settings
 from tests.aws import moto_server, unique_name  # noqa: F401
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import make_settings
 
 KEY_ID = "AKIAMANTLEIMPORTS042"
 SECRET = "imports-test-secret-key-0123456789"
@@ -14,15 +14,7 @@ SECRET = "imports-test-secret-key-0123456789"
 
 @pytest.fixture
 def settings(tmp_path, migrated_url, moto_server) -> Settings:  # noqa: F811
-    return Settings(
-        data_dir=tmp_path,
-        secret_key=TEST_SECRET_KEY,
-        public_url="http://testserver",
-        database={"url": migrated_url},
-        storage={"root": (tmp_path / "objects").as_uri()},
-        aws={"endpoint_url": moto_server.endpoint_url},
-        worker={"embedded": False},
-    )
+    return make_settings(tmp_path, migrated_url, aws={"endpoint_url": moto_server.endpoint_url})
 
 
 @pytest.fixture
