@@ -19,10 +19,11 @@ SOURCE = Path(mantle.__file__).parent
 
 BASICS = {
     "errors", "_version", "checksums", "private_files", "settings", "schemas", "bucket_names",
-    "import_syntax",
+    "import_syntax", "rundir",
 }  # fmt: skip
-BOTTOM = BASICS | {"db", "storage", "aws"}
-SERVICES = {"accounts", "jobs", "catalog", "cloud"}
+# The launcher runs inside Batch head jobs: it may use the bottom layer only.
+BOTTOM = BASICS | {"db", "storage", "aws", "executors", "launcher"}
+SERVICES = {"accounts", "jobs", "catalog", "cloud", "pipelines", "runs"}
 TOP = {"services", "api", "web", "app", "cli", "client", "mantle"}
 # The SDK ships to users' machines: it may use only these parts (storage for key checks).
 SDK_MAY_IMPORT = {"client", "errors", "schemas", "checksums", "_version", "storage"}

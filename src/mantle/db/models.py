@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -471,3 +472,174 @@ class SqlImportSource(Base):
     )
     source_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+
+
+# --- pipelines (mantle.pipelines) ----------------------------------------------------------
+
+
+class SqlPipeline(Base):
+    """A pipeline a tenant can run: a Nextflow repository or a script pipeline."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    engine: Mapped[str] = mapped_column(String(16))  # "nextflow" | "script"
+    description: Mapped[str] = mapped_column(Text, default="")
+    repository: Mapped[str] = mapped_column(String(2048), default="")  # git URL; "" if built in
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class SqlPipelineVersion(Base):
+    """One immutable version of a pipeline: the revision asked for, the exact commit it
+    resolved to, and what was read at that commit (params schema, samplesheet schema), with
+    the output rules that turn its published files into datasets."""
+
+    __tablename__ = "pipeline_versions"
+    __table_args__ = (UniqueConstraint("pipeline_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[str] = mapped_column(String(255), default="")
+    commit: Mapped[str] = mapped_column(String(64), default="")
+    main_script: Mapped[str] = mapped_column(String(255), default="main.nf")
+    params_schema: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    input_schema: Mapped[dict | None] = mapped_column(JSONDocument, nullable=True)
+    samplesheet: Mapped[dict | None] = mapped_column(JSONDocument, nullable=True)
+    output_rules: Mapped[list] = mapped_column(JSONDocument, default=list)
+    script: Mapped[dict | None] = mapped_column(JSONDocument, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+
+    pipeline: Mapped[SqlPipeline] = relationship(lazy="joined", innerjoin=True)
+
+
+# --- runs (mantle.runs) --------------------------------------------------------------------
+
+
+class SqlRun(Base):
+    """A pipeline run: what was launched (pipeline version, params, inputs), where it runs
+    (executor, environment, run directory), its state, and the monitor's lease on it."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_runs_tenant_number"),
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_runs_tenant_idempotency_key"),
+        Index("ix_runs_status_next_check_at", "status", "next_check_at"),
+        Index("ix_runs_tenant_created_at", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id"))
+    pipeline_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipeline_versions.id"))
+    commit: Mapped[str] = mapped_column(String(64), default="")
+    environment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("aws_environments.id", ondelete="SET NULL"), nullable=True
+    )
+    executor: Mapped[str] = mapped_column(String(16))  # "local" | "awsbatch"
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    inputs: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    labels: Mapped[list] = mapped_column(JSONDocument, default=list)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    run_dir: Mapped[str] = mapped_column(String(2048), default="")
+    work_dir: Mapped[str] = mapped_column(String(2048), default="")
+    session_id: Mapped[str] = mapped_column(String(64), default="")  # Nextflow's, for -resume
+    external_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    executor_group: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    relaunch_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), nullable=True
+    )
+    resume_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), nullable=True
+    )
+    events_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outputs_state: Mapped[str] = mapped_column(String(16), default="")  # "" | pending | done
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The monitor: which worker holds the run, until when, and when it is next looked at.
+    monitor_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    monitor_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SqlRunTransition(Base):
+    """One state change of a run, with when and why."""
+
+    __tablename__ = "run_transitions"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SqlRunTask(Base):
+    """One task (process execution) of a run, from Nextflow's trace file and weblog events."""
+
+    __tablename__ = "run_tasks"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    hash: Mapped[str] = mapped_column(String(32), default="")
+    native_id: Mapped[str] = mapped_column(String(256), default="")
+    process: Mapped[str] = mapped_column(String(512), default="")
+    tag: Mapped[str] = mapped_column(String(1024), default="")
+    name: Mapped[str] = mapped_column(String(1024), default="")
+    status: Mapped[str] = mapped_column(String(16), default="")
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    realtime_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cpu_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_rss: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    workdir: Mapped[str] = mapped_column(String(2048), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SqlRunOutput(Base):
+    """A published file of a run that became (part of) a dataset: the guard that makes output
+    ingestion happen exactly once."""
+
+    __tablename__ = "run_outputs"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )
