@@ -5,9 +5,11 @@ says what to do.
     fail:N      print a line, exit N
     sleep:PATH  start a grandchild `sleep`, write its pid to PATH, wait (to be cancelled)
     env:NAME    print the value of environment variable NAME, exit 0
+    stubborn    ignore SIGTERM and wait (only SIGKILL ends it)
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +30,11 @@ def main(order: str) -> int:
             f.write(str(grandchild.pid))
         os.replace(arg + ".tmp", arg)
         print("sleeping", flush=True)
+        time.sleep(60)
+        return 0
+    if action == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ignoring SIGTERM", flush=True)
         time.sleep(60)
         return 0
     if action == "env":

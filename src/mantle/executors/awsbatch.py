@@ -255,7 +255,7 @@ class AwsBatchExecutor(Executor):
         if service not in self._clients:
             # One retry policy: ours (botocore would multiply the attempts).
             self._clients[service] = self.connection.client(
-                service, retries={"mode": "standard", "max_attempts": 1}
+                service, retries={"mode": "standard", "total_max_attempts": 1}
             )
         return self._clients[service]
 
