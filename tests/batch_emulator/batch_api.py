@@ -110,6 +110,11 @@ class BatchState:
             found = [d for d in found if self._matches(d, body["jobDefinitions"])]
         return {"jobDefinitions": found}
 
+    def op_deregisterjobdefinition(self, body: dict[str, Any]) -> dict[str, Any]:
+        definition = self.resolve_definition(str(body.get("jobDefinition", "")))
+        definition["status"] = "INACTIVE"
+        return {}
+
     def _matches(self, definition: dict[str, Any], refs: list[str]) -> bool:
         short = f"{definition['jobDefinitionName']}:{definition['revision']}"
         return any(ref in (definition["jobDefinitionArn"], short) for ref in refs)

@@ -140,10 +140,11 @@ class JobRunner(threading.Thread):
 
     def _pump_output(self, process: subprocess.Popen) -> None:
         assert process.stdout is not None
-        for raw in process.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.job.output.append(line)
-            self.post_logs(self.job, [line])
+        with process.stdout:
+            for raw in process.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                self.job.output.append(line)
+                self.post_logs(self.job, [line])
 
 
 def _kill_group(process: subprocess.Popen, signum: int) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,6 +132,30 @@ class BatchEmulator:
         """Run `replacement` + the rest for containers whose command starts with `prefix`
         (tests run a small program instead of `python -m mantle.launcher`)."""
         self.state.command_swaps.append((list(prefix), list(replacement)))
+
+    def seed_jobs(
+        self, count: int, status: str = "RUNNING", queue: str = "mantle-head"
+    ) -> list[str]:
+        """Jobs that exist only to be described (benchmarks: thousands of active runs without
+        thousands of processes or SubmitJob calls)."""
+        ids = []
+        for n in range(count):
+            job_id = str(uuid.uuid4())
+            detail = {
+                "jobArn": self.state.arn("job", job_id),
+                "jobName": f"seeded-{n}",
+                "jobId": job_id,
+                "jobQueue": self.state.arn("job-queue", queue),
+                "status": status,
+                "createdAt": now_ms(),
+                "jobDefinition": self.state.arn("job-definition", "seeded:1"),
+                "container": {"image": "seeded", "command": [], "environment": []},
+            }
+            job = EmulatedJob(detail=detail, command=[], environment={}, log_group="")
+            with self.state.lock:
+                self.state.jobs[job_id] = job
+            ids.append(job_id)
+        return ids
 
     def job(self, job_id: str) -> EmulatedJob:
         return self.state.jobs[job_id]

@@ -176,9 +176,27 @@ def test_the_job_definition_is_registered_once(emulator):
     other = AwsBatchExecutor(emulator.connection(), first.target, group_key="g2")
     ids.append(other.submit(head_job("ok")))
     assert emulator.calls["registerjobdefinition"] == 1
-    definitions = {emulator.job(i).detail["jobDefinition"] for i in ids}
-    assert len(definitions) == 1 and ":1" in definitions.pop()
+    definitions = definitions_used(emulator, ids)
+    assert len(definitions) == 1 and next(iter(definitions)).endswith(":1")
+
+    # Deregistered behind our back: the next submit registers a new revision.
+    batch = emulator.connection().client("batch")
+    batch.deregister_job_definition(jobDefinition=definitions_used(emulator, ids).pop())
+    job_id = first.submit(head_job("ok"))
+    assert emulator.calls["registerjobdefinition"] == 2
+    assert definitions_used(emulator, [job_id]).pop().endswith(":2")
 
     changed = AwsBatchExecutor(emulator.connection(), target(head_memory_mib=1024), group_key="g1")
     changed.submit(head_job("ok"))
-    assert emulator.calls["registerjobdefinition"] == 2
+    assert emulator.calls["registerjobdefinition"] == 3
+
+
+def definitions_used(emulator, job_ids) -> set[str]:
+    return {emulator.job(i).detail["jobDefinition"] for i in job_ids}
+
+
+def test_seeded_jobs_for_benchmarks(executor, emulator):
+    ids = emulator.seed_jobs(150)
+    states = executor.poll(ids)
+    assert {s.status for s in states.values()} == {JobStatus.running}
+    assert executor.calls["DescribeJobs"] == 2

@@ -159,6 +159,11 @@ def test_a_reused_pid_is_not_taken_for_the_job(executor):
     job_id = executor.submit(job("ok"))
     wait_until(executor, job_id, JobStatus.succeeded)
     folder = executor.state_dir / job_id
+    supervisor = json.loads((folder / "job.json").read_text())["supervisor_pid"]
+    deadline = time.monotonic() + 5
+    while not gone(supervisor):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     (folder / "result.json").unlink()
     # Our own (living) pid, but with another start time: a different process.
     mine = {"pid": os.getpid(), "start_time": process_start_time(os.getpid()) + 1}

@@ -137,10 +137,21 @@ class AwsBatchExecutor(Executor):
     # --- submit ---------------------------------------------------------------------------
 
     def submit(self, job: HeadJob) -> str:
-        definition = self.job_definition()
-        request = head_job_request(job, self.target, definition)
         doing = f"submitting the head job to queue {self.target.head_queue}"
-        answer = self._call("batch", "SubmitJob", doing, **request)
+        definition = self.job_definition()
+        try:
+            answer = self._call(
+                "batch", "SubmitJob", doing, **head_job_request(job, self.target, definition)
+            )
+        except CloudError as e:
+            if not _definition_refused(e):
+                raise
+            # Deregistered since we remembered it (someone tidied up): find or register anew.
+            self._forget_definition()
+            definition = self.job_definition()
+            answer = self._call(
+                "batch", "SubmitJob", doing, **head_job_request(job, self.target, definition)
+            )
         return answer["jobId"]
 
     def job_definition(self) -> str:
@@ -148,7 +159,7 @@ class AwsBatchExecutor(Executor):
         ACTIVE ones, or registered; remembered for the life of the process."""
         spec = job_definition_spec(self.target)
         name = job_definition_name(spec)
-        key = (self._group_key, self.target.region, name)
+        key = self._definition_key()
         with _definitions_lock:
             if key in _definitions:
                 return _definitions[key]
@@ -156,6 +167,14 @@ class AwsBatchExecutor(Executor):
         with _definitions_lock:
             _definitions[key] = arn
         return arn
+
+    def _definition_key(self) -> tuple[str, str, str]:
+        name = job_definition_name(job_definition_spec(self.target))
+        return (self._group_key, self.target.region, name)
+
+    def _forget_definition(self) -> None:
+        with _definitions_lock:
+            _definitions.pop(self._definition_key(), None)
 
     def _find_definition(self, name: str) -> str | None:
         doing = f"looking up job definition {name}"
@@ -278,13 +297,24 @@ class AwsBatchExecutor(Executor):
             TOTAL_CALLS[operation] += 1
 
 
+def _definition_refused(error: CloudError) -> bool:
+    details = error.details if isinstance(error.details, dict) else {}
+    refused = details.get("aws_code") == "ClientException"
+    return refused and "definition" in str(details.get("aws_message", "")).lower()
+
+
 def batch_error(problem: AwsProblem, operation: str, doing: str) -> CloudError:
     """The CloudError for a failed call: AWS's code and message, and what to do about it."""
     message = f"AWS Batch failed while {doing}: {problem}"
     hint = _hint(problem, operation)
     if hint:
         message = f"{message}; {hint}"
-    details = {"retryable": problem.retryable, "aws_code": problem.code, "operation": operation}
+    details = {
+        "retryable": problem.retryable,
+        "aws_code": problem.code,
+        "aws_message": problem.message,
+        "operation": operation,
+    }
     return CloudError(message, retryable=problem.retryable, details=details)
 
 

@@ -55,7 +55,6 @@ class LocalExecutor(Executor):
         self.state_dir = Path(state_dir)
         self.command = list(command) if command else [sys.executable, "-m", "mantle.launcher"]
         self.grace_seconds = grace_seconds
-        self._started: dict[str, subprocess.Popen] = {}  # reaped in poll: no zombies
 
     @property
     def group_key(self) -> str:
@@ -78,7 +77,8 @@ class LocalExecutor(Executor):
             start_new_session=True,
             cwd=folder,
         )
-        self._started[job_id] = process
+        # Reap the supervisor when it ends (no zombie); after a restart it is nobody's child.
+        threading.Thread(target=process.wait, name=f"reap-{job_id[:8]}", daemon=True).start()
         write_json_atomically(
             folder / JOB_FILE,
             {
@@ -92,8 +92,6 @@ class LocalExecutor(Executor):
         return job_id
 
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
-        for process in self._started.values():
-            process.poll()
         return {job_id: self._state(job_id) for job_id in dict.fromkeys(job_ids)}
 
     def _state(self, job_id: str) -> JobState:
