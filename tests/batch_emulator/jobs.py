@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,7 +145,10 @@ class JobRunner(threading.Thread):
             for raw in process.stdout:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self.job.output.append(line)
-                self.post_logs(self.job, [line])
+                try:
+                    self.post_logs(self.job, [line])
+                except Exception:  # noqa: BLE001 - a logging fault must not hang the job
+                    traceback.print_exc()
 
 
 def _kill_group(process: subprocess.Popen, signum: int) -> None:

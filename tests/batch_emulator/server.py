@@ -67,22 +67,23 @@ class CloudWatchWriter:
     """Sends job output to CloudWatch Logs (moto), creating group and stream as Batch does."""
 
     def __init__(self, endpoint_url: str | None, region: str) -> None:
-        self.client = None
-        if endpoint_url:
-            self.client = boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing"
-            ).client("logs", region_name=region, endpoint_url=endpoint_url)
+        self.endpoint_url, self.region = endpoint_url, region
+        self._client: Any = None  # made with the first line: most tests' jobs print nothing
         self._ready: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def __call__(self, job: EmulatedJob, lines: list[str]) -> None:
-        if self.client is None or not lines:
+        if self.endpoint_url is None or not lines:
             return
         stream = job.detail["container"]["logStreamName"]
         with self._lock:
+            if self._client is None:
+                self._client = boto3.session.Session(
+                    aws_access_key_id="testing", aws_secret_access_key="testing"
+                ).client("logs", region_name=self.region, endpoint_url=self.endpoint_url)
             self._ensure(job.log_group, stream)
             stamp = now_ms()
-            self.client.put_log_events(
+            self._client.put_log_events(
                 logGroupName=job.log_group,
                 logStreamName=stream,
                 logEvents=[{"timestamp": stamp, "message": line} for line in lines],
@@ -91,11 +92,11 @@ class CloudWatchWriter:
     def _ensure(self, group: str, stream: str) -> None:
         if (group, stream) in self._ready:
             return
-        errors = self.client.exceptions.ResourceAlreadyExistsException
+        errors = self._client.exceptions.ResourceAlreadyExistsException
         with suppress(errors):
-            self.client.create_log_group(logGroupName=group)
+            self._client.create_log_group(logGroupName=group)
         with suppress(errors):
-            self.client.create_log_stream(logGroupName=group, logStreamName=stream)
+            self._client.create_log_stream(logGroupName=group, logStreamName=stream)
         self._ready.add((group, stream))
 
 
@@ -214,7 +215,9 @@ def running_emulator(
         extra_env=dict(extra_env or {}),
         post_logs=CloudWatchWriter(logs_endpoint, region),
     )
-    thread = threading.Thread(target=server.serve_forever, name="batch-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="batch-emulator", daemon=True
+    )  # a short poll interval: shutdown() returns at once
     thread.start()
     emulator = BatchEmulator(server, logs_endpoint)
     try:

@@ -200,3 +200,29 @@ def test_seeded_jobs_for_benchmarks(executor, emulator):
     states = executor.poll(ids)
     assert {s.status for s in states.values()} == {JobStatus.running}
     assert executor.calls["DescribeJobs"] == 2
+
+
+def test_a_refused_job_definition_is_permanent_with_the_doctor_hint(emulator):
+    executor = AwsBatchExecutor(
+        emulator.connection(), target(head_image=""), group_key="g", retry=FAST_RETRY
+    )
+    with pytest.raises(CloudError) as caught:
+        executor.submit(head_job("ok"))
+    assert not caught.value.retryable
+    assert "Container properties should contain an image" in caught.value.message
+    assert "head job definition was refused" in caught.value.message
+    assert emulator.calls["submitjob"] == 0
+
+
+def test_logs_from_a_custom_log_group(emulator, moto_server):
+    group = f"/acme/jobs-{uuid.uuid4().hex[:8]}"
+    executor = AwsBatchExecutor(
+        emulator.connection(), target(log_group=group), group_key="g", retry=FAST_RETRY
+    )
+    job_id = executor.submit(head_job("fail:4"))
+    emulator.wait_for(job_id)
+    assert [line.message for line in executor.logs(job_id).lines] == ["about to fail"]
+    streams = moto_server.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [
+        emulator.job(job_id).detail["container"]["logStreamName"]
+    ]
