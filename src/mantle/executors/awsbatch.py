@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mantle.aws.connect import AwsConnection
-from mantle.aws.errors import AwsProblem, describe
+from mantle.aws.errors import describe
 from mantle.aws.session import AwsCredentials
 from mantle.errors import CloudError
 from mantle.executors.base import Executor, HeadJob, JobState, JobStatus, LogLine, LogPage
+from mantle.executors.batch_errors import batch_error, definition_refused
 from mantle.executors.batch_payload import (
     BatchTarget,
     head_job_request,
@@ -56,18 +57,6 @@ _STATUS = {
     "SUCCEEDED": JobStatus.succeeded,
     "FAILED": JobStatus.failed,
 }
-POLICY_HINT = "platform-policy.json in the setup kit; `mantle aws doctor` shows what is missing"
-_DENIED_HINTS = {
-    "SubmitJob": "allow batch:SubmitJob on the head queue and job-definition/mantle-* "
-    f"({POLICY_HINT})",
-    "RegisterJobDefinition": "allow batch:RegisterJobDefinition on job-definition/mantle-* "
-    f"and iam:PassRole on the head job role ({POLICY_HINT})",
-    "DescribeJobs": f"allow batch:DescribeJobs ({POLICY_HINT})",
-    "DescribeJobDefinitions": f"allow batch:DescribeJobDefinitions ({POLICY_HINT})",
-    "TerminateJob": f"allow batch:TerminateJob on job/* ({POLICY_HINT})",
-    "GetLogEvents": f"allow logs:GetLogEvents on the log group ({POLICY_HINT})",
-}
-
 # Calls made by every executor of this process, by operation (for benchmarks and metrics).
 TOTAL_CALLS: Counter[str] = Counter()
 _counter_lock = threading.Lock()
@@ -144,7 +133,7 @@ class AwsBatchExecutor(Executor):
                 "batch", "SubmitJob", doing, **head_job_request(job, self.target, definition)
             )
         except CloudError as e:
-            if not _definition_refused(e):
+            if not definition_refused(e):
                 raise
             # Deregistered since we remembered it (someone tidied up): find or register anew.
             self._forget_definition()
@@ -295,53 +284,6 @@ class AwsBatchExecutor(Executor):
         with _counter_lock:
             self.calls[operation] += 1
             TOTAL_CALLS[operation] += 1
-
-
-def _definition_refused(error: CloudError) -> bool:
-    details = error.details if isinstance(error.details, dict) else {}
-    refused = details.get("aws_code") == "ClientException"
-    return refused and "definition" in str(details.get("aws_message", "")).lower()
-
-
-def batch_error(problem: AwsProblem, operation: str, doing: str) -> CloudError:
-    """The CloudError for a failed call: AWS's code and message, and what to do about it."""
-    message = f"AWS Batch failed while {doing}: {problem}"
-    hint = _hint(problem, operation)
-    if hint:
-        message = f"{message}; {hint}"
-    details = {
-        "retryable": problem.retryable,
-        "aws_code": problem.code,
-        "aws_message": problem.message,
-        "operation": operation,
-    }
-    return CloudError(message, retryable=problem.retryable, details=details)
-
-
-def _hint(problem: AwsProblem, operation: str) -> str:
-    text = problem.message.lower()
-    if problem.retryable:
-        return "temporary: Mantle tries again"
-    if problem.denied:
-        return _DENIED_HINTS.get(operation, f"check the platform policy ({POLICY_HINT})")
-    if problem.bad_credentials:
-        return (
-            "the environment's AWS credentials were refused: update them, then run "
-            "`mantle aws doctor`"
-        )
-    if problem.code == "ClientException" and "queue" in text:
-        return (
-            "check the environment's queue names (the queue must exist in this region and be "
-            "ENABLED); `mantle aws doctor` checks them"
-        )
-    if problem.code == "ClientException" and (
-        "definition" in text or operation.endswith("Definition")
-    ):
-        return (
-            "the head job definition was refused: check the environment's head image, vCPUs, "
-            "memory and job role; `mantle aws doctor` registers a test definition"
-        )
-    return ""
 
 
 def job_state(detail: dict[str, Any]) -> JobState:
