@@ -18,7 +18,10 @@ With pytest, import the fixture into a conftest (or test module):
 Settings for a whole server: `aws={"endpoint_url": moto_server.endpoint_url,
 "endpoint_urls": batch_emulator.endpoint_urls()}`. Without pytest:
 `with running_emulator(logs_endpoint) as emulator: ...`. Queues `mantle-head` and
-`mantle-compute` exist (`add_queue` for more); the container's `python` is this interpreter.
+`mantle-compute` exist (`add_queue` for more); the container's `python` is this interpreter
+(`replace_command` runs another program instead of a command prefix); a job's environment
+points boto3 at the emulator for Batch and at moto for everything else; `seed_jobs(n)` makes
+jobs that are only described (benchmarks).
 """
 
 from tests.batch_emulator.batch_api import Faults

@@ -205,8 +205,9 @@ def running_emulator(
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[BatchEmulator]:
     """Start the emulator on a free port of 127.0.0.1; job output goes to the CloudWatch Logs
-    at `logs_endpoint` (moto), or nowhere when None. `extra_env` is added to every job's
-    environment (e.g. endpoints the job's own AWS calls should use)."""
+    at `logs_endpoint` (moto), or nowhere when None. Every job's environment has
+    AWS_ENDPOINT_URL_BATCH (this emulator) and AWS_ENDPOINT_URL (`logs_endpoint`), so boto3
+    inside a job reaches the same places; `extra_env` adds to or overrides that."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = BatchState(
         region=region,
@@ -220,6 +221,11 @@ def running_emulator(
     )  # a short poll interval: shutdown() returns at once
     thread.start()
     emulator = BatchEmulator(server, logs_endpoint)
+    # A job's own AWS calls go where the test's do: Batch here, everything else to moto.
+    job_endpoints = {"AWS_ENDPOINT_URL_BATCH": emulator.endpoint_url}
+    if logs_endpoint:
+        job_endpoints["AWS_ENDPOINT_URL"] = logs_endpoint
+    server.state.extra_env = {**job_endpoints, **server.state.extra_env}
     try:
         yield emulator
     finally:

@@ -226,3 +226,14 @@ def test_logs_from_a_custom_log_group(emulator, moto_server):
     assert [s["logStreamName"] for s in streams] == [
         emulator.job(job_id).detail["container"]["logStreamName"]
     ]
+
+
+def test_a_jobs_own_aws_calls_reach_the_emulator_and_moto(executor, emulator, moto_server):
+    batch_id = executor.submit(head_job("env:AWS_ENDPOINT_URL_BATCH"))
+    other_id = executor.submit(head_job("env:AWS_ENDPOINT_URL"))
+    for job_id, expected in (
+        (batch_id, emulator.endpoint_url),
+        (other_id, moto_server.endpoint_url),
+    ):
+        emulator.wait_for(job_id)
+        assert [line.message for line in executor.logs(job_id).lines] == [expected]
