@@ -133,6 +133,11 @@ class AwsSettings(BaseModel):
         description="Send every AWS call of tenant environments (STS, S3, Batch, Logs, IAM, "
         "EC2, ECR) to this endpoint instead of AWS: for tests (moto) and S3-compatible setups.",
     )
+    endpoint_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-service endpoints that win over endpoint_url, given as JSON, e.g. "
+        '{"batch": "http://127.0.0.1:9000"}: tests send Batch to the project\'s emulator.',
+    )
     platform_principal_arn: str = Field(
         default="",
         description="The server's own AWS identity (role or user ARN): the principal that "

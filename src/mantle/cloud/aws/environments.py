@@ -62,7 +62,12 @@ class EnvironmentInUse:
         return tuple([*hidden, creds.access_key_id] if creds.access_key_id else hidden)
 
     def connect(self, aws: AwsSettings) -> AwsConnection:
-        return connect(self.credentials, self.public.region, endpoint_url=aws.endpoint_url)
+        return connect(
+            self.credentials,
+            self.public.region,
+            endpoint_url=aws.endpoint_url,
+            endpoints=aws.endpoint_urls,
+        )
 
 
 # --- the tenant's external id --------------------------------------------------------------
