@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from mantle.storage import ObjectStore
 
 SYNC_SECONDS_VARIABLE = "MANTLE_LAUNCHER_SYNC_SECONDS"
 DEFAULT_SYNC_SECONDS = 5.0
+RECENT_LINES = 500
 PREFIX = "launcher: "
 ERROR_PREFIX = "launcher: error: "
 
@@ -35,10 +37,13 @@ class Logbook:
         self._echo = echo
         self._lock = threading.Lock()
         self.path = path
+        self.recent: deque[str] = deque(maxlen=RECENT_LINES)  # the engine's last lines
 
     def write(self, line: str) -> None:
         line = line.rstrip("\r\n")
         with self._lock:
+            if not line.startswith(PREFIX):
+                self.recent.append(line)
             self._file.write(line + "\n")
             if self._echo:
                 print(line, flush=True)

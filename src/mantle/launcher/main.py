@@ -23,7 +23,7 @@ from mantle.errors import MantleError
 from mantle.launcher.checkout import CheckoutError
 from mantle.launcher.context import EXIT_LAUNCHER_ERROR, Context, LauncherError
 from mantle.launcher.logbook import Logbook, Mirror
-from mantle.launcher.nextflow import run_nextflow
+from mantle.launcher.nextflow import failure_reason, run_nextflow
 from mantle.launcher.outputs import list_outputs, write_manifest
 from mantle.launcher.run_directory import RunDirectory, open_run_directory
 from mantle.launcher.script import run_script
@@ -114,7 +114,10 @@ def _run(run_dir: RunDirectory, scratch: Path, log: Logbook, mirror: Mirror | No
         log.error(f"unexpected {type(e).__name__}: {e}")
         return EXIT_LAUNCHER_ERROR
     verdict = "succeeded" if result.exit_code == 0 else f"failed with exit code {result.exit_code}"
-    log.info(f"{spec.pipeline.engine} {verdict}; outputs.json lists {len(files)} files")
+    reason = failure_reason(list(log.recent)) if result.exit_code != 0 else None
+    log.info(f"outputs.json lists {len(files)} files")
+    # The last line: what the monitor shows when the engine failed.
+    log.info(f"{spec.pipeline.engine} {verdict}" + (f": {reason}" if reason else ""))
     return result.exit_code
 
 

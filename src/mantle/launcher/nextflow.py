@@ -23,6 +23,7 @@ from mantle.rundir import NEXTFLOW_CONFIG, PARAMS_JSON, SAMPLESHEET_CSV, RunSpec
 
 BINARY_VARIABLE = "MANTLE_NEXTFLOW"
 _SESSION_LINE = re.compile(r"Session UUID: ([0-9a-f-]{36})")
+_EXIT_STATUS = re.compile(r"terminated with an error exit status \((\d+)\)")
 
 
 def nextflow_binary() -> str:
@@ -163,3 +164,16 @@ def _session_id(launch_dir: Path) -> str | None:
     except OSError:
         return None
     return None
+
+
+def failure_reason(lines: list[str]) -> str | None:
+    """Nextflow's own one-line reason from its output: the last `ERROR ~ ...` line, with the
+    failing task's exit status when Nextflow gave one."""
+    errors = [i for i, line in enumerate(lines) if line.startswith("ERROR ~ ")]
+    if not errors:
+        return None
+    reason = lines[errors[-1]].removeprefix("ERROR ~ ").strip()
+    for line in lines[errors[-1] :]:
+        if found := _EXIT_STATUS.search(line):
+            return f"{reason} (exit status {found.group(1)})"
+    return reason
