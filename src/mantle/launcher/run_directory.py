@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from mantle.errors import InvalidInputError
@@ -27,11 +28,43 @@ ENDPOINT_VARIABLES = ("MANTLE_AWS__ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_EN
 _STORE_MARKERS = ("meta", "tmp", "uploads")
 
 
+class S3Stores:
+    """The S3 stores one launcher opens (its run directory, the buckets of its inputs). They
+    share one boto3 session, so the S3 service model is loaded once, not per bucket."""
+
+    def __init__(self) -> None:
+        self._session: Any = None
+        self._buckets: dict[str, ObjectStore] = {}
+
+    def options(self) -> StoreOptions:
+        endpoint = next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), None)
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+        return StoreOptions(
+            s3_endpoint_url=endpoint, s3_region=region, session_factory=self._shared_session
+        )
+
+    def _shared_session(self) -> Any:
+        if self._session is None:
+            from mantle.aws.session import make_session  # boto3 only for S3 run directories
+
+            self._session = make_session()  # the default chain: the Batch job's role
+        return self._session
+
+    def open(self, url: str) -> ObjectStore:
+        return open_object_store(url, options=self.options())
+
+    def bucket(self, name: str) -> ObjectStore:
+        if name not in self._buckets:
+            self._buckets[name] = self.open(f"s3://{name}")
+        return self._buckets[name]
+
+
 @dataclass(frozen=True)
 class RunDirectory:
     url: str  # ends in "/"
     store: ObjectStore  # keys are relative to the run directory
     local: Path | None  # the folder itself, for file:// run directories
+    s3: S3Stores = field(default_factory=S3Stores)
 
     def read_text(self, name: str) -> str:
         return self.store.read_bytes(name).decode()
@@ -39,11 +72,13 @@ class RunDirectory:
     def exists(self, name: str) -> bool:
         return self.store.exists(name)
 
-
-def store_options() -> StoreOptions:
-    endpoint = next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), None)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-    return StoreOptions(s3_endpoint_url=endpoint, s3_region=region)
+    def open_input(self, uri: str) -> Iterator[bytes]:
+        """Stream the bytes of an input object at s3://bucket/key."""
+        # Keys are taken verbatim: S3 keys may hold `%` or `?`, which URL parsing would mangle.
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not bucket or not key:
+            raise InvalidInputError(f"cannot download {uri!r}: expected s3://bucket/key")
+        return self.s3.bucket(bucket).get(key)
 
 
 def local_path(url: str) -> Path | None:
@@ -64,8 +99,8 @@ def open_run_directory(url: str) -> RunDirectory:
     url = url if url.endswith("/") else url + "/"
     folder = local_path(url)
     if folder is None:
-        store = open_object_store(url, options=store_options())
-        return RunDirectory(url=url, store=store, local=None)
+        s3 = S3Stores()
+        return RunDirectory(url=url, store=s3.open(url), local=None, s3=s3)
     folder = folder.resolve()
     if not folder.is_dir():
         raise InvalidInputError(f"run directory {url} does not exist")
@@ -84,16 +119,6 @@ def _store_root(folder: Path) -> Path | None:
         if all((internal / marker).is_dir() for marker in _STORE_MARKERS):
             return candidate
     return None
-
-
-def open_object(uri: str) -> Iterator[bytes]:
-    """Stream the bytes of an input object (s3://bucket/key or file:///path)."""
-    # Keys are taken verbatim: S3 keys may hold `%` or `?`, which URL parsing would mangle.
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket or not key:
-        raise InvalidInputError(f"cannot download {uri!r}: expected s3://bucket/key")
-    bucket_store = open_object_store(f"s3://{bucket}", options=store_options())
-    return bucket_store.get(key)
 
 
 def sha256_of_chunks(chunks: Iterator[bytes]) -> tuple[str, int]:

@@ -35,7 +35,7 @@ from mantle.launcher.checkout import checkout
 from mantle.launcher.context import EXIT_ENGINE_MISSING, Context, LauncherError
 from mantle.launcher.outputs import upload_folder
 from mantle.launcher.processes import EngineNotFound, EngineResult, run_engine
-from mantle.launcher.run_directory import local_path, open_object
+from mantle.launcher.run_directory import local_path
 from mantle.rundir import OUTPUTS_DIR, PARAMS_JSON, InputDataset
 
 INPUTS_JSON = "inputs.json"
@@ -145,7 +145,7 @@ def _stage_file(ctx: Context, dataset: InputDataset, name: str, uri: str) -> Pat
     dest.parent.mkdir(parents=True, exist_ok=True)
     ctx.log.info(f"downloading {uri}")
     with open(dest, "wb") as handle:
-        for chunk in open_object(uri):
+        for chunk in ctx.run_dir.open_input(uri):
             handle.write(chunk)
     return dest
 
