@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from contextlib import suppress
@@ -44,7 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with suppress(AttributeError):  # line by line to CloudWatch, where stdout is a pipe
         sys.stdout.reconfigure(line_buffering=True)
+    # As a container's PID 1 the launcher would ignore SIGTERM by default (the kernel applies
+    # no default action to init): stop on it, until the engine runs and gets it forwarded.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     return launch(args.run_dir_url)
+
+
+class Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
 
 
 def launch(run_dir_url: str, *, scratch: Path | None = None) -> int:
@@ -101,6 +116,10 @@ def _run(run_dir: RunDirectory, scratch: Path, log: Logbook, mirror: Mirror | No
     except LauncherError as e:
         log.error(e.message)
         return e.exit_code
+    except (Stopped, KeyboardInterrupt) as e:
+        signum = e.signum if isinstance(e, Stopped) else signal.SIGINT
+        log.error(f"stopped by {signal.Signals(signum).name} before the engine ended")
+        return 128 + signum
     except CheckoutError as e:
         log.error(f"cannot check the pipeline out: {e}")
         return EXIT_LAUNCHER_ERROR
