@@ -58,6 +58,8 @@ def test_a_run_publishes_its_outputs_and_lists_every_file_in_outputs_json(
     assert "launcher: error" not in log
     assert "Submitted process > STAR_ALIGN (s1)" in done.stdout  # and echoed (CloudWatch)
     assert run_name(run.spec) in log
+    # written through the platform's own store: no store internals inside the run directory
+    assert not (store.root / "runs" / run.spec.run_id / ".mantle").exists()
 
 
 def test_a_failing_task_fails_the_run_with_nextflows_error_in_the_log_tail(
