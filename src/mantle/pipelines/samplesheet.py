@@ -57,10 +57,14 @@ def samplesheet_param(version: Any) -> str | None:
     """The param of `version` (a pipeline version row, or anything with `params_schema` and
     `samplesheet`) that takes a samplesheet: the one registered, or the first param with
     `format: file-path`, `mimetype: text/csv` and a `schema`."""
-    configured = getattr(version, "samplesheet", None) or {}
-    if configured.get("param"):
-        return configured["param"]
-    for name, spec in declared_params(getattr(version, "params_schema", None) or {}).items():
+    configured = (getattr(version, "samplesheet", None) or {}).get("param")
+    return find_samplesheet_param(getattr(version, "params_schema", None) or {}, configured)
+
+
+def find_samplesheet_param(params_schema: dict, configured: str | None = None) -> str | None:
+    if configured:
+        return configured
+    for name, spec in declared_params(params_schema).items():
         is_file = spec.get("format") == "file-path"
         if is_file and spec.get("mimetype") == "text/csv" and spec.get("schema"):
             return name
@@ -241,14 +245,15 @@ def check_samplesheet(
 
 
 def _missing_files(number: int, obj: dict, properties: dict, exists: Callable[[str], bool]):
+    file_formats = ("file-path", "path", "directory-path")
     for column, value in obj.items():
         spec = properties.get(column) or {}
-        if spec.get("exists") and spec.get("format") in ("file-path", "path", "directory-path"):
-            if isinstance(value, str) and not exists(value):
-                yield {
-                    "row": number, "column": column, "rule": "exists",
-                    "message": f"file {value[:200]} does not exist",
-                }  # fmt: skip
+        checked = spec.get("exists") and spec.get("format") in file_formats
+        if checked and isinstance(value, str) and not exists(value):
+            yield {
+                "row": number, "column": column, "rule": "exists",
+                "message": f"file {value[:200]} does not exist",
+            }  # fmt: skip
 
 
 def _duplicates(rows: list[dict[str, str]], unique: list[str]):
