@@ -196,8 +196,17 @@ def _problem(error: ValidationError) -> list[dict[str, str]]:
             {"param": prefix + n, "rule": "required", "message": f"'{n}' is required"}
             for n in missing
         ]
-    if error.validator == "additionalProperties" and not path:
-        return [{"param": "", "rule": "additionalProperties", "message": message}]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(
+            (error.schema.get("properties") or {}) if isinstance(error.schema, dict) else ()
+        )
+        prefix = ".".join(path) + "." if path else ""
+        return [
+            {"param": prefix + n, "rule": "additionalProperties",
+             "message": f"'{n}' is not a param of this pipeline"}
+            for n in error.instance
+            if n not in allowed
+        ]  # fmt: skip
     return [{"param": ".".join(path), "rule": str(error.validator), "message": message}]
 
 
