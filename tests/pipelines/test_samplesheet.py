@@ -111,11 +111,11 @@ def test_a_bad_mapping_source_is_refused():
 
 def test_check_names_row_and_column_with_the_schemas_error_message():
     sheet = (
-        "sample,fastq_1,fastq_2,strandedness\n"
-        "WT 1,s3://b/a_1.fastq.gz,,forward\n"
-        "KO,s3://b/a_1.txt,,sideways\n"
-        "KO2,,,reverse\n"
-    ).encode()
+        b"sample,fastq_1,fastq_2,strandedness\n"
+        b"WT 1,s3://b/a_1.fastq.gz,,forward\n"
+        b"KO,s3://b/a_1.txt,,sideways\n"
+        b"KO2,,,reverse\n"
+    )
     with pytest.raises(InvalidInputError) as caught:
         check_samplesheet(RNASEQ_INPUT, sheet)
     found = {(d["row"], d["column"], d["rule"]) for d in caught.value.details}
@@ -130,11 +130,11 @@ def test_check_names_row_and_column_with_the_schemas_error_message():
 
 def test_nf_schema_2_types_unique_entries_and_exists():
     sheet = (
-        "sample,fastq_1,fastq_2,replicate\n"
-        "A,s3://b/A_1.fastq.gz,s3://b/A_2.fastq.gz,1\n"
-        "A,s3://b/A_1.fastq.gz,,1\n"
-        "B,s3://b/B_1.fastq.gz,,zero\n"
-    ).encode()
+        b"sample,fastq_1,fastq_2,replicate\n"
+        b"A,s3://b/A_1.fastq.gz,s3://b/A_2.fastq.gz,1\n"
+        b"A,s3://b/A_1.fastq.gz,,1\n"
+        b"B,s3://b/B_1.fastq.gz,,zero\n"
+    )
     with pytest.raises(InvalidInputError) as caught:
         check_samplesheet(NFSCHEMA2_INPUT, sheet, exists=lambda uri: "B_" not in uri)
     found = {(d["row"], d["column"], d["rule"]) for d in caught.value.details}

@@ -28,7 +28,7 @@ from jsonschema import ValidationError
 
 from mantle.catalog.export import cell, spreadsheet_safe
 from mantle.errors import InvalidInputError
-from mantle.pipelines.schema import declared_params, validator_for
+from mantle.pipelines.schema import declared_params, ordered_properties, validator_for
 from mantle.rundir import InputDataset, InputFile
 
 FIELDS: dict[str, Callable[[InputDataset], Any]] = {
@@ -132,12 +132,12 @@ def default_columns(input_schema: dict | None, datasets: Iterable[InputDataset])
     """A column mapping inferred from `schema_input.json`'s columns and the datasets' own
     properties and files (see the module's text)."""
     datasets = list(datasets)
-    properties = _item_schema(input_schema or {}).get("properties") or {}
+    properties = ordered_properties(_item_schema(input_schema or {}))
     if not properties:
         return {"sample": "sample", "fastq_1": "file:R1", "fastq_2": "file:R2"}
     has = {key for d in datasets for key in d.properties}
     mapping: dict[str, str] = {}
-    for column, spec in properties.items():
+    for column, spec in properties:
         spec = spec if isinstance(spec, dict) else {}
         source = _infer(column, spec, has)
         if source is not None:

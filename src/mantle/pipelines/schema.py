@@ -34,6 +34,35 @@ PARAM_FIELDS = (
     "pattern", "schema", "minimum", "maximum", "fa_icon", "errorMessage", "exists",
 )  # fmt: skip
 MAX_REPORTED = 50
+# PostgreSQL's JSONB does not keep the order of an object's keys, and a launch form (or a
+# samplesheet's columns) must keep the author's order: it is recorded next to `properties`
+# under this keyword, which JSON Schema validators ignore.
+ORDER_KEY = "x-mantle-order"
+
+
+def keep_order(schema: Any) -> Any:
+    """A copy of `schema` where every object with `properties` lists their names in order."""
+    if isinstance(schema, list):
+        return [keep_order(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copied = {key: keep_order(value) for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        copied[ORDER_KEY] = list(schema["properties"])
+    return copied
+
+
+def ordered_properties(schema: dict) -> list[tuple[str, Any]]:
+    """`schema`'s properties in the author's order (see `keep_order`)."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    order = schema.get(ORDER_KEY)
+    if not isinstance(order, list):
+        return list(properties.items())
+    known = [name for name in order if name in properties]
+    rest = [name for name in properties if name not in set(known)]
+    return [(name, properties[name]) for name in known + rest]
 
 
 @functools.lru_cache(maxsize=256)
@@ -137,13 +166,16 @@ def _param(name: str, spec: dict, required: set[str]) -> dict[str, Any]:
 
 def _group(name: str, group: dict, *, title: str | None = None) -> dict[str, Any]:
     required = set(group.get("required") or [])
-    properties = group.get("properties") or {}
     return {
         "name": name,
         "title": group.get("title") or title or name.replace("_", " ").capitalize(),
         "description": group.get("description", ""),
         "icon": group.get("fa_icon", ""),
-        "params": [_param(n, s, required) for n, s in properties.items() if isinstance(s, dict)],
+        "params": [
+            _param(n, spec, required)
+            for n, spec in ordered_properties(group)
+            if isinstance(spec, dict)
+        ],
     }
 
 

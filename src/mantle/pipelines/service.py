@@ -41,7 +41,9 @@ from mantle.pipelines.schema import (
     check_patterns,
     check_schema,
     declared_params,
+    keep_order,
     normalize,
+    ordered_properties,
     validator_for,
 )
 from mantle.pipelines.script import SPEC_FILE, ScriptSpec, builtin_specs, parse_spec
@@ -171,6 +173,11 @@ class Pipelines:
 
     # --- the registry -------------------------------------------------------------------------
 
+    def check_name(self, name: str) -> None:
+        """Refuse a name taken by a built-in pipeline (before any git work is done)."""
+        if name in {spec.name for spec, _ in self._builtins}:
+            raise ConflictError(f"'{name}' is a built-in pipeline; choose another name")
+
     def register(
         self,
         session: Session,
@@ -189,8 +196,7 @@ class Pipelines:
             raise PermissionDeniedError(
                 f"your role in this tenant is '{access.role}', which cannot register pipelines"
             )
-        if name in {spec.name for spec, _ in self._builtins}:
-            raise ConflictError(f"'{name}' is a built-in pipeline; choose another name")
+        self.check_name(name)
         snapshot = snapshot or self.inspect(repository, revision, samplesheet=samplesheet)
         config = SamplesheetConfig.model_validate(samplesheet) if samplesheet else None
         rules = self._rules(snapshot, output_rules)
@@ -219,8 +225,8 @@ class Pipelines:
             "revision": snapshot.revision,
             "commit": snapshot.commit,
             "main_script": snapshot.main_script,
-            "params_schema": snapshot.params_schema,
-            "input_schema": snapshot.input_schema,
+            "params_schema": keep_order(snapshot.params_schema),
+            "input_schema": keep_order(snapshot.input_schema),
             "samplesheet": config.model_dump(exclude_none=True) if config else None,
             "output_rules": rules,
             "script": snapshot.script.model_dump(mode="json") if snapshot.script else None,
@@ -290,7 +296,7 @@ class Pipelines:
             "revision": f"{BUILTIN_REVISION}-{__version__}",
             "commit": "",
             "main_script": "",
-            "params_schema": spec.params,
+            "params_schema": keep_order(spec.params),
             "input_schema": None,
             "samplesheet": None,
             "output_rules": [r.model_dump(mode="json", exclude_none=True) for r in spec.outputs],
@@ -394,7 +400,7 @@ def params_form(row: SqlPipelineVersion) -> ParamsForm:
     required = set(items.get("required") or [])
     columns = [
         {"name": name, "required": name in required, **_column_fields(spec)}
-        for name, spec in (items.get("properties") or {}).items()
+        for name, spec in ordered_properties(items)
         if isinstance(spec, dict)
     ]
     return ParamsForm(

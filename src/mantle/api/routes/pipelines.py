@@ -41,11 +41,13 @@ def register_pipeline(
     exact commit now. Registering an existing name adds a version; registering what the
     latest version already is returns it unchanged. An unreachable repository or unknown
     revision answers 422 with git's message."""
+    if body.name:
+        pipelines.check_name(body.name)
+    # git runs before the transaction opens: a slow fetch holds no database session.
+    snapshot = pipelines.inspect(body.repository, body.revision, samplesheet=body.samplesheet)
     name = body.name or default_name(body.repository)
     if not re.fullmatch(PIPELINE_NAME_PATTERN, name):
         raise InvalidInputError(f"name: {name[:100]!r} is not a valid pipeline name; give one")
-    # git runs before the transaction opens: a slow fetch holds no database session.
-    snapshot = pipelines.inspect(body.repository, body.revision, samplesheet=body.samplesheet)
     with db.session() as session:
         version = pipelines.register(
             session,
