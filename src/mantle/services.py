@@ -51,7 +51,12 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     read_buckets = ReadBuckets(environments)
     catalog = Catalog(object_store, settings.catalog, tenant_read_roots=read_buckets.read_roots)
     passwords = Passwords(settings.auth.password_hash)
-    pipelines = Pipelines(settings.data_dir / "git-cache")
+    pipelines = Pipelines(
+        settings.data_dir / "git-cache",
+        git_timeout=settings.pipelines.git_timeout_seconds,
+        allow_local_repos=settings.pipelines.allow_local_repositories,
+        forbidden_roots=[settings.data_dir],
+    )
     return Services(
         settings, object_store, box, environments, read_buckets, catalog, passwords, pipelines
     )

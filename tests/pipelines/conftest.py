@@ -71,16 +71,23 @@ def nf_core_files(dialect: str = "draft-07") -> dict[str, str | dict]:
 
 
 @pytest.fixture
-def rnaseq_repo(tmp_path) -> Repo:
-    """An nf-core-style pipeline: 1.0.0 tagged on main, then a `dev` branch one commit on."""
-    repo = Repo(tmp_path / "rnaseq")
+def repo_dir(tmp_path_factory) -> Path:
+    """Where test repositories live: outside the server's data_dir (tmp_path), whose
+    folders the server refuses as repositories."""
+    return tmp_path_factory.mktemp("repos")
+
+
+@pytest.fixture
+def rnaseq_repo(repo_dir) -> Repo:
+    """An nf-core-style pipeline at tag 1.0.0 on main."""
+    repo = Repo(repo_dir / "rnaseq")
     repo.commit(nf_core_files(), "first release")
     repo.tag("1.0.0")
     return repo
 
 
 @pytest.fixture
-def nfschema_repo(tmp_path) -> Repo:
-    repo = Repo(tmp_path / "demo")
+def nfschema_repo(repo_dir) -> Repo:
+    repo = Repo(repo_dir / "demo")
     repo.commit(nf_core_files("2020-12"), "first")
     return repo

@@ -90,8 +90,8 @@ def test_builtin_fastq_stats_is_there_for_every_tenant(api, factory, alice):
     call(api, alice, "POST", "", 409, json={"repository": "/x", "name": "fastq-stats"})
 
 
-def test_script_pipeline_from_git(api, alice, tmp_path):
-    repo = Repo(tmp_path / "tool")
+def test_script_pipeline_from_git(api, alice, repo_dir):
+    repo = Repo(repo_dir / "tool")
     commit = repo.commit({"mantle.yml": SCRIPT_SPEC})
     created = call(api, alice, "POST", "", 201, json={"repository": repo.url, "name": "count"})
     assert (created["engine"], created["commit"]) == ("script", commit)
@@ -116,11 +116,18 @@ def test_bad_registrations_are_422_with_a_reason(api, alice, rnaseq_repo):
         assert message in str(error), body
 
 
-def test_a_repository_without_a_pipeline_is_refused(api, alice, tmp_path):
-    repo = Repo(tmp_path / "empty")
+def test_a_repository_without_a_pipeline_is_refused(api, alice, repo_dir, tmp_path):
+    repo = Repo(repo_dir / "empty")
     repo.commit({"README.md": "nothing"})
     error = call(api, alice, "POST", "", 422, json={"repository": repo.url})["error"]
     assert "no main.nf" in error["message"]
+    # The server's own folders (data_dir: the database, other tenants' cached clones) are
+    # never a repository, even when they hold one.
+    inside = Repo(tmp_path / "in-data-dir")
+    inside.commit({"main.nf": MAIN_NF})
+    for url in (inside.url, "file://" + inside.url, str(tmp_path / "git-cache" / "x.git")):
+        error = call(api, alice, "POST", "", 422, json={"repository": url, "name": "x"})["error"]
+        assert "belongs to the Mantle server" in error["message"]
 
 
 def test_a_name_keeps_its_repository(api, alice, rnaseq_repo, nfschema_repo):

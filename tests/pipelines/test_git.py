@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mantle.errors import InvalidInputError
@@ -95,6 +97,10 @@ def test_accepted_url_forms():
         assert check_url(url) == url
     with pytest.raises(InvalidInputError, match="local"):
         check_url("/srv/repos/p", allow_local=False)
+    with pytest.raises(InvalidInputError, match="local"):
+        check_url("file:///srv/repos/p", allow_local=False)
+    with pytest.raises(InvalidInputError, match="belongs to the Mantle server"):
+        check_url("file:///srv/mantle/../mantle/x", forbidden_roots=[Path("/srv/mantle")])
 
 
 def test_git_messages_never_show_a_password(tmp_path, repos):

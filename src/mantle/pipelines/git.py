@@ -24,9 +24,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mantle.errors import InvalidInputError
 
@@ -40,8 +40,18 @@ _MESSAGE_LINES = 3
 _MESSAGE_CHARS = 400
 
 
-def check_url(url: str, *, allow_local: bool = True) -> str:
-    """`url` stripped, or InvalidInputError saying why git will not be given it."""
+def _local_path(url: str) -> Path | None:
+    if url.startswith("/"):
+        return Path(url)
+    if url.startswith("file://"):
+        return Path(unquote(urlsplit(url).path))
+    return None
+
+
+def check_url(url: str, *, allow_local: bool = True, forbidden_roots: Sequence[Path] = ()) -> str:
+    """`url` stripped, or InvalidInputError saying why git will not be given it. A local
+    path inside one of `forbidden_roots` (the server's data: other tenants' cached clones)
+    is refused."""
     url = url.strip()
     if not url:
         raise InvalidInputError("repository: give a git URL (https://..., ssh, or file://...)")
@@ -59,6 +69,7 @@ def check_url(url: str, *, allow_local: bool = True) -> str:
     if url.startswith("/"):
         if not allow_local:
             raise InvalidInputError("repository: local repositories are not allowed here")
+        _check_local(url, forbidden_roots)
         return url
     parts = urlsplit(url)
     if parts.scheme not in ALLOWED_SCHEMES:
@@ -69,6 +80,7 @@ def check_url(url: str, *, allow_local: bool = True) -> str:
         )
     if parts.scheme == "file" and not allow_local:
         raise InvalidInputError("repository: local repositories are not allowed here")
+    _check_local(url, forbidden_roots)
     if parts.password is not None:
         raise InvalidInputError(
             "repository: remove the password from the URL; it would be stored and shown"
@@ -76,6 +88,16 @@ def check_url(url: str, *, allow_local: bool = True) -> str:
     if parts.scheme != "file" and not parts.hostname:
         raise InvalidInputError(f"repository: {url[:100]!r} has no host")
     return url
+
+
+def _check_local(url: str, forbidden_roots: Sequence[Path]) -> None:
+    path = _local_path(url)
+    if path is None:
+        return
+    resolved = path.resolve()
+    for root in forbidden_roots:
+        if resolved.is_relative_to(Path(root).resolve()):
+            raise InvalidInputError("repository: that folder belongs to the Mantle server")
 
 
 def check_revision(revision: str) -> str:
@@ -144,18 +166,27 @@ class GitRepositories:
     """Bare clones of pipeline repositories under `cache_dir`, one per URL."""
 
     def __init__(
-        self, cache_dir: Path, *, timeout: float = DEFAULT_TIMEOUT, allow_local: bool = True
+        self,
+        cache_dir: Path,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        allow_local: bool = True,
+        forbidden_roots: Sequence[Path] = (),
     ) -> None:
         self.cache_dir = Path(cache_dir)
         self.timeout = timeout
         self.allow_local = allow_local
+        self.forbidden_roots = [Path(r) for r in forbidden_roots] or [self.cache_dir]
+
+    def check(self, url: str) -> str:
+        return check_url(url, allow_local=self.allow_local, forbidden_roots=self.forbidden_roots)
 
     def path_for(self, url: str) -> Path:
         return self.cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".git")
 
     def resolve(self, url: str, revision: str) -> str:
         """The full commit id `revision` names in `url` now (fetching it first)."""
-        url, revision = check_url(url, allow_local=self.allow_local), check_revision(revision)
+        url, revision = self.check(url), check_revision(revision)
         with self._locked(url) as repo:
             if not (_COMMIT.match(revision) and self._commit_of(repo, revision)):
                 self._update(url, repo)
@@ -168,7 +199,7 @@ class GitRepositories:
 
     def read(self, url: str, commit: str, path: str) -> bytes | None:
         """The file at `path` in `commit`, or None when there is none (or it is a folder)."""
-        url = check_url(url, allow_local=self.allow_local)
+        url = self.check(url)
         if not _COMMIT.match(commit):
             raise InvalidInputError(f"commit {commit[:80]!r} is not a full commit id")
         if path.startswith(("/", "-")) or ".." in path.split("/"):

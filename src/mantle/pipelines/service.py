@@ -112,9 +112,13 @@ class Pipelines:
         *,
         git_timeout: float = DEFAULT_TIMEOUT,
         allow_local_repos: bool = True,
+        forbidden_roots: list[Path] | tuple[Path, ...] = (),
     ) -> None:
         self.git = GitRepositories(
-            git_cache_dir, timeout=git_timeout, allow_local=allow_local_repos
+            git_cache_dir,
+            timeout=git_timeout,
+            allow_local=allow_local_repos,
+            forbidden_roots=[git_cache_dir, *forbidden_roots],
         )
         self._builtins = builtin_specs()
 
