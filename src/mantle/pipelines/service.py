@@ -326,10 +326,9 @@ class Pipelines:
         try:
             row = repo.get(session, access.tenant_id, uuid.UUID(ref))
         except ValueError:
+            if ref in {spec.name for spec, _ in self._builtins}:
+                self.ensure_builtins(session, access.tenant_id)  # seeded, and up to date
             row = repo.get_by_name(session, access.tenant_id, ref)
-            if row is None and ref in {spec.name for spec, _ in self._builtins}:
-                self.ensure_builtins(session, access.tenant_id)
-                row = repo.get_by_name(session, access.tenant_id, ref)
         if row is None:
             raise NotFoundError(f"pipeline '{ref[:100]}' not found")
         return row
