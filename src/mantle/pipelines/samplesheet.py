@@ -269,3 +269,27 @@ def _duplicates(rows: list[dict[str, str]], unique: list[str]):
             }  # fmt: skip
         else:
             seen[key] = number
+
+
+# --- for a launch ----------------------------------------------------------------------------
+
+
+def make_samplesheet(
+    version: Any,
+    datasets: list[InputDataset],
+    *,
+    columns: dict[str, str] | None = None,
+    exists: Callable[[str], bool] | None = None,
+) -> bytes:
+    """The samplesheet a launch of `version` writes for `datasets`: through `columns`, else
+    the mapping registered with the version, else one inferred from its `schema_input.json`;
+    checked against that schema when the version has one."""
+    if not datasets:
+        raise InvalidInputError("inputs: select at least one dataset for the samplesheet")
+    configured = (getattr(version, "samplesheet", None) or {}).get("columns")
+    input_schema = getattr(version, "input_schema", None)
+    mapping = columns or configured or default_columns(input_schema, datasets)
+    sheet = build_samplesheet(mapping, datasets)
+    if input_schema:
+        check_samplesheet(input_schema, sheet, exists=exists)
+    return sheet

@@ -25,6 +25,7 @@ and exit code 0 means success. `{python}` in an argument is the launcher's own i
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 
@@ -55,8 +56,6 @@ class ScriptInput(BaseModel):
     @field_validator("data_types")
     @classmethod
     def _type_names(cls, value: list[str]) -> list[str]:
-        import re
-
         for name in value:
             if not re.fullmatch(TYPE_NAME_PATTERN, name):
                 raise ValueError(f"{name!r} is not a data type name")
@@ -134,3 +133,35 @@ def command_line(spec: ScriptSpec | dict[str, Any], python: str) -> list[str]:
     """The argv to run, with `{python}` replaced (what the launcher does)."""
     command = spec["command"] if isinstance(spec, dict) else spec.command
     return [arg.replace(PYTHON_PLACEHOLDER, python) for arg in command]
+
+
+def check_inputs(script: ScriptSpec | dict[str, Any], datasets: list[Any]) -> None:
+    """Refuse input datasets (anything with `short_id` and `data_type`, e.g. run.json's
+    `InputDataset`) a script pipeline does not take: a data type none of its inputs accepts,
+    several datasets for an input that takes one, none for a required input."""
+    spec = script if isinstance(script, ScriptSpec) else ScriptSpec.model_validate(script)
+    if not spec.inputs:
+        if datasets:
+            raise InvalidInputError(f"inputs: {spec.name} takes no input datasets")
+        return
+    taken: dict[str, list[str]] = {item.name: [] for item in spec.inputs}
+    for dataset in datasets:
+        item = next(
+            (i for i in spec.inputs if not i.data_types or dataset.data_type in i.data_types), None
+        )
+        if item is None:
+            accepted = sorted({t for i in spec.inputs for t in i.data_types})
+            raise InvalidInputError(
+                f"inputs: {dataset.short_id} is a '{dataset.data_type}'; {spec.name} takes "
+                f"{', '.join(accepted)}"
+            )
+        taken[item.name].append(dataset.short_id)
+    for item in spec.inputs:
+        found = taken[item.name]
+        if item.required and not found:
+            kinds = ", ".join(item.data_types) or "any type"
+            raise InvalidInputError(f"inputs: '{item.name}' needs a dataset ({kinds})")
+        if not item.multiple and len(found) > 1:
+            raise InvalidInputError(
+                f"inputs: '{item.name}' takes one dataset, got {len(found)} ({', '.join(found)})"
+            )
