@@ -65,18 +65,16 @@ def test_the_schema_is_the_launch_form(api, alice, rnaseq_repo):
     assert call(api, alice, "GET", "/rnaseq/schema?version=1", 200)["version"] == 1
 
 
-def test_nf_schema_2_pipeline_registers(api, alice, nfschema_repo):
-    created = call(
-        api,
-        alice,
-        "POST",
-        "",
-        201,
-        json={"repository": "file://" + nfschema_repo.url, "revision": "main"},
-    )
+def test_nf_schema_2_pipeline_registers_and_a_name_keeps_its_repository(
+    api, alice, nfschema_repo, rnaseq_repo
+):
+    url = "file://" + nfschema_repo.url
+    created = call(api, alice, "POST", "", 201, json={"repository": url, "revision": "main"})
     assert created["pipeline"] == "demo"
     form = call(api, alice, "GET", "/demo/schema", 200)
     assert {c["name"] for c in form["samplesheet_columns"]} >= {"sample", "replicate"}
+    error = call(api, alice, "POST", "", 409, json={"repository": rnaseq_repo.url, "name": "demo"})
+    assert "under another name" in error["error"]["message"]
 
 
 def test_builtin_fastq_stats_is_there_for_every_tenant(api, factory, alice):
@@ -130,21 +128,11 @@ def test_a_repository_without_a_pipeline_is_refused(api, alice, repo_dir, tmp_pa
         assert "belongs to the Mantle server" in error["message"]
 
 
-def test_a_name_keeps_its_repository(api, alice, rnaseq_repo, nfschema_repo):
-    call(api, alice, "POST", "", 201, json={"repository": rnaseq_repo.url, "name": "p"})
-    error = call(api, alice, "POST", "", 409, json={"repository": nfschema_repo.url, "name": "p"})
-    assert "under another name" in error["error"]["message"]
-
-
-def test_viewers_read_but_cannot_register(api, factory, alice, rnaseq_repo):
-    call(api, alice, "POST", "", 201, json={"repository": rnaseq_repo.url})
+def test_viewers_read_and_other_tenants_see_nothing(api, factory, alice, rnaseq_repo):
+    mine = call(api, alice, "POST", "", 201, json={"repository": rnaseq_repo.url})
     viewer = factory.member("acme", "victor@example.com", "viewer")
     assert call(api, viewer, "GET", "/rnaseq", 200)["name"] == "rnaseq"
     call(api, viewer, "POST", "", 403, json={"repository": rnaseq_repo.url, "name": "mine"})
-
-
-def test_another_tenants_pipeline_is_not_found(api, factory, alice, rnaseq_repo):
-    mine = call(api, alice, "POST", "", 201, json={"repository": rnaseq_repo.url})
     shown = call(api, alice, "GET", "/rnaseq", 200)
     assert mine["pipeline"] == shown["name"]
     eve = factory.member("evil", "eve@example.com", "owner")
