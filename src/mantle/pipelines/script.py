@@ -18,7 +18,8 @@ The protocol the launcher implements: the command runs (no shell) with
     MANTLE_INPUTS_FILE   JSON: [{"dataset": {"id", "short_id", "name", "data_type",
                          "properties"}, "files": [{"name", "path"}]}], files staged locally
     MANTLE_OUTDIR        the folder to write outputs into
-and exit code 0 means success. `{python}` in an argument is the launcher's own interpreter.
+and exit code 0 means success. `{python}` in an argument is the launcher's own interpreter,
+`{pipeline}` the checkout of the pipeline's repository (script pipelines from git).
 `ScriptSpec.model_dump()` is what `SqlPipelineVersion.script` and run.json's
 `pipeline.script` hold.
 """
