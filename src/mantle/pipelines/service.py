@@ -161,7 +161,7 @@ class Pipelines:
         if param is None:
             return None
         declared = declared_params(params_schema).get(param)
-        if declared is None and config.param:
+        if declared is None and config.param and params_schema:
             raise InvalidInputError(f"samplesheet param {param!r} is not in {SCHEMA_FILE}")
         ref = (declared or {}).get("schema")
         if not isinstance(ref, str):
