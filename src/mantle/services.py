@@ -16,6 +16,7 @@ from mantle.cloud.aws.crypto import SecretBox
 from mantle.cloud.aws.environment_service import EnvironmentService
 from mantle.db.engine import Database
 from mantle.jobs.worker import JobKind, Worker
+from mantle.pipelines.service import Pipelines
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
@@ -31,6 +32,7 @@ class Services:
     read_buckets: ReadBuckets
     catalog: Catalog
     passwords: Passwords
+    pipelines: Pipelines
 
     def worker(self, db: Database) -> Worker[Services]:
         return Worker(
@@ -49,4 +51,12 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     read_buckets = ReadBuckets(environments)
     catalog = Catalog(object_store, settings.catalog, tenant_read_roots=read_buckets.read_roots)
     passwords = Passwords(settings.auth.password_hash)
-    return Services(settings, object_store, box, environments, read_buckets, catalog, passwords)
+    pipelines = Pipelines(
+        settings.data_dir / "git-cache",
+        git_timeout=settings.pipelines.git_timeout_seconds,
+        allow_local_repos=settings.pipelines.allow_local_repositories,
+        forbidden_roots=[settings.data_dir],
+    )
+    return Services(
+        settings, object_store, box, environments, read_buckets, catalog, passwords, pipelines
+    )

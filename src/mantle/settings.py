@@ -182,6 +182,18 @@ class WorkerSettings(BaseModel):
     lease_seconds: int = Field(default=60, ge=5, le=3600)
 
 
+class PipelineSettings(BaseModel):
+    """The pipeline registry's git access (repositories are cached under data_dir/git-cache)."""
+
+    allow_local_repositories: bool = Field(
+        default=True,
+        description="Accept a path or file:// URL on the server as a pipeline repository (handy "
+        "on a laptop). Turn off where tenant members must not read the server's own files; "
+        "paths inside data_dir are refused either way.",
+    )
+    git_timeout_seconds: float = Field(default=120, gt=0, le=3600)
+
+
 class BootstrapSettings(BaseModel):
     """The tenant and admin created on first start when the database has no users."""
 
@@ -207,6 +219,7 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = CatalogSettings()
     aws: AwsSettings = AwsSettings()
     worker: WorkerSettings = WorkerSettings()
+    pipelines: PipelineSettings = PipelineSettings()
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -48,6 +48,7 @@ OBJECT_FACTORIES = {
     "upload_id": lambda world: world["b_upload_id"],
     "import_id": lambda world: world["b_import_id"],
     "bucket": lambda world: "bob-raw-data",
+    "ref": lambda world: world["b_pipeline_id"],  # a pipeline; by id, as names repeat
 }
 
 SAMPLE_BODIES = {
@@ -77,6 +78,7 @@ SAMPLE_BODIES = {
     },
     "UploadComplete": {},
     "ImportCreate": {"bucket": "bob-raw-data", "data_type": "file", "patterns": {"files": "."}},
+    "PipelineCreate": {"repository": "https://127.0.0.1:9/probe.git", "name": "probe"},
 }
 
 # Web pages take forms; one form with every field any page reads (extra fields are ignored).
@@ -118,7 +120,15 @@ def world(factory, api):
         **_b_catalog(api, bob),
         **_b_environment(api, bob),
         **_b_transfers(api, bob, factory),
+        **_b_pipeline(api, bob),
     }
+
+
+def _b_pipeline(api, bob) -> dict:
+    """B's copy of the built-in pipeline (every tenant has its own)."""
+    found = api.get("/api/v1/tenants/beta-labs/pipelines/fastq-stats", headers=bob.headers)
+    assert found.status_code == 200, found.text
+    return {"b_pipeline_id": found.json()["id"]}
 
 
 def _b_transfers(api, bob, factory) -> dict:

@@ -18,6 +18,7 @@ from mantle.catalog.read_buckets import ReadBuckets
 from mantle.cloud.aws.crypto import SecretBox
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, CsrfError
+from mantle.pipelines.service import Pipelines
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
@@ -45,6 +46,10 @@ def get_object_store(request: Request) -> ObjectStore:
 def get_catalog(request: Request) -> Catalog:
     """The catalog services, built once by the app factory (`mantle.services`)."""
     return request.app.state.services.catalog
+
+
+def get_pipelines(request: Request) -> Pipelines:
+    return request.app.state.services.pipelines
 
 
 def get_read_buckets(request: Request) -> ReadBuckets:
@@ -117,6 +122,7 @@ def require(permission: Permission) -> Callable[..., TenantAccess]:
 Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CatalogService = Annotated[Catalog, Depends(get_catalog)]
+PipelinesService = Annotated[Pipelines, Depends(get_pipelines)]
 ReadBucketsService = Annotated[ReadBuckets, Depends(get_read_buckets)]
 Secrets = Annotated[SecretBox, Depends(get_secret_box)]
 PasswordHashing = Annotated[Passwords, Depends(get_passwords)]

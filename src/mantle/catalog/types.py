@@ -1,5 +1,6 @@
 """Data types: tenant-defined, versioned property schemas, and the built-in ones every tenant
-gets (`file`, `directory`, `fastq`, `fastq_pair`), seeded on first use.
+gets (`file`, `directory`, `fastq`, `fastq_pair`, and `table` and `report` for what pipelines
+produce), seeded on first use; a type added here reaches existing tenants the same way.
 
 Changing a type makes a new version; each dataset records the type version its properties
 were last validated against, so older datasets stay readable when a type evolves. A change
@@ -63,6 +64,16 @@ BUILTIN_TYPES: tuple[DataTypeCreate, ...] = (
             _prop("read1", PropertyType.file, "FASTQ of read 1 (R1)"),
             _prop("read2", PropertyType.file, "FASTQ of read 2 (R2)"),
         ],
+    ),
+    DataTypeCreate(
+        name="table",
+        description="A table (CSV or TSV), e.g. statistics a pipeline wrote.",
+        additional_properties=True,
+    ),
+    DataTypeCreate(
+        name="report",
+        description="A report to read (HTML, PDF), e.g. a MultiQC report.",
+        additional_properties=True,
     ),
 )
 BUILTIN_NAMES = frozenset(t.name for t in BUILTIN_TYPES)

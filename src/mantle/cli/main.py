@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "tokens": "mantle.cli.accounts",
     "types": "mantle.cli.catalog",
     "datasets": "mantle.cli.catalog",
+    "pipelines": "mantle.cli.pipelines",
     "aws": "mantle.cli.aws",
     "upload": "mantle.cli.transfer",
     "download": "mantle.cli.transfer",

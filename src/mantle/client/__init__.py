@@ -8,6 +8,7 @@ from mantle.client._catalog import Activities, Dataset, DatasetIterator, Dataset
 from mantle.client._client import Client
 from mantle.client._environments import Environments
 from mantle.client._imports import Imports
+from mantle.client._pipelines import Pipelines
 from mantle.client._resources import Tenants, Tokens, Users
 from mantle.client._uploads import Uploads
 
@@ -20,6 +21,7 @@ __all__ = [
     "Datasets",
     "Environments",
     "Imports",
+    "Pipelines",
     "Tenants",
     "Tokens",
     "Uploads",

@@ -8,6 +8,7 @@ from mantle._version import __version__
 from mantle.client._catalog import Activities, Datasets, DataTypes
 from mantle.client._environments import Environments
 from mantle.client._imports import Imports
+from mantle.client._pipelines import Pipelines
 from mantle.client._resources import Tenants, Tokens, Users
 from mantle.client._transport import USER_AGENT, Http
 from mantle.client._uploads import Uploads
@@ -51,6 +52,7 @@ class Client:
         self.environments = Environments(self._http, self.default_tenant)
         self.uploads = Uploads(self._http, self.default_tenant)
         self.imports = Imports(self._http, self.default_tenant)
+        self.pipelines = Pipelines(self._http, self.default_tenant)
         self.datasets.transfers = self.uploads
         self.uploads.bind = self.datasets.bind
 

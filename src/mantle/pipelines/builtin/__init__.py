@@ -1,0 +1,1 @@
+"""Script pipelines shipped with Mantle: their YAML specs (package data) and programs."""
