@@ -5,7 +5,7 @@ handlers receive this object as `context.services`, typed by what they need (e.g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from mantle.accounts.secrets import Passwords
@@ -17,6 +17,7 @@ from mantle.cloud.aws.environment_service import EnvironmentService
 from mantle.db.engine import Database
 from mantle.jobs.worker import JobKind, Worker
 from mantle.pipelines.service import Pipelines
+from mantle.runs.placement import ExecutorFactories
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
@@ -33,6 +34,8 @@ class Services:
     catalog: Catalog
     passwords: Passwords
     pipelines: Pipelines
+    # Which executor starts a run (local, awsbatch); tests register fakes here.
+    executor_factories: ExecutorFactories = field(default_factory=ExecutorFactories)
 
     def worker(self, db: Database) -> Worker[Services]:
         return Worker(
