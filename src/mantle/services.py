@@ -18,10 +18,12 @@ from mantle.db.engine import Database
 from mantle.jobs.worker import JobKind, Worker
 from mantle.pipelines.service import Pipelines
 from mantle.runs.placement import ExecutorFactories
+from mantle.runs.service import Runs
+from mantle.runs.submit_job import SUBMIT_JOB_KIND
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
-JOB_KINDS: tuple[JobKind, ...] = (imports.IMPORT_JOB,)
+JOB_KINDS: tuple[JobKind, ...] = (imports.IMPORT_JOB, SUBMIT_JOB_KIND)
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Services:
     pipelines: Pipelines
     # Which executor starts a run (local, awsbatch); tests register fakes here.
     executor_factories: ExecutorFactories = field(default_factory=ExecutorFactories)
+    runs: Runs = field(init=False)
 
     def worker(self, db: Database) -> Worker[Services]:
         return Worker(
@@ -63,3 +66,8 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     return Services(
         settings, object_store, box, environments, read_buckets, catalog, passwords, pipelines
     )
+    services = Services(
+        settings, object_store, box, environments, read_buckets, catalog, passwords
+    )
+    services.runs = Runs(services, catalog.datasets)
+    return services

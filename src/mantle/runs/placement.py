@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -30,9 +30,6 @@ from mantle.errors import NotFoundError
 from mantle.executors.base import Executor
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
-
-if TYPE_CHECKING:
-    from mantle.cloud.aws.environments import EnvironmentInUse
 
 LOCAL = "local"
 AWSBATCH = "awsbatch"
@@ -54,11 +51,13 @@ ExecutorFactory = Callable[[RunServices, Session, "SqlEnvironment | None"], Exec
 class Placement:
     """Where one run lives, decided at launch and stored on its row."""
 
+    run_id: uuid.UUID
     executor: str  # "local" | "awsbatch"
     environment_id: uuid.UUID | None
     run_dir: str  # URL ending in "/"
     work_dir: str
     store: ObjectStore  # the run directory
+    nextflow_config: str  # the platform's config layer for this run
 
 
 class ExecutorFactories:
@@ -103,10 +102,22 @@ def place(
     if env is None:
         store = _local_run_store(services, tenant_id, run_id)
         work = work_dir or str((services.settings.data_dir / "work" / str(run_id)).resolve())
-        return Placement(LOCAL, None, store.root_uri, work, store)
+        config = f"process.executor = 'local'\nworkDir = {_quoted(work)}\n"
+        return Placement(run_id, LOCAL, None, store.root_uri, work, store, _layer(config))
     store = _s3_run_store(services, session, env, run_id)
     work = work_dir or f"s3://{env.write_bucket}/{folder(env.write_prefix)}work/{run_id}"
-    return Placement(AWSBATCH, env.id, store.root_uri, work, store)
+    config = _batch_config(services, env, run_id, tenant_id)
+    # Last assignment wins in a Nextflow config: pin the run's own (or resumed) work dir.
+    config = f"{config.rstrip()}\nworkDir = {_quoted(work)}\n"
+    return Placement(run_id, AWSBATCH, env.id, store.root_uri, work, store, _layer(config))
+
+
+def _layer(config: str) -> str:
+    return f"// Mantle's config layer for this run (after the pipeline's own).\n{config}"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 # --- an existing run -----------------------------------------------------------------------
@@ -168,15 +179,10 @@ def _local_executor(services: RunServices, _session: Session, _env: Any) -> Exec
     return LocalExecutor(services.settings.data_dir / "executors" / "local")
 
 
-def _batch_executor(services: RunServices, session: Session, env: Any) -> Executor:
-    from mantle.executors.awsbatch import (  # type: ignore[import-not-found]
-        AwsBatchExecutor,
-        BatchTarget,
-    )
+def _batch_target(env: SqlEnvironment) -> Any:
+    from mantle.executors.awsbatch import BatchTarget  # type: ignore[import-not-found]
 
-    in_use: EnvironmentInUse
-    in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
-    target = BatchTarget(
+    return BatchTarget(
         region=env.region,
         head_queue=env.head_queue,
         compute_queue=env.compute_queue,
@@ -188,5 +194,17 @@ def _batch_executor(services: RunServices, session: Session, env: Any) -> Execut
         work_dir=f"s3://{env.write_bucket}/{folder(env.write_prefix)}work",
         extra_config=env.nextflow_config or "",
     )
+
+
+def _batch_config(services: RunServices, env: SqlEnvironment, run_id, tenant_id) -> str:
+    from mantle.executors.awsbatch import nextflow_config  # type: ignore[import-not-found]
+
+    return nextflow_config(_batch_target(env), run_id=run_id, tenant_id=tenant_id)
+
+
+def _batch_executor(services: RunServices, session: Session, env: Any) -> Executor:
+    from mantle.executors.awsbatch import AwsBatchExecutor  # type: ignore[import-not-found]
+
+    _in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
     key = group_key(env, services.settings.aws.endpoint_url)
-    return AwsBatchExecutor(connection, target, group_key=key)
+    return AwsBatchExecutor(connection, _batch_target(env), group_key=key)
