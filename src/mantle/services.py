@@ -69,5 +69,6 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     services = Services(
         settings, object_store, box, environments, read_buckets, catalog, passwords
     )
+    services = Services(settings, object_store, box, environments, read_buckets, catalog, passwords)
     services.runs = Runs(services, catalog.datasets)
     return services

@@ -16,7 +16,10 @@ from mantle.db.models import SqlDataset
 from mantle.errors import InvalidInputError
 from mantle.rundir import InputDataset, InputFile
 from mantle.schemas.catalog import DatasetQuery
-from mantle.schemas.runs import MAX_INPUTS, RunInputs
+from mantle.schemas.runs import RunInputs
+
+# A query's matches are listed in one page (DatasetQuery's largest).
+MAX_QUERY_MATCHES = 1000
 
 
 def split_conditions(text: str) -> list[str]:
@@ -51,7 +54,7 @@ def parse_query(text: str) -> DatasetQuery:
         data_type=data_type,
         tags=tags,
         sort="name",
-        limit=MAX_INPUTS,
+        limit=MAX_QUERY_MATCHES,
     )
 
 
@@ -63,10 +66,10 @@ def resolve(
     rows = datasets.resolve_many(session, access, inputs.datasets) if inputs.datasets else []
     if inputs.query:
         query = parse_query(inputs.query)
-        matched, more = datasets.selection(session, access, query).page(session, MAX_INPUTS)
+        matched, more = datasets.selection(session, access, query).page(session, MAX_QUERY_MATCHES)
         if more:
             raise InvalidInputError(
-                f"inputs: the query matches more than {MAX_INPUTS} datasets; narrow it"
+                f"inputs: the query matches more than {MAX_QUERY_MATCHES} datasets; narrow it"
             )
         if not matched:
             raise InvalidInputError(f"inputs: no dataset matches {inputs.query[:100]!r}")
