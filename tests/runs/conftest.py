@@ -107,6 +107,9 @@ class FakePipelines:
     def samplesheet_param(self, version):
         return (version.samplesheet or {}).get("param")
 
+    def default_columns(self, input_schema, datasets):
+        return {"sample": "sample"}
+
     def build_samplesheet(self, columns, datasets):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -29,14 +29,9 @@ def settings(tmp_path, migrated_url, moto_server):  # noqa: F811
 
 
 @pytest.fixture
-def bucket(moto_server, lab, monkeypatch) -> str:  # noqa: F811
+def bucket(moto_server, lab) -> str:  # noqa: F811
     name = unique_name("write")
     moto_server.client("s3").create_bucket(Bucket=name)
-    monkeypatch.setattr(
-        placement, "_batch_config",
-        lambda services, env, run_id, tenant_id: f"process.executor = 'awsbatch'\n"
-        f"process.queue = '{env.compute_queue}'\naws.region = '{env.region}'\n",
-    )  # fmt: skip
     body = {
         "name": "prod",
         "region": REGION,
@@ -68,14 +63,18 @@ def test_a_run_on_an_environment_lives_in_its_write_bucket(lab, bucket, moto_ser
     assert params["input"] == run["run_dir"] + rundir.SAMPLESHEET_CSV
     assert params["outdir"] == run["run_dir"] + "outputs/"
     config = s3.get_object(Bucket=bucket, Key=key + rundir.NEXTFLOW_CONFIG)["Body"].read().decode()
+    assert "process.executor = 'awsbatch'" in config
     assert "process.queue = 'mantle-compute'" in config
-    assert config.rstrip().endswith(f"workDir = '{run['work_dir']}'")
+    assert f"workDir = '{run['work_dir']}'" in config and f"'{run['id']}'" in config
     assert s3.get_object(Bucket=bucket, Key=key + rundir.SAMPLESHEET_CSV)["ContentLength"] > 0
     # Resume keeps the work directory of the run it continues.
     lab.ok("POST", f"/runs/{run['id']}/cancel")
     resumed = lab.ok("POST", f"/runs/{run['id']}/resume", 201)
     assert resumed["work_dir"] == run["work_dir"] and resumed["environment"] == "prod"
     assert resumed["run_dir"] == f"s3://{bucket}/mantle/runs/{resumed['id']}/"
+    key = f"mantle/runs/{resumed['id']}/{rundir.NEXTFLOW_CONFIG}"
+    config = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert f"workDir = '{run['work_dir']}'" in config
 
 
 def test_the_default_environment_unless_local_is_asked_for(lab, bucket):
@@ -84,12 +83,12 @@ def test_the_default_environment_unless_local_is_asked_for(lab, bucket):
     assert lab.launch(inputs={"datasets": [ds["id"]]}, environment="local")["executor"] == "local"
 
 
-def test_group_key_names_no_secret_and_separates_accounts(lab, bucket, database):
+def test_the_batch_executor_of_an_environment(lab, bucket, database, app):
+    from mantle.executors.awsbatch import AwsBatchExecutor
+
     with database.session() as s:
         env = s.query(SqlEnvironment).one()
-        key = placement.group_key(env, "http://moto")
-        assert len(key) == 64 and KEY_ID not in key and SECRET not in key
-        assert key == placement.group_key(env, "http://moto")
-        env.account_id = "210987654321"
-        assert placement.group_key(env, "http://moto") != key
-        assert placement.group_key(env, None) != placement.group_key(env, "http://moto")
+        executor = placement._batch_executor(app.state.services, s, env)
+    assert isinstance(executor, AwsBatchExecutor)
+    assert executor.target.head_queue == "mantle-head" and executor.target.region == REGION
+    assert executor.group_key.startswith("awsbatch:") and KEY_ID not in executor.group_key

@@ -188,8 +188,11 @@ class Launch:
         files: dict[str, bytes] = {}
         sheet_param = pipelines.samplesheet_param(version)
         if sheet_param and inputs:
-            sheet = pipelines.build_samplesheet(dict(request.inputs.columns), inputs)
-            pipelines.check_samplesheet(version.input_schema, sheet)
+            columns = dict(request.inputs.columns) or pipelines.default_columns(
+                version.input_schema, inputs
+            )
+            sheet = pipelines.build_samplesheet(columns, inputs)
+            pipelines.check_samplesheet(version.input_schema or {}, sheet)
             files[rundir.SAMPLESHEET_CSV] = sheet
             params[sheet_param] = place.store.uri(rundir.SAMPLESHEET_CSV)
         if version.pipeline.engine == "nextflow":

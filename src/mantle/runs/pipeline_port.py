@@ -22,6 +22,10 @@ class PipelinePort(Protocol):
 
     def samplesheet_param(self, version: SqlPipelineVersion) -> str | None: ...
 
+    def default_columns(
+        self, input_schema: dict | None, datasets: list[InputDataset]
+    ) -> dict[str, str]: ...
+
     def build_samplesheet(self, columns: dict[str, str], datasets: list[InputDataset]) -> bytes: ...
 
     def check_samplesheet(self, input_schema: dict | None, csv_bytes: bytes) -> None: ...
@@ -45,6 +49,11 @@ class PlatformPipelines:
         from mantle.pipelines.samplesheet import samplesheet_param  # type: ignore[import-not-found]
 
         return samplesheet_param(version)
+
+    def default_columns(self, input_schema, datasets):
+        from mantle.pipelines.samplesheet import default_columns  # type: ignore[import-not-found]
+
+        return default_columns(input_schema, datasets)
 
     def build_samplesheet(self, columns, datasets):
         from mantle.pipelines.samplesheet import build_samplesheet  # type: ignore[import-not-found]

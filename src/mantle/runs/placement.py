@@ -12,7 +12,6 @@ swap in a fake one without touching the rest.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from mantle.db.models import SqlEnvironment, SqlRun
 from mantle.db.repositories import environments as env_repo
 from mantle.errors import NotFoundError
 from mantle.executors.base import Executor
+from mantle.executors.batch_payload import BatchTarget, groovy_string, nextflow_config
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
@@ -102,22 +102,15 @@ def place(
     if env is None:
         store = _local_run_store(services, tenant_id, run_id)
         work = work_dir or str((services.settings.data_dir / "work" / str(run_id)).resolve())
-        config = f"process.executor = 'local'\nworkDir = {_quoted(work)}\n"
-        return Placement(run_id, LOCAL, None, store.root_uri, work, store, _layer(config))
+        config = (
+            "// Mantle's platform layer for a local run (generated for each run).\n"
+            f"process.executor = 'local'\nworkDir = {groovy_string(work)}\n"
+        )
+        return Placement(run_id, LOCAL, None, store.root_uri, work, store, config)
     store = _s3_run_store(services, session, env, run_id)
     work = work_dir or f"s3://{env.write_bucket}/{folder(env.write_prefix)}work/{run_id}"
-    config = _batch_config(services, env, run_id, tenant_id)
-    # Last assignment wins in a Nextflow config: pin the run's own (or resumed) work dir.
-    config = f"{config.rstrip()}\nworkDir = {_quoted(work)}\n"
-    return Placement(run_id, AWSBATCH, env.id, store.root_uri, work, store, _layer(config))
-
-
-def _layer(config: str) -> str:
-    return f"// Mantle's config layer for this run (after the pipeline's own).\n{config}"
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    config = nextflow_config(batch_target(env, work), run_id=str(run_id), tenant_id=str(tenant_id))
+    return Placement(run_id, AWSBATCH, env.id, store.root_uri, work, store, config)
 
 
 # --- an existing run -----------------------------------------------------------------------
@@ -165,23 +158,8 @@ def _s3_run_store(services: RunServices, session: Session, env: SqlEnvironment, 
     return S3ObjectStore(connection.client("s3"), env.write_bucket, prefix)
 
 
-def group_key(env: SqlEnvironment, endpoint_url: str | None) -> str:
-    """Runs on environments with the same credentials, region and endpoint are polled
-    together; the key names no secret (the access key's last 4 characters at most)."""
-    who = env.role_arn or env.access_key_last4 or env.credentials_kind
-    text = "|".join([env.account_id, who or "", env.region, endpoint_url or ""])
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _local_executor(services: RunServices, _session: Session, _env: Any) -> Executor:
-    from mantle.executors.local import LocalExecutor  # type: ignore[import-not-found]
-
-    return LocalExecutor(services.settings.data_dir / "executors" / "local")
-
-
-def _batch_target(env: SqlEnvironment) -> Any:
-    from mantle.executors.awsbatch import BatchTarget  # type: ignore[import-not-found]
-
+def batch_target(env: SqlEnvironment, work_dir: str = "") -> BatchTarget:
+    """Where the environment's head jobs run; `work_dir` is the run's Nextflow work dir."""
     return BatchTarget(
         region=env.region,
         head_queue=env.head_queue,
@@ -191,20 +169,23 @@ def _batch_target(env: SqlEnvironment) -> Any:
         head_memory_mib=env.head_memory_mib,
         log_group=env.log_group,
         cli_path=env.cli_path,
-        work_dir=f"s3://{env.write_bucket}/{folder(env.write_prefix)}work",
+        work_dir=work_dir,
         extra_config=env.nextflow_config or "",
     )
 
 
-def _batch_config(services: RunServices, env: SqlEnvironment, run_id, tenant_id) -> str:
-    from mantle.executors.awsbatch import nextflow_config  # type: ignore[import-not-found]
+def _local_executor(services: RunServices, _session: Session, _env: Any) -> Executor:
+    from mantle.executors.local import LocalExecutor
 
-    return nextflow_config(_batch_target(env), run_id=run_id, tenant_id=tenant_id)
+    return LocalExecutor(services.settings.data_dir / "executors" / "local")
 
 
 def _batch_executor(services: RunServices, session: Session, env: Any) -> Executor:
-    from mantle.executors.awsbatch import AwsBatchExecutor  # type: ignore[import-not-found]
+    from mantle.executors.awsbatch import AwsBatchExecutor, credentials_group
 
-    _in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
-    key = group_key(env, services.settings.aws.endpoint_url)
-    return AwsBatchExecutor(connection, _batch_target(env), group_key=key)
+    in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
+    endpoint = services.settings.aws.endpoint_url
+    key = credentials_group(in_use.credentials, env.region, endpoint_url=endpoint)
+    return AwsBatchExecutor(
+        connection, batch_target(env), group_key=key, secrets=in_use.secret_values
+    )
