@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts.policy import TenantAccess
 from mantle.db.models import SqlPipelineVersion
+from mantle.errors import NotFoundError
 from mantle.rundir import InputDataset
 
 
@@ -38,7 +39,10 @@ class PlatformPipelines:
         self._services = services
 
     def version(self, session, access, ref, version=None):
-        return self._services.pipelines.version(session, access, ref, version)
+        pipelines = getattr(self._services, "pipelines", None)
+        if pipelines is None:  # a deployment built without the pipelines service
+            raise NotFoundError(f"pipeline '{ref[:100]}' not found")
+        return pipelines.version(session, access, ref, version)
 
     def validate_params(self, params_schema, params):
         from mantle.pipelines.schema import validate_params  # type: ignore[import-not-found]

@@ -2,7 +2,7 @@
 tasks, logs (the executor's, or the launcher's own log), outputs; cancel, relaunch, resume.
 
 Viewers read; members launch, relaunch, resume, and cancel their own runs; admins cancel any.
-A run of another tenant is 404 on every route. `{ref}` is `run-42` or the run's UUID.
+A run of another tenant is 404 on every route. `{run}` is `run-42` or the run's UUID.
 """
 
 from __future__ import annotations
@@ -70,22 +70,22 @@ def list_runs(
         return runs.list(session, access, where, limit=limit, cursor=cursor)
 
 
-@router.get("/{ref}", response_model=RunPublic)
-def show_run(ref: RunRef, access: ReadAccess, db: Db, runs: RunsService):
+@router.get("/{run}", response_model=RunPublic)
+def show_run(run: RunRef, access: ReadAccess, db: Db, runs: RunsService):
     with db.session() as session:
-        return runs.get(session, access, ref)
+        return runs.get(session, access, run)
 
 
-@router.get("/{ref}/transitions", response_model=list[RunTransitionPublic])
-def run_transitions(ref: RunRef, access: ReadAccess, db: Db, runs: RunsService):
+@router.get("/{run}/transitions", response_model=list[RunTransitionPublic])
+def run_transitions(run: RunRef, access: ReadAccess, db: Db, runs: RunsService):
     """Every state change of the run, oldest first, with its time and reason."""
     with db.session() as session:
-        return runs.transitions(session, access, ref)
+        return runs.transitions(session, access, run)
 
 
-@router.get("/{ref}/tasks", response_model=RunTaskPage)
+@router.get("/{run}/tasks", response_model=RunTaskPage)
 def run_tasks(
-    ref: RunRef,
+    run: RunRef,
     access: ReadAccess,
     db: Db,
     runs: RunsService,
@@ -94,12 +94,12 @@ def run_tasks(
 ):
     """The run's tasks by task id, as far as the trace file and events have told."""
     with db.session() as session:
-        return runs.tasks(session, access, ref, limit=limit, cursor=cursor)
+        return runs.tasks(session, access, run, limit=limit, cursor=cursor)
 
 
-@router.get("/{ref}/logs", response_model=RunLogPage, responses=UPSTREAM)
+@router.get("/{run}/logs", response_model=RunLogPage, responses=UPSTREAM)
 def run_logs(
-    ref: RunRef,
+    run: RunRef,
     access: ReadAccess,
     db: Db,
     runs: RunsService,
@@ -109,49 +109,49 @@ def run_logs(
 ):
     """A page of the head job's log (`executor`), or of `launcher.log` in the run directory
     (`launcher`); pass `cursor` back to read on (it is unchanged when nothing new came)."""
-    return runs.logs(db, access, ref, source=source, cursor=cursor, limit=limit)
+    return runs.logs(db, access, run, source=source, cursor=cursor, limit=limit)
 
 
-@router.get("/{ref}/outputs", response_model=list[RunOutputPublic])
-def run_outputs(ref: RunRef, access: ReadAccess, db: Db, runs: RunsService):
+@router.get("/{run}/outputs", response_model=list[RunOutputPublic])
+def run_outputs(run: RunRef, access: ReadAccess, db: Db, runs: RunsService):
     """Published files and the datasets they became (empty until outputs are ingested)."""
     with db.session() as session:
-        return runs.outputs(session, access, ref)
+        return runs.outputs(session, access, run)
 
 
-@router.post("/{ref}/cancel", response_model=RunPublic, responses=UPSTREAM)
+@router.post("/{run}/cancel", response_model=RunPublic, responses=UPSTREAM)
 def cancel_run(
-    ref: RunRef,
+    run: RunRef,
     access: LaunchAccess,
     db: Db,
     runs: RunsService,
-    body: CancelRequest | None = None,
+    body: CancelRequest = CancelRequest(),  # noqa: B008 - an empty body is fine
 ):
     """Stop the head job and every task job; the run becomes CANCELLED. Members cancel their
     own runs, admins any. A cancelled run answers as it is; another finished run is a 409."""
-    return runs.cancel(db, access, ref, body.reason if body else "")
+    return runs.cancel(db, access, run, body.reason)
 
 
-@router.post("/{ref}/relaunch", response_model=RunPublic, status_code=201, responses=UPSTREAM)
+@router.post("/{run}/relaunch", response_model=RunPublic, status_code=201, responses=UPSTREAM)
 def relaunch_run(
-    ref: RunRef,
+    run: RunRef,
     access: LaunchAccess,
     db: Db,
     runs: RunsService,
-    body: RelaunchRequest | None = None,
+    body: RelaunchRequest = RelaunchRequest(),  # noqa: B008 - an empty body is fine
 ):
     """A new run with the same pipeline version, params, inputs and environment."""
-    return runs.relaunch(db, access, ref, body or RelaunchRequest())
+    return runs.relaunch(db, access, run, body)
 
 
-@router.post("/{ref}/resume", response_model=RunPublic, status_code=201, responses=UPSTREAM)
+@router.post("/{run}/resume", response_model=RunPublic, status_code=201, responses=UPSTREAM)
 def resume_run(
-    ref: RunRef,
+    run: RunRef,
     access: LaunchAccess,
     db: Db,
     runs: RunsService,
-    body: RelaunchRequest | None = None,
+    body: RelaunchRequest = RelaunchRequest(),  # noqa: B008 - an empty body is fine
 ):
     """A new run continuing a FAILED or CANCELLED Nextflow run in the same work directory
     (`-resume`); anything else is a 409."""
-    return runs.resume(db, access, ref, body or RelaunchRequest())
+    return runs.resume(db, access, run, body)
