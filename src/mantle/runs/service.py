@@ -175,7 +175,12 @@ class Runs:
                 raise ConflictError(f"{short_id(run.number)} has already ended ({run.status})")
             executor = None
             if run.external_id:
-                executor = placement.executor_for(self.services, session, run)
+                try:
+                    executor = placement.executor_for(self.services, session, run)
+                except NotFoundError:
+                    # Its environment was deleted: nothing of ours can reach the jobs any more;
+                    # the run is still marked cancelled.
+                    executor = None
             task_ids = repo.task_native_ids(session, run.id)
             external_id, run_id = run.external_id, run.id
         why = f"cancelled by {access.principal.email}" + (f": {reason}" if reason else "")
