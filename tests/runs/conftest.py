@@ -119,6 +119,10 @@ class FakePipelines:
             writer.writerow([p.get(columns.get("sample", "sample")), p["read1"], p["read2"]])
         return buffer.getvalue().encode()
 
+    def check_inputs(self, version, datasets):
+        if version.script and version.script.get("inputs") and not datasets:
+            raise InvalidInputError("inputs: 'reads' needs a dataset")
+
     def check_samplesheet(self, input_schema, csv_bytes):
         if not csv_bytes.strip():
             raise InvalidInputError("samplesheet is empty")

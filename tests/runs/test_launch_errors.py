@@ -102,3 +102,9 @@ def test_a_run_directory_that_cannot_be_written_fails_the_run(lab, executor, mon
     run = lab.launch(inputs={"datasets": [ds["id"]]})
     assert run["status"] == "FAILED" and "run directory" in run["status_reason"]
     assert "disk full" in run["status_reason"] and executor.submits == []
+
+
+def test_a_script_pipeline_without_its_required_inputs(lab, executor, database):
+    response = lab.request("POST", "/runs", json={"pipeline": "fastq-stats"})
+    assert response.status_code == 422 and "needs a dataset" in response.text
+    assert _count_runs(database) == 0 and executor.submits == []

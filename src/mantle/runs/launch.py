@@ -123,6 +123,7 @@ class Launch:
             self.services, session, access.tenant_id, run_id, env, work_dir=lineage.work_dir
         )
         inputs = [run_inputs.input_dataset(r) for r in rows]
+        pipelines.check_inputs(version, inputs)
         params, files = self._params_and_files(pipelines, version, request, inputs, place)
         executor = self.services.executor_factories.make(self.services, session, env)
         secret, secret_hash = events_secret()

@@ -31,6 +31,9 @@ class PipelinePort(Protocol):
 
     def check_samplesheet(self, input_schema: dict | None, csv_bytes: bytes) -> None: ...
 
+    def check_inputs(self, version: SqlPipelineVersion, datasets: list[InputDataset]) -> None:
+        """Refuse datasets the pipeline does not take (script pipelines declare theirs)."""
+
 
 class PlatformPipelines:
     """The real thing: `services.pipelines` and the `mantle.pipelines` helpers."""
@@ -68,3 +71,10 @@ class PlatformPipelines:
         from mantle.pipelines.samplesheet import check_samplesheet  # type: ignore[import-not-found]
 
         check_samplesheet(input_schema, csv_bytes)
+
+    def check_inputs(self, version, datasets):
+        if not version.script:
+            return
+        from mantle.pipelines.script import check_inputs  # type: ignore[import-not-found]
+
+        check_inputs(version.script, datasets)
