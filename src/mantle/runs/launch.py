@@ -75,15 +75,17 @@ class Prepared:
 
     run_id: uuid.UUID
     files: dict[str, bytes]
-    store: Any  # ObjectStore of the run directory
-    executor: Executor
-    job: HeadJob
-    replayed: bool = False
+    store: Any = None  # ObjectStore of the run directory
+    executor: Executor | None = None
+    job: HeadJob | None = None
+    replayed: bool = False  # an earlier launch with the same idempotency key: nothing to do
 
 
-def fingerprint(request: LaunchRequest, user_id: uuid.UUID) -> str:
+def fingerprint(request: LaunchRequest, user_id: uuid.UUID, lineage: Lineage) -> str:
+    """What makes two launch requests the same request (for idempotency keys)."""
     body = request.model_dump(mode="json", exclude={"idempotency_key"})
-    text = json.dumps([str(user_id), body], sort_keys=True, separators=(",", ":"))
+    origin = [str(lineage.relaunch_of or ""), str(lineage.resume_of or "")]
+    text = json.dumps([str(user_id), body, origin], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -109,12 +111,12 @@ class Launch:
         lineage: Lineage | None = None,
     ) -> Prepared:
         lineage = lineage or Lineage()
-        print_ = fingerprint(request, access.principal.user_id)
+        request_print = fingerprint(request, access.principal.user_id, lineage)
         if request.idempotency_key:
             key = request.idempotency_key
             existing = repo.get_by_idempotency_key(session, access.tenant_id, key)
             if existing is not None:
-                return self._replay(existing, access, print_)
+                return self._replay(existing, access, request_print)
         version = pipelines.version(session, access, request.pipeline, request.version)
         env = self._environment(session, access, request.environment)
         rows = self._datasets(session, access, request, lineage)
@@ -128,7 +130,16 @@ class Launch:
         executor = self.services.executor_factories.make(self.services, session, env)
         secret, secret_hash = events_secret()
         run = self._insert(
-            session, access, request, version, place, params, rows, lineage, secret_hash, print_
+            session,
+            access,
+            request,
+            version,
+            place,
+            params,
+            rows,
+            lineage,
+            secret_hash,
+            request_print,
         )
         run.executor_group = executor.group_key
         spec = self._spec(run, version, place, params, inputs, secret, lineage)
@@ -138,14 +149,14 @@ class Launch:
         )
         return Prepared(run.id, files, place.store, executor, job)
 
-    def _replay(self, run: SqlRun, access: TenantAccess, print_: str) -> Prepared:
+    def _replay(self, run: SqlRun, access: TenantAccess, request_print: str) -> Prepared:
         same_user = run.created_by_id == access.principal.user_id
-        if not same_user or run.inputs.get("fingerprint") != print_:
+        if not same_user or run.inputs.get("fingerprint") != request_print:
             raise ConflictError(
                 "this idempotency key was used for another launch request; "
                 "use a new key for a different run"
             )
-        return Prepared(run.id, {}, None, None, None, replayed=True)  # type: ignore[arg-type]
+        return Prepared(run.id, {}, replayed=True)
 
     def _environment(
         self, session: Session, access: TenantAccess, ref: str | None
@@ -215,7 +226,7 @@ class Launch:
         rows: list[SqlDataset],
         lineage: Lineage,
         secret_hash: str,
-        print_: str,
+        request_print: str,
     ) -> SqlRun:
         now = datetime.now(UTC)
         number = dataset_repo.allocate_numbers(session, access.tenant_id, COUNTER)
@@ -237,7 +248,7 @@ class Launch:
                 "short_ids": [dataset_short_id(r.number) for r in rows],
                 "query": request.inputs.query,
                 "columns": dict(request.inputs.columns),
-                "fingerprint": print_,
+                "fingerprint": request_print,
             },
             labels=list(request.labels),
             idempotency_key=request.idempotency_key,
@@ -311,12 +322,10 @@ class Launch:
         except Exception as e:  # noqa: BLE001 - any failure must end the run, not strand it
             error = as_mantle_error(e, "run directory")
             log.warning("run %s: could not write its run directory: %s", prepared.run_id, error)
-            self._fail(db, prepared.run_id, f"could not write the run directory: {error.message}")
+            fail(db, prepared.run_id, f"could not write the run directory: {error.message}")
             return
+        assert prepared.executor is not None and prepared.job is not None  # noqa: S101
         submit(db, prepared.run_id, prepared.executor, prepared.job, attempt=0)
-
-    def _fail(self, db: Database, run_id: uuid.UUID, reason: str) -> None:
-        fail(db, run_id, reason)
 
 
 # --- submitting (in the request, then from the runs.submit job) ---------------------------
