@@ -4,10 +4,15 @@ and idempotent retries."""
 
 from __future__ import annotations
 
+import uuid
+from types import SimpleNamespace
+
+import pytest
 from sqlalchemy import func, select
 
 from mantle.db.models import SqlJob, SqlRun
 from mantle.errors import CloudError, StorageError
+from mantle.runs.submit_job import ATTEMPTS, run_submit
 
 
 def _count_runs(database) -> int:
@@ -108,3 +113,25 @@ def test_a_script_pipeline_without_its_required_inputs(lab, executor, database):
     response = lab.request("POST", "/runs", json={"pipeline": "fastq-stats"})
     assert response.status_code == 422 and "needs a dataset" in response.text
     assert _count_runs(database) == 0 and executor.submits == []
+
+
+def test_the_submit_job_retries_then_fails_the_run_on_its_last_attempt(
+    lab, executor, database, app
+):
+    executor.fail_with = CloudError("Batch is throttling", retryable=True)
+    run = lab.launch(inputs={"datasets": [lab.pair("S1")["id"]]})
+
+    def attempt(n: int):
+        ctx = SimpleNamespace(
+            db=database, payload={"run_id": run["id"]}, tenant_id=uuid.UUID(lab.tenant_id),
+            services=app.state.services, attempt=n,
+        )  # fmt: skip
+        run_submit(ctx)
+
+    with pytest.raises(CloudError):  # the worker retries it later, with backoff
+        attempt(1)
+    assert lab.ok("GET", f"/runs/{run['id']}")["status"] == "QUEUED"
+    attempt(ATTEMPTS)
+    failed = lab.ok("GET", f"/runs/{run['id']}")
+    assert failed["status"] == "FAILED" and "throttling" in failed["status_reason"]
+    attempt(ATTEMPTS)  # a late duplicate of the job leaves the finished run alone
