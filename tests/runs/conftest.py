@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -50,6 +50,7 @@ class FakeExecutor(Executor):
     cancels: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     fail_with: Exception | None = None
     log_lines: list[str] = field(default_factory=list)
+    on_submit: Callable[[HeadJob], None] | None = None
 
     @property
     def group_key(self) -> str:
@@ -59,6 +60,8 @@ class FakeExecutor(Executor):
         if self.fail_with is not None:
             raise self.fail_with
         self.submits.append(job)
+        if self.on_submit is not None:
+            self.on_submit(job)
         return f"job-{len(self.submits)}"
 
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:

@@ -105,3 +105,14 @@ def test_script_runs_cannot_be_resumed(lab):
     lab.ok("POST", f"/runs/{run['id']}/cancel")
     response = lab.request("POST", f"/runs/{run['id']}/resume")
     assert response.status_code == 409 and "only Nextflow runs" in response.text
+
+
+def test_a_run_cancelled_while_it_was_submitted_has_its_new_job_stopped(lab, executor, database):
+    def cancel_meanwhile(job):
+        with database.session() as s:
+            move(s, s.get(SqlRun, job.run_id), RunStatus.cancelled, "cancelled by someone")
+
+    executor.on_submit = cancel_meanwhile
+    run = _launch(lab)
+    assert run["status"] == "CANCELLED" and run["external_id"] == "job-1"
+    assert executor.cancels == [("job-1", ())]
