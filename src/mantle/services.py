@@ -63,12 +63,8 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
         allow_local_repos=settings.pipelines.allow_local_repositories,
         forbidden_roots=[settings.data_dir],
     )
-    return Services(
+    services = Services(
         settings, object_store, box, environments, read_buckets, catalog, passwords, pipelines
     )
-    services = Services(
-        settings, object_store, box, environments, read_buckets, catalog, passwords
-    )
-    services = Services(settings, object_store, box, environments, read_buckets, catalog, passwords)
     services.runs = Runs(services, catalog.datasets)
     return services

@@ -126,6 +126,7 @@ def world(factory, api):
         **_b_environment(api, bob),
         **_b_transfers(api, bob, factory),
         **_b_pipeline(api, bob),
+        **_b_run(factory),
     }
 
 
@@ -134,8 +135,6 @@ def _b_pipeline(api, bob) -> dict:
     found = api.get("/api/v1/tenants/beta-labs/pipelines/fastq-stats", headers=bob.headers)
     assert found.status_code == 200, found.text
     return {"b_pipeline_id": found.json()["id"]}
-        **_b_run(factory),
-    }
 
 
 def _b_run(factory) -> dict:

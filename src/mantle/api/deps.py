@@ -51,6 +51,8 @@ def get_catalog(request: Request) -> Catalog:
 
 def get_pipelines(request: Request) -> Pipelines:
     return request.app.state.services.pipelines
+
+
 def get_runs(request: Request) -> Runs:
     """The runs service (launch, cancel, read), built once by the app factory."""
     return request.app.state.services.runs

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts.policy import TenantAccess
 from mantle.db.models import SqlPipelineVersion
-from mantle.errors import NotFoundError
 from mantle.rundir import InputDataset
 
 
@@ -42,39 +41,36 @@ class PlatformPipelines:
         self._services = services
 
     def version(self, session, access, ref, version=None):
-        pipelines = getattr(self._services, "pipelines", None)
-        if pipelines is None:  # a deployment built without the pipelines service
-            raise NotFoundError(f"pipeline '{ref[:100]}' not found")
-        return pipelines.version(session, access, ref, version)
+        return self._services.pipelines.version(session, access, ref, version)
 
     def validate_params(self, params_schema, params):
-        from mantle.pipelines.schema import validate_params  # type: ignore[import-not-found]
+        from mantle.pipelines.schema import validate_params
 
         return validate_params(params_schema, params)
 
     def samplesheet_param(self, version):
-        from mantle.pipelines.samplesheet import samplesheet_param  # type: ignore[import-not-found]
+        from mantle.pipelines.samplesheet import samplesheet_param
 
         return samplesheet_param(version)
 
     def default_columns(self, input_schema, datasets):
-        from mantle.pipelines.samplesheet import default_columns  # type: ignore[import-not-found]
+        from mantle.pipelines.samplesheet import default_columns
 
         return default_columns(input_schema, datasets)
 
     def build_samplesheet(self, columns, datasets):
-        from mantle.pipelines.samplesheet import build_samplesheet  # type: ignore[import-not-found]
+        from mantle.pipelines.samplesheet import build_samplesheet
 
         return build_samplesheet(columns, datasets)
 
     def check_samplesheet(self, input_schema, csv_bytes):
-        from mantle.pipelines.samplesheet import check_samplesheet  # type: ignore[import-not-found]
+        from mantle.pipelines.samplesheet import check_samplesheet
 
         check_samplesheet(input_schema, csv_bytes)
 
     def check_inputs(self, version, datasets):
         if not version.script:
             return
-        from mantle.pipelines.script import check_inputs  # type: ignore[import-not-found]
+        from mantle.pipelines.script import check_inputs
 
         check_inputs(version.script, datasets)
