@@ -21,6 +21,7 @@ from mantle.api.routes import environments as environment_routes
 from mantle.api.routes import imports as import_routes
 from mantle.api.routes import invitations as invitation_routes
 from mantle.api.routes import pipelines as pipeline_routes
+from mantle.api.routes import runs as run_routes
 from mantle.api.routes import uploads as upload_routes
 from mantle.api.security_headers import SecurityHeadersMiddleware, security_headers
 from mantle.db.engine import Database
@@ -45,6 +46,7 @@ API_ROUTERS = (
     upload_routes.download_router,
     import_routes.router,
     pipeline_routes.router,
+    run_routes.router,
 )
 
 

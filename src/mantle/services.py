@@ -5,7 +5,7 @@ handlers receive this object as `context.services`, typed by what they need (e.g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from mantle.accounts.secrets import Passwords
@@ -17,10 +17,13 @@ from mantle.cloud.aws.environment_service import EnvironmentService
 from mantle.db.engine import Database
 from mantle.jobs.worker import JobKind, Worker
 from mantle.pipelines.service import Pipelines
+from mantle.runs.placement import ExecutorFactories
+from mantle.runs.service import Runs
+from mantle.runs.submit_job import SUBMIT_JOB_KIND
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
-JOB_KINDS: tuple[JobKind, ...] = (imports.IMPORT_JOB,)
+JOB_KINDS: tuple[JobKind, ...] = (imports.IMPORT_JOB, SUBMIT_JOB_KIND)
 
 
 @dataclass
@@ -33,6 +36,9 @@ class Services:
     catalog: Catalog
     passwords: Passwords
     pipelines: Pipelines
+    # Which executor starts a run (local, awsbatch); tests register fakes here.
+    executor_factories: ExecutorFactories = field(default_factory=ExecutorFactories)
+    runs: Runs = field(init=False)
 
     def worker(self, db: Database) -> Worker[Services]:
         return Worker(
@@ -57,6 +63,8 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
         allow_local_repos=settings.pipelines.allow_local_repositories,
         forbidden_roots=[settings.data_dir],
     )
-    return Services(
+    services = Services(
         settings, object_store, box, environments, read_buckets, catalog, passwords, pipelines
     )
+    services.runs = Runs(services, catalog.datasets)
+    return services

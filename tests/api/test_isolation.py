@@ -16,6 +16,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from mantle.catalog import imports
+from mantle.db.models import SqlPipeline, SqlPipelineVersion, SqlRun
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.jobs import queue
 
@@ -49,6 +50,7 @@ OBJECT_FACTORIES = {
     "import_id": lambda world: world["b_import_id"],
     "bucket": lambda world: "bob-raw-data",
     "ref": lambda world: world["b_pipeline_id"],  # a pipeline; by id, as names repeat
+    "run": lambda world: world["b_run_id"],
 }
 
 SAMPLE_BODIES = {
@@ -79,6 +81,9 @@ SAMPLE_BODIES = {
     "UploadComplete": {},
     "ImportCreate": {"bucket": "bob-raw-data", "data_type": "file", "patterns": {"files": "."}},
     "PipelineCreate": {"repository": "https://127.0.0.1:9/probe.git", "name": "probe"},
+    "LaunchRequest": {"pipeline": "probe"},
+    "CancelRequest": {},
+    "RelaunchRequest": {},
 }
 
 # Web pages take forms; one form with every field any page reads (extra fields are ignored).
@@ -121,6 +126,7 @@ def world(factory, api):
         **_b_environment(api, bob),
         **_b_transfers(api, bob, factory),
         **_b_pipeline(api, bob),
+        **_b_run(factory),
     }
 
 
@@ -129,6 +135,25 @@ def _b_pipeline(api, bob) -> dict:
     found = api.get("/api/v1/tenants/beta-labs/pipelines/fastq-stats", headers=bob.headers)
     assert found.status_code == 200, found.text
     return {"b_pipeline_id": found.json()["id"]}
+
+
+def _b_run(factory) -> dict:
+    """A run of B's (made in the database: launching needs a pipeline and an executor)."""
+    with factory.db.session() as session:
+        tenant = tenant_repo.get_by_slug(session, "beta-labs")
+        pipeline = SqlPipeline(tenant_id=tenant.id, name="b-pipe", engine="script")
+        session.add(pipeline)
+        session.flush()
+        version = SqlPipelineVersion(pipeline_id=pipeline.id, tenant_id=tenant.id, version=1)
+        session.add(version)
+        session.flush()
+        run = SqlRun(
+            tenant_id=tenant.id, number=1, name="b-run", pipeline_id=pipeline.id,
+            pipeline_version_id=version.id, executor="local", status="FAILED",
+        )  # fmt: skip
+        session.add(run)
+        session.flush()
+        return {"b_run_id": str(run.id)}
 
 
 def _b_transfers(api, bob, factory) -> dict:

@@ -19,6 +19,7 @@ from mantle.cloud.aws.crypto import SecretBox
 from mantle.db.engine import Database
 from mantle.errors import AuthenticationError, CsrfError
 from mantle.pipelines.service import Pipelines
+from mantle.runs.service import Runs
 from mantle.settings import Settings
 from mantle.storage import ObjectStore
 
@@ -50,6 +51,11 @@ def get_catalog(request: Request) -> Catalog:
 
 def get_pipelines(request: Request) -> Pipelines:
     return request.app.state.services.pipelines
+
+
+def get_runs(request: Request) -> Runs:
+    """The runs service (launch, cancel, read), built once by the app factory."""
+    return request.app.state.services.runs
 
 
 def get_read_buckets(request: Request) -> ReadBuckets:
@@ -123,6 +129,7 @@ Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CatalogService = Annotated[Catalog, Depends(get_catalog)]
 PipelinesService = Annotated[Pipelines, Depends(get_pipelines)]
+RunsService = Annotated[Runs, Depends(get_runs)]
 ReadBucketsService = Annotated[ReadBuckets, Depends(get_read_buckets)]
 Secrets = Annotated[SecretBox, Depends(get_secret_box)]
 PasswordHashing = Annotated[Passwords, Depends(get_passwords)]

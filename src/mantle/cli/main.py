@@ -37,6 +37,8 @@ COMMAND_MODULES = {
     "upload": "mantle.cli.transfer",
     "download": "mantle.cli.transfer",
     "import": "mantle.cli.transfer",
+    "launch": "mantle.cli.runs",
+    "runs": "mantle.cli.runs",
 }
 
 

@@ -10,6 +10,7 @@ from mantle.client._environments import Environments
 from mantle.client._imports import Imports
 from mantle.client._pipelines import Pipelines
 from mantle.client._resources import Tenants, Tokens, Users
+from mantle.client._runs import Run, Runs
 from mantle.client._uploads import Uploads
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Environments",
     "Imports",
     "Pipelines",
+    "Run",
+    "Runs",
     "Tenants",
     "Tokens",
     "Uploads",

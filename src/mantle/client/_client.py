@@ -10,6 +10,7 @@ from mantle.client._environments import Environments
 from mantle.client._imports import Imports
 from mantle.client._pipelines import Pipelines
 from mantle.client._resources import Tenants, Tokens, Users
+from mantle.client._runs import Runs
 from mantle.client._transport import USER_AGENT, Http
 from mantle.client._uploads import Uploads
 from mantle.errors import InvalidInputError
@@ -53,6 +54,7 @@ class Client:
         self.uploads = Uploads(self._http, self.default_tenant)
         self.imports = Imports(self._http, self.default_tenant)
         self.pipelines = Pipelines(self._http, self.default_tenant)
+        self.runs = Runs(self._http, self.default_tenant)
         self.datasets.transfers = self.uploads
         self.uploads.bind = self.datasets.bind
 
