@@ -1,0 +1,199 @@
+"""A succeeded run's outputs become datasets, exactly once.
+
+outputs.json lists every published file; the pipeline version's output rules group them into
+datasets (`pipelines.outputs.match_outputs`). One transaction holds everything: the
+`SqlRunOutput` row of every file (the primary key (run, path) is the guard: a second ingest
+of the same run cannot commit), the datasets, the `pipeline_run` activity linking the run's
+inputs to them, `run.activity_id`, `outputs_state = done` and the move to SUCCEEDED. A worker
+that dies half way commits nothing, and the next attempt starts from a clean slate.
+
+The files stay where the pipeline published them: in the tenant's area of the platform store
+(local runs) or in the environment's write bucket (AWS runs), referenced in place, the way
+imports reference read-bucket objects. Files no rule matches are listed on the run (their
+`SqlRunOutput` row has no dataset) but make no dataset; a group the catalog refuses (say, a
+property that breaks its type's schema) is reported on the run and skipped, not fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mantle.accounts.policy import ROLE_PERMISSIONS, Principal, TenantAccess
+from mantle.catalog.service import Catalog
+from mantle.db.models import (
+    SqlDataset,
+    SqlPipeline,
+    SqlPipelineVersion,
+    SqlRun,
+    SqlRunOutput,
+    SqlTenant,
+)
+from mantle.errors import MantleError
+from mantle.rundir import OUTPUTS_DIR, OutputsManifest, RunSpec
+from mantle.schemas.accounts import Role
+from mantle.schemas.catalog import ActivityKind, DatasetCreate, FileRef, Origin
+from mantle.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+DONE = "done"
+# match_outputs(rules, files) -> groups with .data_type, .name, .properties, .files
+Matcher = Callable[[list, list], Sequence[Any]]
+
+
+@dataclass
+class Ingested:
+    datasets: list[str] = field(default_factory=list)  # short ids, in creation order
+    unmatched: list[str] = field(default_factory=list)  # paths no rule matched
+    problems: list[str] = field(default_factory=list)  # groups the catalog refused, and why
+    activity_id: uuid.UUID | None = None
+
+    def summary(self) -> str:
+        """What to add to the run's status reason when something did not become a dataset."""
+        if not self.problems:
+            return ""
+        first = self.problems[0]
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"{len(self.problems)} output group(s) made no dataset: {first}{more}"
+
+
+def default_matcher() -> Matcher:
+    from mantle.pipelines.outputs import match_outputs  # the pipelines package owns the rules
+
+    return match_outputs
+
+
+def run_access(session: Session, run: SqlRun) -> TenantAccess:
+    """Act for the run: its datasets are made with the rights of a member and attributed to
+    the run's creator. The launch was authorized; outputs are still registered if that user
+    has left the tenant since (they are the run's product, not a new action of theirs)."""
+    tenant = session.get(SqlTenant, run.tenant_id)
+    principal = Principal(
+        user_id=run.created_by_id or uuid.UUID(int=0),
+        email=run.created_by or "pipeline run",
+        is_superuser=False,
+    )
+    return TenantAccess(tenant=tenant, principal=principal, role=Role.member,
+                        permissions=ROLE_PERMISSIONS[Role.member])  # fmt: skip
+
+
+def dataset_name(run_name: str, group_name: str, first_path: str) -> str:
+    """The rule's name (its template already filled by the matcher) or `<run> <file stem>`."""
+    if group_name and group_name.strip():
+        return group_name.strip()[:500]
+    stem = posixpath.basename(first_path).split(".", 1)[0] or posixpath.basename(first_path)
+    return f"{run_name} {stem}".strip()[:500]
+
+
+def ingest(
+    session: Session,
+    catalog: Catalog,
+    run: SqlRun,
+    manifest: OutputsManifest,
+    run_store: ObjectStore,
+    *,
+    spec: RunSpec | None = None,
+    match: Matcher | None = None,
+) -> Ingested:
+    """Register the outputs of `run` in the caller's transaction (see the module docstring).
+    Does nothing when they are registered already."""
+    if run.outputs_state == DONE:
+        return Ingested(activity_id=run.activity_id)
+    version = session.get(SqlPipelineVersion, run.pipeline_version_id)
+    rules = list(version.output_rules or []) if version else []
+    match = match or default_matcher()
+    groups = list(match(rules, list(manifest.files))) if rules and manifest.files else []
+    access = run_access(session, run)
+    result = Ingested()
+    dataset_of_path: dict[str, uuid.UUID] = {}
+    created: list[uuid.UUID] = []
+    for group in groups:
+        made = _create_dataset(session, catalog, access, run, group, run_store, result)
+        if made is not None:
+            created.append(made)
+            dataset_of_path.update((f.path, made) for f in group.files)
+    result.unmatched = [f.path for f in manifest.files if f.path not in dataset_of_path]
+    session.add_all(
+        SqlRunOutput(run_id=run.id, path=f.path[:1024], dataset_id=dataset_of_path.get(f.path))
+        for f in manifest.files
+    )
+    session.flush()  # a second ingest of this run fails here, before anything else happens
+    inputs = _input_ids(session, run, spec)
+    if inputs or created:
+        activity = catalog.lineage.record_activity(
+            session, access, ActivityKind.pipeline_run, inputs=inputs, outputs=created,
+            details=_details(session, run, version),
+        )  # fmt: skip
+        run.activity_id = result.activity_id = activity.id
+    run.outputs_state = DONE
+    return result
+
+
+def _create_dataset(session, catalog, access, run, group, run_store, result) -> uuid.UUID | None:
+    files = list(group.files)
+    if not files:
+        return None
+    data = DatasetCreate(
+        name=dataset_name(run.name, getattr(group, "name", "") or "", files[0].path),
+        data_type=group.data_type,
+        properties=dict(getattr(group, "properties", None) or {}),
+        files=[
+            FileRef(
+                uri=run_store.uri(OUTPUTS_DIR + f.path),
+                name=f.path,
+                size=f.size,
+                checksum=f.checksum or None,
+            )
+            for f in files
+        ],  # fmt: skip
+    )
+    try:
+        with session.begin_nested():  # a refused group leaves no trace; the others go on
+            made = catalog.datasets.create(session, access, data, origin=Origin.pipeline_run)
+    except MantleError as e:
+        result.problems.append(f"{files[0].path}: {e.message}")
+        log.info("run %s: output %s made no dataset: %s", run.id, files[0].path, e.message)
+        return None
+    result.datasets.append(made.short_id)
+    return made.id
+
+
+def _input_ids(session: Session, run: SqlRun, spec: RunSpec | None) -> list[uuid.UUID]:
+    """The run's input datasets that still exist (one deleted since launch is left out)."""
+    wanted: list[uuid.UUID] = []
+    raw = [d.id for d in spec.inputs] if spec else list((run.inputs or {}).get("datasets", []))
+    for value in raw:
+        try:
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not wanted:
+        return []
+    found = set(
+        session.scalars(
+            select(SqlDataset.id).where(SqlDataset.tenant_id == run.tenant_id,
+                                        SqlDataset.id.in_(wanted))
+        )
+    )  # fmt: skip
+    return list(dict.fromkeys(d for d in wanted if d in found))
+
+
+def _details(session: Session, run: SqlRun, version: SqlPipelineVersion | None) -> dict:
+    pipeline = session.get(SqlPipeline, run.pipeline_id)
+    return {
+        "run_id": str(run.id),
+        "run_number": run.number,
+        "run_name": run.name,
+        "pipeline": pipeline.name if pipeline else "",
+        "version": version.version if version else None,
+        "commit": run.commit,
+    }
