@@ -272,7 +272,7 @@ class RunMonitor:
 
     def _apply(self, run: Claimed, state: JobState | None, stats: CycleStats) -> bool:
         """Act on one run's state; False when nothing changed (released in bulk later)."""
-        status = state.status if state else JobStatus.pending
+        status = JobStatus(state.status) if state else JobStatus.pending
         trace_due = self._trace_due(run.id)
         if status is JobStatus.pending or (
             status is JobStatus.running and run.status == RunStatus.running and not trace_due
