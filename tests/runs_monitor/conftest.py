@@ -181,23 +181,30 @@ class Lab:
         return self.executors.setdefault(group, FakeExecutor(group))
 
     def run(self, slug: str = "lab", *, status=RunStatus.submitted, group="g1", **fields):
+        return self.runs(1, slug, status=status, group=group, **fields)[0]
+
+    def runs(self, count: int, slug: str = "lab", *, status=RunStatus.submitted, group="g1",
+             **fields) -> list[SqlRun]:  # fmt: skip
         tenant_id = self.tenant(slug)
         pipeline_id, version_id = self.versions[tenant_id]
-        self.numbers += 1
+        made = []
         with self.db.session() as s:
             user = s.scalar(select(SqlUser).where(SqlUser.email == f"sci@{slug}.example"))
-            row = SqlRun(
-                tenant_id=tenant_id, number=self.numbers, name=f"run {self.numbers}",
-                pipeline_id=pipeline_id, pipeline_version_id=version_id, commit="c0ffee",
-                executor="awsbatch", status=status.value, executor_group=group,
-                external_id=f"job-{uuid.uuid4().hex[:12]}", created_by_id=user.id,
-                created_by=user.email, outputs_state="",
-                **{"submitted_at": datetime.now(UTC) - timedelta(seconds=5), **fields},
-            )  # fmt: skip
-            s.add(row)
-            s.flush()
-            row.run_dir = self.run_store(None, s, row).root_uri
-            return row
+            for _ in range(count):
+                self.numbers += 1
+                row = SqlRun(
+                    id=uuid.uuid4(), tenant_id=tenant_id, number=self.numbers,
+                    name=f"run {self.numbers}", pipeline_id=pipeline_id,
+                    pipeline_version_id=version_id, commit="c0ffee", executor="awsbatch",
+                    status=status.value, executor_group=group,
+                    external_id=f"job-{uuid.uuid4().hex[:12]}", created_by_id=user.id,
+                    created_by=user.email, outputs_state="",
+                    **{"submitted_at": datetime.now(UTC) - timedelta(seconds=5), **fields},
+                )  # fmt: skip
+                row.run_dir = self.run_store(None, s, row).root_uri
+                made.append(row)
+            s.add_all(made)
+        return made
 
     def write(self, run: SqlRun, key: str, data: str | bytes) -> None:
         store = self.run_store(None, None, run)
