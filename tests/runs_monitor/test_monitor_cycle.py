@@ -94,8 +94,9 @@ def test_a_head_job_that_never_ran_says_what_aws_said_and_what_to_check(lab):
 
 def test_a_launcher_error_gives_the_exit_code_and_its_line(lab):
     run = lab.run(status=RunStatus.running)
-    lab.write(run, "launcher.log", "launcher: cloning file:///repo\n"
-              "launcher: error: cannot check out commit c0ffee: repository not found\n")  # fmt: skip
+    log = "launcher: cloning file:///repo\n"
+    log += "launcher: error: cannot check out commit c0ffee: repository not found\n"
+    lab.write(run, "launcher.log", log)
     lab.executor().set(run.external_id, JobStatus.failed, "Essential container in task exited", 2)
     lab.monitor().cycle()
     assert lab.get(run).status_reason == (

@@ -94,8 +94,16 @@ def test_events_fill_in_and_never_move_a_task_back(lab):
     assert submitted.status == "SUBMITTED" and submitted.exit_code is None
     assert submitted.started_at is None
     assert _utc(submitted.submitted_at) == datetime.fromtimestamp(1796130000.123, UTC)
-    completed = event("process_completed", status="COMPLETED", exit=0, complete=1796130062123,
-                      duration=62000, realtime=58300, peak_rss=12897484, **{"%cpu": 98.5})
+    completed = event(
+        "process_completed",
+        status="COMPLETED",
+        exit=0,
+        complete=1796130062123,
+        duration=62000,
+        realtime=58300,
+        peak_rss=12897484,
+        **{"%cpu": 98.5},
+    )
     late_started = event("process_started", status="RUNNING")
     with lab.db.session() as s:
         for e in (completed, late_started):  # the started event arrives last
@@ -132,8 +140,14 @@ def test_tasks_of_two_tenants_stay_apart(lab):
         (ours.id, ours.tenant_id), (theirs.id, theirs.tenant_id)}  # fmt: skip
 
 
-@pytest.mark.parametrize("payload", [{"event": "started"}, {"event": "process_started"},
-                                     {"event": "process_started", "trace": {"task_id": "x"}}])  # fmt: skip
+NO_TASK = [
+    {"event": "started"},
+    {"event": "process_started"},
+    {"event": "process_started", "trace": {"task_id": "x"}},
+]
+
+
+@pytest.mark.parametrize("payload", NO_TASK)
 def test_events_without_a_task_are_ignored(payload):
     assert tasks.from_event(payload) is None
 
