@@ -114,19 +114,21 @@ def ingest(
     groups = list(match(rules, list(manifest.files))) if rules and manifest.files else []
     access = run_access(session, run)
     result = Ingested()
-    dataset_of_path: dict[str, uuid.UUID] = {}
+    # The guard first: a second ingest of this run fails here, before anything else happens.
+    # (It also makes this transaction a writing one before the savepoints below: SQLite's
+    # driver would otherwise commit at the first RELEASE SAVEPOINT.)
+    listed = {f.path: SqlRunOutput(run_id=run.id, path=f.path[:1024]) for f in manifest.files}
+    session.add_all(listed.values())
+    session.flush()
     created: list[uuid.UUID] = []
     for group in groups:
         made = _create_dataset(session, catalog, access, run, group, run_store, result)
         if made is not None:
             created.append(made)
-            dataset_of_path.update((f.path, made) for f in group.files)
-    result.unmatched = [f.path for f in manifest.files if f.path not in dataset_of_path]
-    session.add_all(
-        SqlRunOutput(run_id=run.id, path=f.path[:1024], dataset_id=dataset_of_path.get(f.path))
-        for f in manifest.files
-    )
-    session.flush()  # a second ingest of this run fails here, before anything else happens
+            for f in group.files:
+                if f.path in listed:
+                    listed[f.path].dataset_id = made
+    result.unmatched = [path for path, row in listed.items() if row.dataset_id is None]
     inputs = _input_ids(session, run, spec)
     if inputs or created:
         activity = catalog.lineage.record_activity(

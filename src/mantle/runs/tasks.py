@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mantle.db.dialects import insert_ignoring_conflicts
 from mantle.db.models import SqlRunTask
 
 # How far along a task is; a status only ever moves to a higher rank.
@@ -243,8 +243,7 @@ def upsert_tasks(
     authoritative: bool,
 ) -> int:
     """Insert or merge task values into the run's task table; `authoritative` for trace rows.
-    Returns how many tasks were touched. A task inserted by a concurrent writer (the weblog
-    endpoint and the monitor) is merged on a second try."""
+    Returns how many tasks were touched."""
     by_task: dict[int, dict[str, Any]] = {}
     for values in updates:
         if values is not None:
@@ -253,15 +252,8 @@ def upsert_tasks(
             )
     if not by_task:
         return 0
-    for attempt in range(2):
-        try:
-            with session.begin_nested():
-                _apply(session, run_id, tenant_id, by_task, authoritative)
-            return len(by_task)
-        except IntegrityError:
-            if attempt:
-                raise
-    return 0
+    _apply(session, run_id, tenant_id, by_task, authoritative)
+    return len(by_task)
 
 
 def _apply(session, run_id, tenant_id, by_task: dict[int, dict[str, Any]], authoritative: bool):
@@ -271,12 +263,26 @@ def _apply(session, run_id, tenant_id, by_task: dict[int, dict[str, Any]], autho
         chunk = ids[start : start + 500]
         query = select(SqlRunTask).where(SqlRunTask.run_id == run_id, SqlRunTask.task_id.in_(chunk))
         existing.update((row.task_id, row) for row in session.scalars(query))
+    missing = [task_id for task_id in ids if task_id not in existing]
+    if missing:
+        # Bare rows first, ignoring any a concurrent writer (the weblog endpoint, the monitor)
+        # inserted meanwhile; then everything is merged the same way.
+        session.execute(
+            insert_ignoring_conflicts(session, SqlRunTask.__table__),
+            [{"run_id": run_id, "task_id": task_id, "tenant_id": tenant_id, "status": "",
+              "updated_at": datetime.now(UTC)} for task_id in missing],
+        )  # fmt: skip
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            query = (
+                select(SqlRunTask)
+                .where(SqlRunTask.run_id == run_id, SqlRunTask.task_id.in_(chunk))
+                .execution_options(populate_existing=True)
+            )
+            existing.update((row.task_id, row) for row in session.scalars(query))
     now = datetime.now(UTC)
     for task_id, values in by_task.items():
-        row = existing.get(task_id)
-        if row is None:
-            row = SqlRunTask(run_id=run_id, task_id=task_id, tenant_id=tenant_id, status="")
-            session.add(row)
+        row = existing[task_id]
         _merge(row, values, authoritative=authoritative)
         row.updated_at = now
     session.flush()
