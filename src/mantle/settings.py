@@ -205,8 +205,10 @@ class RunsSettings(BaseModel):
         default=60.0, gt=0, le=3600, description="The longest wait between two looks at a run."
     )
     monitor_batch_size: int = Field(
-        default=500, ge=1, le=10_000, description="Runs one monitor cycle claims at most."
-    )
+        default=5000, ge=1, le=20_000,
+        description="Runs one monitor cycle claims at most. A cycle that holds every due run "
+        "polls each executor group in the fewest calls (Batch: ceil(runs/100) per group).",
+    )  # fmt: skip
     monitor_lease_seconds: int = Field(
         default=60, ge=5, le=3600, description="How long a worker holds the runs it claimed."
     )

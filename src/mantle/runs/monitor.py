@@ -185,7 +185,9 @@ class RunMonitor:
         candidates = (
             select(SqlRun.id)
             .where(due)
-            .order_by(SqlRun.next_check_at)
+            # A group's runs together: a batch smaller than the due runs still polls each
+            # group in full chunks of 100.
+            .order_by(SqlRun.executor_group, SqlRun.next_check_at)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes writers
         )
@@ -226,10 +228,14 @@ class RunMonitor:
         self._group_failures.pop(key, None)
         stats.polled += len(pollable)
         unchanged: list[Claimed] = []
+        stores = self._stores(
+            [r for r in pollable if _status(states.get(r.external_id)) is JobStatus.running
+             and self._trace_due(r.id)]
+        )  # fmt: skip
         for run in pollable:
             state = states.get(run.external_id)
             try:
-                if not self._apply(run, state, stats):
+                if not self._apply(run, state, stats, stores.get(run.id)):
                     unchanged.append(run)
             except Exception as raised:
                 stats.run_errors += 1
@@ -270,28 +276,27 @@ class RunMonitor:
             return None
         return row
 
-    def _apply(self, run: Claimed, state: JobState | None, stats: CycleStats) -> bool:
+    def _stores(self, runs: list[Claimed]) -> dict[uuid.UUID, ObjectStore]:
+        """The run directories of these runs, looked up in one session (for the trace check of
+        running runs, which mostly finds nothing new and then needs no session of its own)."""
+        if not runs:
+            return {}
+        with self.db.session() as session:
+            rows = session.scalars(select(SqlRun).where(SqlRun.id.in_([r.id for r in runs])))
+            return {row.id: self.run_store(session, row) for row in rows}
+
+    def _apply(self, run: Claimed, state: JobState | None, stats: CycleStats, store=None) -> bool:
         """Act on one run's state; False when nothing changed (released in bulk later)."""
-        status = JobStatus(state.status) if state else JobStatus.pending
-        trace_due = self._trace_due(run.id)
-        if status is JobStatus.pending or (
-            status is JobStatus.running and run.status == RunStatus.running and not trace_due
-        ):
+        status = _status(state)
+        if status is JobStatus.pending:
             return False
+        if status is JobStatus.running:
+            return self._running(run, stats, store)
         with self.db.session() as session:
             row = self._own(session, run.id)
             if row is None:
                 return True
-            store = self.run_store(session, row)
-            if status is JobStatus.running:
-                if row.status == RunStatus.submitted and self.move(
-                    session, row, RunStatus.running, "the head job is running"
-                ):
-                    stats.moved[RunStatus.running.value] += 1
-                self._sync_trace(session, row, store, force=False)
-                self._release(row, self._next_check(run.age))
-                return True
-            trace_rows = self._sync_trace(session, row, store, force=True)
+            trace_rows = self._sync_trace(session, row, self.run_store(session, row))
         if status is JobStatus.succeeded:
             moved = self._succeeded(run, state)
         else:
@@ -350,33 +355,52 @@ class RunMonitor:
         self._release(row)
         return moved
 
+    def _running(self, run: Claimed, stats: CycleStats, store: ObjectStore | None) -> bool:
+        changed = self._trace_changed(run.id, store) if store is not None else None
+        if run.status == RunStatus.running and changed is None:
+            return False
+        with self.db.session() as session:
+            row = self._own(session, run.id)
+            if row is None:
+                return True
+            if row.status == RunStatus.submitted and self.move(
+                session, row, RunStatus.running, "the head job is running"
+            ):
+                stats.moved[RunStatus.running.value] += 1
+            if changed is not None:
+                self._sync_trace(session, row, store or self.run_store(session, row), changed)
+            self._release(row, self._next_check(run.age))
+        return True
+
     # --- the trace -------------------------------------------------------------------------
 
     def _trace_due(self, run_id: uuid.UUID) -> bool:
         seen = self._trace_seen.get(run_id)
         return seen is None or time.monotonic() - seen[1] >= self.trace_every.total_seconds()
 
-    def _sync_trace(self, session, row: SqlRun, store: ObjectStore, *, force: bool):
-        """Read trace.tsv into the task table when it changed since the last read (and, for a
-        running run, at most every `trace_every`). Returns the rows read, or None."""
-        if not force and not self._trace_due(row.id):
-            return None
+    def _trace_changed(self, run_id: uuid.UUID, store: ObjectStore) -> str | None:
+        """trace.tsv's version (etag and size) when it changed since this worker last read
+        it, else None (and the check is remembered, so the next is `trace_every` away)."""
         try:
             info = store.head(TRACE_TSV)
         except NotFoundError:
-            self._trace_seen[row.id] = ("", time.monotonic())
-            return []
-        etag = f"{info.etag}:{info.size}"
-        seen = self._trace_seen.get(row.id)
-        if seen is not None and seen[0] == etag and not force:
-            self._trace_seen[row.id] = (etag, time.monotonic())
+            self._trace_seen[run_id] = ("", time.monotonic())
             return None
+        version = f"{info.etag}:{info.size}"
+        seen = self._trace_seen.get(run_id)
+        if seen is not None and seen[0] == version:
+            self._trace_seen[run_id] = (version, time.monotonic())
+            return None
+        return version
+
+    def _sync_trace(self, session, row: SqlRun, store: ObjectStore, version: str = ""):
+        """Read trace.tsv into the task table (the record of truth). Returns its rows."""
         rows = _read_trace(store)
         tasks.upsert_tasks(
             session, row.id, row.tenant_id, (tasks.from_trace_row(r) for r in rows),
             authoritative=True,
         )  # fmt: skip
-        self._trace_seen[row.id] = (etag, time.monotonic())
+        self._trace_seen[row.id] = (version, time.monotonic())
         return rows
 
     # --- leases ----------------------------------------------------------------------------
@@ -442,6 +466,10 @@ class RunMonitor:
             self._thread.join(timeout)
             return not self._thread.is_alive()
         return True
+
+
+def _status(state: JobState | None) -> JobStatus:
+    return JobStatus(state.status) if state else JobStatus.pending
 
 
 def _claimed(row, at: datetime) -> Claimed:
