@@ -2,13 +2,16 @@
 credential groups, against the naive way (one DescribeJobs per run), in the same run.
 
     .venv/bin/python bench/run_monitor.py [--runs 5000] [--tenants 50] [--groups 5]
-        [--latency-ms 20] [--database sqlite|postgresql]
+        [--batch emulator|stand-in] [--latency-ms 20] [--database sqlite|postgresql]
 
 Steps: a fresh database (SQLite file, or `mantle_bench_<random>` on PostgreSQL), migrated;
 tenants, users, a pipeline each; the runs bulk-inserted (90 % RUNNING, 10 % SUBMITTED), tenant
-i in credential group i mod G. Each group has a Batch stand-in that answers DescribeJobs for
-up to 100 ids per call after `--latency-ms` (a round trip to the Batch API) and counts its
-calls. Then, on the same database: a cold cycle (the first look at every run, which also
+i in credential group i mod G. Batch is the project's emulator (tests/batch_emulator, on
+loopback; its jobs seeded, 90 % RUNNING and 10 % RUNNABLE) polled through the real
+`AwsBatchExecutor`, one per credential group (its own credentials and group key), the
+emulator counting the DescribeJobs calls it answered; or, with `--batch stand-in`, an
+in-process Batch that answers after `--latency-ms` (a round trip to the Batch API in a
+region). Then, on the same database: a cold cycle (the first look at every run, which also
 checks each running run's trace.tsv), a warm cycle (what a monitor does every few seconds),
 and the baseline, a warm cycle whose executors ask DescribeJobs once per run. Printed: calls
 per cycle next to the bound ceil(n/100) + groups, and each cycle's wall time. See README.md.
@@ -31,10 +34,12 @@ from types import SimpleNamespace
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
+from mantle.aws.session import AwsCredentials
 from mantle.catalog.service import Catalog
 from mantle.db import migrate
 from mantle.db.engine import Database
 from mantle.db.models import SqlPipeline, SqlPipelineVersion, SqlRun, SqlTenant, SqlUser
+from mantle.executors.awsbatch import AwsBatchExecutor, BatchTarget
 from mantle.executors.base import Executor, JobState, JobStatus, LogPage
 from mantle.runs.monitor import RunMonitor
 from mantle.runs.states import RunStatus, check_move
@@ -96,6 +101,30 @@ class NaiveStandIn(BatchStandIn):
         return found
 
 
+class NaiveAwsBatch(AwsBatchExecutor):
+    """The baseline on the emulator: one DescribeJobs call per run."""
+
+    def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
+        found: dict[str, JobState] = {}
+        for job_id in job_ids:
+            found.update(super().poll([job_id]))
+        return found
+
+
+def emulator_executors(emulator, groups: list[str], naive: bool) -> dict[str, Executor]:
+    """One executor per credential group, each with its own credentials, like environments of
+    five AWS accounts."""
+    target = BatchTarget(region=emulator.region, head_queue="mantle-head",
+                         compute_queue="mantle-compute", head_image="mantle-head:bench",
+                         head_vcpus=1, head_memory_mib=2048)  # fmt: skip
+    cls = NaiveAwsBatch if naive else AwsBatchExecutor
+    made = {}
+    for group in groups:
+        credentials = AwsCredentials(access_key_id=f"AKIA{group.upper()}", secret_access_key="x")
+        made[group] = cls(emulator.connection(credentials), target, group_key=group)
+    return made
+
+
 def move(session, run, new: RunStatus, reason: str = "", *, at=None) -> bool:
     """State change without transition rows (the runs package's `move` records them)."""
     if run.status == new:
@@ -108,7 +137,8 @@ def move(session, run, new: RunStatus, reason: str = "", *, at=None) -> bool:
 # --- seeding ------------------------------------------------------------------------------
 
 
-def seed(db: Database, runs: int, tenants: int, groups: int) -> dict[str, JobStatus]:
+def seed(db: Database, runs: int, tenants: int, groups: int, job_ids=None) -> dict:
+    """The runs; `job_ids(running: bool)` gives each its Batch job id (default: made up)."""
     states: dict[str, JobStatus] = {}
     now = datetime.now(UTC)
     rows = []
@@ -125,8 +155,8 @@ def seed(db: Database, runs: int, tenants: int, groups: int) -> dict[str, JobSta
             s.add(version)
             s.flush()
             for n in range(runs // tenants):
-                job_id = str(uuid.uuid4())
                 running = n % 10 != 0
+                job_id = job_ids(running) if job_ids else str(uuid.uuid4())
                 states[job_id] = JobStatus.running if running else JobStatus.pending
                 rows.append({
                     "id": uuid.uuid4(), "tenant_id": tenant.id, "number": n + 1,
@@ -145,6 +175,14 @@ def seed(db: Database, runs: int, tenants: int, groups: int) -> dict[str, JobSta
     return states
 
 
+def seed_runs(db: Database, args, job_ids=None) -> dict[str, JobStatus]:
+    started = time.perf_counter()
+    states = seed(db, args.runs, args.tenants, args.groups, job_ids)
+    log(f"seeded {len(states)} runs of {args.tenants} tenants in {args.groups} groups "
+        f"({args.database}) in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    return states
+
+
 def make_due(db: Database) -> None:
     with db.session() as s:
         s.execute(update(SqlRun).values(next_check_at=None))
@@ -153,7 +191,7 @@ def make_due(db: Database) -> None:
 # --- the cycles ---------------------------------------------------------------------------
 
 
-def make_monitor(db, services, executors: dict[str, BatchStandIn], runs: int) -> RunMonitor:
+def make_monitor(db, services, executors: dict[str, Executor], runs: int) -> RunMonitor:
     """One monitor for every cycle, as in a worker: it remembers which traces it has read.
     `executors` is swapped between the batched and the naive stand-ins."""
     return RunMonitor(
@@ -165,14 +203,15 @@ def make_monitor(db, services, executors: dict[str, BatchStandIn], runs: int) ->
     )  # fmt: skip
 
 
-def one_cycle(db, monitor, executors, use: dict[str, BatchStandIn], label: str) -> dict:
+def one_cycle(db, monitor, executors, use: dict[str, Executor], label: str, count) -> dict:
+    """One cycle over every run with `use` as the executors; `count()` reads the number of
+    DescribeJobs calls answered so far."""
     executors.clear()
     executors.update(use)
-    for executor in use.values():
-        executor.calls = 0
     make_due(db)
+    before = count()
     stats = monitor.cycle()
-    calls = sum(e.calls for e in use.values())
+    calls = count() - before
     errors = stats.group_errors + stats.run_errors
     return {"label": label, "claimed": stats.claimed, "groups": stats.groups, "calls": calls,
             "seconds": stats.seconds, "errors": errors}  # fmt: skip
@@ -194,28 +233,60 @@ def run(args) -> None:
     try:
         migrate.upgrade(url)
         db = Database(url)
-        started = time.perf_counter()
-        states = seed(db, args.runs, args.tenants, args.groups)
-        log(f"seeded {len(states)} runs of {args.tenants} tenants in {args.groups} groups "
-            f"({args.database}) in {time.perf_counter() - started:.1f} s")  # fmt: skip
         store = open_object_store((tmp / "objects").as_uri())
         services = SimpleNamespace(object_store=store, catalog=Catalog(store, CatalogSettings()))
-        latency = args.latency_ms / 1000
-        groups = [f"account-{g}" for g in range(args.groups)]
-        batched = {g: BatchStandIn(g, latency, states) for g in groups}
-        naive = {g: NaiveStandIn(g, latency, states) for g in groups}
-        current: dict[str, BatchStandIn] = {}
+        current: dict[str, Executor] = {}
         monitor = make_monitor(db, services, current, args.runs)
-        results = [
-            one_cycle(db, monitor, current, batched, "cold (batched, first look)"),
-            one_cycle(db, monitor, current, batched, "warm (batched)"),
-            one_cycle(db, monitor, current, naive, "baseline: one DescribeJobs per run"),
-            one_cycle(db, monitor, current, batched, "warm (batched), again"),
+        cycles = [
+            ("cold (batched, first look)", False),
+            ("warm (batched)", False),
+            ("baseline: one DescribeJobs per run", True),
+            ("warm (batched), again", False),
         ]
+        groups = [f"account-{g}" for g in range(args.groups)]
+        if args.batch == "emulator":
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test double
+            from tests.batch_emulator import running_emulator
+
+            with running_emulator() as emulator:
+                seed_runs(db, args, lambda running: emulator.seed_jobs(
+                    1, "RUNNING" if running else "RUNNABLE")[0])  # fmt: skip
+                executors = {naive: emulator_executors(emulator, groups, naive)
+                             for naive in (False, True)}  # fmt: skip
+                results = [
+                    one_cycle(
+                        db,
+                        monitor,
+                        current,
+                        executors[naive],
+                        label,
+                        lambda: emulator.calls["describejobs"],
+                    )  # fmt: skip
+                    for label, naive in cycles
+                ]
+        else:
+            states = seed_runs(db, args)
+            latency = args.latency_ms / 1000
+            standins = {
+                naive: {g: (NaiveStandIn if naive else BatchStandIn)(g, latency, states)
+                        for g in groups}
+                for naive in (False, True)
+            }  # fmt: skip
+
+            def count() -> int:
+                return sum(e.calls for made in standins.values() for e in made.values())
+
+            results = [one_cycle(db, monitor, current, standins[naive], label, count)
+                       for label, naive in cycles]  # fmt: skip
         bound = math.ceil(args.runs / DESCRIBE_LIMIT) + args.groups
         print()
+        batch = (
+            "Batch emulator"
+            if args.batch == "emulator"
+            else (f"in-process Batch, {args.latency_ms} ms per DescribeJobs")
+        )
         print(f"{args.runs} active runs, {args.tenants} tenants, {args.groups} credential "
-              f"groups, {args.latency_ms} ms per DescribeJobs, {args.database}")  # fmt: skip
+              f"groups, {batch}, {args.database}")  # fmt: skip
         print(f"bound: DescribeJobs calls per cycle <= ceil(n/100) + groups = {bound}")
         print(f"{'cycle':40} {'runs':>6} {'groups':>6} {'calls':>7} {'<= bound':>8} {'wall s':>8}")
         for r in results:
@@ -238,7 +309,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5000)
     parser.add_argument("--tenants", type=int, default=50)
     parser.add_argument("--groups", type=int, default=5)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--batch", choices=["emulator", "stand-in"], default="emulator")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="for --batch stand-in")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     run(parser.parse_args())
 

@@ -17,7 +17,9 @@ from mantle.executors.base import JobState
 MAX_LENGTH = 500
 LAUNCHER_ERROR = "launcher: error:"
 
-# Batch status reasons (prefixes) and what a scientist or their admin should check.
+# Words in Batch's status reasons and what a scientist or their admin should check. The
+# awsbatch executor joins statusReason and the container's reason ("Task failed to start:
+# CannotPullContainerError: ..."), so these are searched anywhere in the text.
 BATCH_HINTS: tuple[tuple[str, str], ...] = (
     (
         "CannotPullContainerError",
@@ -41,7 +43,6 @@ BATCH_HINTS: tuple[tuple[str, str], ...] = (
         "Job attempt duration exceeded timeout",
         "the head job hit its time limit: raise the job definition's timeout",
     ),
-    ("Essential container in task exited", ""),
 )
 
 
@@ -107,7 +108,7 @@ def last_line(log_tail: str) -> str:
 
 
 def batch_hint(reason: str) -> str:
-    return next((hint for prefix, hint in BATCH_HINTS if reason.startswith(prefix)), "")
+    return next((hint for words, hint in BATCH_HINTS if words in reason), "")
 
 
 def explain(
