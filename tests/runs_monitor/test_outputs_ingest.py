@@ -156,3 +156,36 @@ def test_success_without_a_manifest_fails_the_run(lab):
     row = lab.get(run)
     assert row.status == "FAILED" and row.outputs_state == ""
     assert "without writing outputs.json" in row.status_reason
+
+
+class _WriteBucketStore:
+    """A run directory in an environment's write bucket, as placement.run_store gives it."""
+
+    def __init__(self, run_id) -> None:
+        self.root = f"s3://lab-results/mantle/runs/{run_id}/"
+
+    def uri(self, key: str) -> str:
+        return self.root + key
+
+
+def test_outputs_in_the_write_bucket_are_referenced_in_place(lab):
+    from mantle.catalog.read_buckets import ReadBuckets
+    from mantle.db.models import SqlEnvironment
+
+    run = lab.run(status=RunStatus.running)
+    with lab.db.session() as s:
+        s.add(SqlEnvironment(
+            tenant_id=run.tenant_id, name="aws", region="eu-west-1", account_id="123456789012",
+            credentials_kind="role", write_bucket="lab-results", write_prefix="mantle",
+            read_buckets=[], head_queue="h", compute_queue="c", head_image="i", head_vcpus=1,
+            head_memory_mib=2048, cli_path="/miniconda/bin/aws", log_group="/aws/batch/job",
+        ))  # fmt: skip
+    lab.catalog.datasets.tenant_read_roots = ReadBuckets(None).read_roots
+    manifest = lab.finish_outputs(run, ["star/s1.bam"])
+    with lab.db.session() as s:
+        done = outputs.ingest(s, lab.catalog, s.get(SqlRun, run.id), manifest,
+                              _WriteBucketStore(run.id), match=match_outputs)  # fmt: skip
+    assert done.problems == [] and len(done.datasets) == 1
+    (made,) = datasets_of(lab, run)
+    assert made.files[0]["uri"] == f"s3://lab-results/mantle/runs/{run.id}/outputs/star/s1.bam"
+    assert made.files[0]["storage"] == "referenced"
