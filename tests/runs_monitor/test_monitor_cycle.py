@@ -161,3 +161,26 @@ def test_a_run_cancelled_meanwhile_is_left_alone(lab):
     monitor._follow_group("g1", claimed, CycleStats())
     row = lab.get(run)
     assert row.status == "CANCELLED" and row.monitor_owner is None
+
+
+def test_a_run_whose_environment_is_gone_fails_alone(lab):
+    from mantle.errors import NotFoundError
+
+    orphan, *others = lab.runs(3, group="shared")
+    build, store = lab.executor_for, lab.run_store
+
+    def gone(run):
+        if run.id == orphan.id:
+            raise NotFoundError("the AWS environment of this run no longer exists")
+
+    lab.executor_for = lambda services, session, run: gone(run) or build(services, session, run)
+    lab.run_store = lambda services, session, run: gone(run) or store(services, session, run)
+    for run in others:
+        lab.executor("shared").set(run.external_id, JobStatus.running)
+    lab.executor("shared").set(orphan.external_id, JobStatus.failed, "", 1)
+    # Polled with the others or on its own (whichever run builds the group's executor):
+    # either way the orphan fails with the reason, and only the orphan.
+    lab.monitor(failures_before_failing=1).cycle()
+    assert lab.get(orphan).status == "FAILED"
+    assert "no longer exists" in lab.get(orphan).status_reason
+    assert {lab.get(r).status for r in others} == {"RUNNING"}

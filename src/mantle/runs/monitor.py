@@ -137,7 +137,7 @@ class RunMonitor:
         self._run_store = run_store
         self._move = move
         self._match = match_outputs
-        self._group_failures: Counter[str] = Counter()
+        self._failures: Counter[str] = Counter()
         self._trace_seen: dict[uuid.UUID, tuple[str, float]] = {}  # run -> (etag, when read)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -220,12 +220,22 @@ class RunMonitor:
         try:
             with self.db.session() as session:
                 executor = self.executor_for(session, session.get(SqlRun, pollable[0].id))
+        except Exception as raised:
+            if len(pollable) > 1:  # that run's environment, say, is gone: try each on its own
+                log.info("run monitor: group %s: %s; polling its runs one by one", key, raised)
+                for run in pollable:
+                    self._follow_group(f"{key}/{run.id}", [run], stats)
+                return
+            stats.group_errors += 1
+            self._group_failed(key, pollable, as_mantle_error(raised, "run monitor"), stats)
+            return
+        try:
             states = executor.poll([r.external_id for r in pollable])
         except Exception as raised:
             stats.group_errors += 1
             self._group_failed(key, pollable, as_mantle_error(raised, "run monitor"), stats)
             return
-        self._group_failures.pop(key, None)
+        self._failures.pop(key, None)
         stats.polled += len(pollable)
         unchanged: list[Claimed] = []
         stores = self._stores(
@@ -237,20 +247,36 @@ class RunMonitor:
             try:
                 if not self._apply(run, state, stats, stores.get(run.id)):
                     unchanged.append(run)
+                self._failures.pop(f"run:{run.id}", None)
             except Exception as raised:
                 stats.run_errors += 1
-                error = as_mantle_error(raised, "run monitor")
-                log.warning("run monitor: run %s: %s", run.id, error.message)
-                self._release_later([run])
+                self._run_failed(run, as_mantle_error(raised, "run monitor"), stats)
         self._release_later(unchanged)
+
+    def _run_failed(self, run: Claimed, error: MantleError, stats: CycleStats) -> None:
+        """One run could not be handled (its run directory unreadable, its environment gone):
+        retried next cycle; a permanent error that repeats fails the run with its message."""
+        log.warning("run monitor: run %s: %s", run.id, error.message)
+        key = f"run:{run.id}"
+        if not error.retryable:
+            self._failures[key] += 1
+        if self._failures[key] < self.failures_before_failing:
+            self._release_later([run])
+            return
+        self._failures.pop(key, None)
+        reason = failure.one_line(f"the run cannot be followed: {error.message}")
+        with self.db.session() as session:
+            row = self._own(session, run.id)
+            if row is not None and self._finish(session, row, RunStatus.failed, reason):
+                stats.moved[RunStatus.failed.value] += 1
 
     def _group_failed(self, key: str, runs: list[Claimed], error: MantleError, stats) -> None:
         if error.retryable:
             log.info("run monitor: group %s: %s; trying again next cycle", key, error.message)
             self._release_later(runs)
             return
-        self._group_failures[key] += 1
-        count = self._group_failures[key]
+        self._failures[key] += 1
+        count = self._failures[key]
         if count < self.failures_before_failing:
             log.warning("run monitor: group %s: %s (%d of %d before its runs fail)", key,
                         error.message, count, self.failures_before_failing)  # fmt: skip
@@ -262,7 +288,7 @@ class RunMonitor:
                 row = self._own(session, run.id)
                 if row is not None and self._finish(session, row, RunStatus.failed, reason):
                     stats.moved[RunStatus.failed.value] += 1
-        self._group_failures.pop(key, None)
+        self._failures.pop(key, None)
 
     # --- one run ---------------------------------------------------------------------------
 
@@ -281,9 +307,15 @@ class RunMonitor:
         running runs, which mostly finds nothing new and then needs no session of its own)."""
         if not runs:
             return {}
+        stores = {}
         with self.db.session() as session:
             rows = session.scalars(select(SqlRun).where(SqlRun.id.in_([r.id for r in runs])))
-            return {row.id: self.run_store(session, row) for row in rows}
+            for row in rows:
+                try:
+                    stores[row.id] = self.run_store(session, row)
+                except MantleError as e:  # its trace waits; `_apply` meets the error again
+                    log.info("run monitor: run %s: %s", row.id, e.message)
+        return stores
 
     def _apply(self, run: Claimed, state: JobState | None, stats: CycleStats, store=None) -> bool:
         """Act on one run's state; False when nothing changed (released in bulk later)."""
