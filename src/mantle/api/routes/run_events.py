@@ -20,6 +20,20 @@ from mantle.errors import InvalidInputError, RequestTooLargeError
 from mantle.runs import events
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+# Documented, not parsed by FastAPI: the body is read under the endpoint's own size limit.
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event"],
+    "properties": {
+        "event": {"type": "string", "description": "started, process_submitted, "
+                  "process_started, process_completed, error or completed"},
+        "runName": {"type": "string"},
+        "runId": {"type": "string"},
+        "utcTime": {"type": "string"},
+        "trace": {"type": "object", "description": "the task (process_* events)"},
+        "metadata": {"type": "object", "description": "the workflow (started, completed)"},
+    },
+}  # fmt: skip
 
 
 def _move():
@@ -45,6 +59,9 @@ async def _body(request: Request, limit: int) -> bytes:
     status_code=204,
     responses=error_responses(404, 410, 413, 422),
     summary="Receive one Nextflow weblog event",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": EVENT_SCHEMA}}}
+    },
 )
 async def post_weblog_event(
     run_id: str,
