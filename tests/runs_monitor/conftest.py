@@ -72,19 +72,21 @@ class Group:
     name: str
     properties: dict
     files: list
+    rule: int = 0
 
 
 def match_outputs(rules, files) -> list[Group]:
-    """The pipelines package's matcher, in its simplest form."""
+    """The pipelines package's matcher, in its simplest form (one file per dataset; without a
+    name template a group is named after its file)."""
     groups = []
     for file in files:
-        for rule in rules:
+        for index, rule in enumerate(rules):
             if not fnmatch.fnmatch(file.path, rule["glob"]):
                 continue
             found = re.search(rule.get("pattern") or "$^", file.path)
             props = found.groupdict() if found else {}
-            name = rule.get("name", "").format(**props) if rule.get("name") else ""
-            groups.append(Group(rule["data_type"], name, props, [file]))
+            name = rule["name"].format(**props) if rule.get("name") else file.path.split("/")[-1]
+            groups.append(Group(rule["data_type"], name, props, [file], index))
             break
     return groups
 

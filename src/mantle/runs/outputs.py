@@ -86,12 +86,27 @@ def run_access(session: Session, run: SqlRun) -> TenantAccess:
                         permissions=ROLE_PERMISSIONS[Role.member])  # fmt: skip
 
 
-def dataset_name(run_name: str, group_name: str, first_path: str) -> str:
-    """The rule's name (its template already filled by the matcher) or `<run> <file stem>`."""
-    if group_name and group_name.strip():
-        return group_name.strip()[:500]
-    stem = posixpath.basename(first_path).split(".", 1)[0] or posixpath.basename(first_path)
+def dataset_name(run_name: str, group: Any, rules: Sequence[Any]) -> str:
+    """The rule's `name` template as the matcher filled it; without one, `<run name> <file
+    stem>` (or `<run name> <group>` for a rule that groups files)."""
+    rule = _rule_of(group, rules)
+    group_name = (getattr(group, "name", "") or "").strip()
+    if group_name and (rule is None or _field(rule, "name")):
+        return group_name[:500]
+    if group_name and _field(rule, "group_by"):
+        return f"{run_name} {group_name}".strip()[:500]
+    first = posixpath.basename(group.files[0].path)
+    stem = first.split(".", 1)[0] or first
     return f"{run_name} {stem}".strip()[:500]
+
+
+def _rule_of(group: Any, rules: Sequence[Any]) -> Any:
+    index = getattr(group, "rule", None)
+    return rules[index] if isinstance(index, int) and 0 <= index < len(rules) else None
+
+
+def _field(rule: Any, name: str) -> Any:
+    return rule.get(name) if isinstance(rule, dict) else getattr(rule, name, None)
 
 
 def ingest(
@@ -122,7 +137,8 @@ def ingest(
     session.flush()
     created: list[uuid.UUID] = []
     for group in groups:
-        made = _create_dataset(session, catalog, access, run, group, run_store, result)
+        name = dataset_name(run.name, group, rules)
+        made = _create_dataset(session, catalog, access, run, group, name, run_store, result)
         if made is not None:
             created.append(made)
             for f in group.files:
@@ -140,12 +156,12 @@ def ingest(
     return result
 
 
-def _create_dataset(session, catalog, access, run, group, run_store, result) -> uuid.UUID | None:
+def _create_dataset(session, catalog, access, run, group, name, run_store, result):
     files = list(group.files)
     if not files:
         return None
     data = DatasetCreate(
-        name=dataset_name(run.name, getattr(group, "name", "") or "", files[0].path),
+        name=name,
         data_type=group.data_type,
         properties=dict(getattr(group, "properties", None) or {}),
         files=[
