@@ -15,7 +15,7 @@ from mantle.runs import outputs
 from mantle.runs.outputs import run_access
 from mantle.runs.states import RunStatus
 from mantle.schemas.catalog import DatasetCreate, FileRef
-from tests.runs_monitor.conftest import match_outputs
+from tests.runs_monitor.conftest import Group, match_outputs
 
 PUBLISHED = ["star/s1.bam", "star/s2.bam", "multiqc/multiqc_report.html", "logs/pipeline.txt"]
 
@@ -189,3 +189,19 @@ def test_outputs_in_the_write_bucket_are_referenced_in_place(lab):
     (made,) = datasets_of(lab, run)
     assert made.files[0]["uri"] == f"s3://lab-results/mantle/runs/{run.id}/outputs/star/s1.bam"
     assert made.files[0]["storage"] == "referenced"
+
+
+def test_dataset_names():
+    from mantle.rundir import OutputFile
+    from mantle.runs.outputs import dataset_name
+
+    bam = OutputFile(path="star/s1.sorted.bam", size=1, checksum="")
+    rules = [{"glob": "star/*.bam", "data_type": "bam", "name": "{sample} reads"},
+             {"glob": "star/*.bam", "data_type": "bam"},
+             {"glob": "star/*.bam", "data_type": "bam", "group_by": "{sample}"}]  # fmt: skip
+    named = Group("bam", "s1 reads", {}, [bam], rule=0)
+    plain = Group("bam", "s1.sorted.bam", {}, [bam], rule=1)
+    grouped = Group("bam", "s1", {}, [bam], rule=2)
+    assert dataset_name("rnaseq #7", named, rules) == "s1 reads"
+    assert dataset_name("rnaseq #7", plain, rules) == "rnaseq #7 s1"
+    assert dataset_name("rnaseq #7", grouped, rules) == "rnaseq #7 s1"

@@ -125,8 +125,9 @@ def ingest(
         return Ingested(activity_id=run.activity_id)
     version = session.get(SqlPipelineVersion, run.pipeline_version_id)
     rules = list(version.output_rules or []) if version else []
-    match = match or default_matcher()
-    groups = list(match(rules, list(manifest.files))) if rules and manifest.files else []
+    groups = []
+    if rules and manifest.files:
+        groups = list((match or default_matcher())(rules, list(manifest.files)))
     access = run_access(session, run)
     result = Ingested()
     # The guard first: a second ingest of this run fails here, before anything else happens.
