@@ -47,7 +47,9 @@ def test_events_update_tasks_and_started_moves_the_run(lab, api, weblog):
     with lab.db.session() as s:
         task = s.scalar(select(SqlRunTask).where(SqlRunTask.run_id == run.id))
     assert (task.process, task.status, task.tenant_id) == ("FASTQC", "RUNNING", run.tenant_id)
-    assert lab.get(run).status == "RUNNING"  # only the executor and outputs.json end a run
+    row = lab.get(run)
+    assert row.status == "RUNNING"  # only the executor and outputs.json end a run
+    assert row.next_check_at is not None  # but the monitor looks at once
 
 
 def test_a_wrong_secret_looks_like_an_unknown_run(lab, api, weblog):

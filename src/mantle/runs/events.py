@@ -8,8 +8,9 @@ URL stops working when the run ends.
 
 What an event changes: `process_submitted|started|completed` update the task table (events
 only fill in; the trace file, read by the monitor, has the last word), and `started` moves a
-SUBMITTED run to RUNNING. `completed` and `error` change nothing: the run ends when its
-executor says so and the outputs manifest is read (`runs.monitor`).
+SUBMITTED run to RUNNING. `completed` and `error` do not end the run (it ends when its
+executor says so and the outputs manifest is read, `runs.monitor`); they ask the monitor to
+look at it now rather than at its next scheduled check.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -78,6 +80,8 @@ def apply_event(
     name = event["event"]
     if name == "started" and run.status == RunStatus.submitted:
         move(session, run, RunStatus.running, "Nextflow started")
+    elif name in ("completed", "error"):
+        run.next_check_at = datetime.now(UTC)
     elif name in TASK_EVENTS:
         values = tasks.from_event(event)
         tasks.upsert_tasks(session, run.id, run.tenant_id, [values], authoritative=False)
