@@ -1,12 +1,10 @@
 """Monitor tests work on the database and a local object store: tenants with a pipeline whose
 output rules make `bam` and `report` datasets, runs in any state, and small stand-ins for the
-parts the runs, pipelines and executors packages provide (a state change that records its
-transition, an output-rule matcher, an executor whose job states the test sets)."""
+parts the runs and executors packages provide (a state change that records its
+transition, an executor whose job states the test sets)."""
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from mantle.db.models import (
 )
 from mantle.errors import CloudError
 from mantle.executors.base import Executor, HeadJob, JobState, JobStatus, LogPage
+from mantle.pipelines.outputs import match_outputs
 from mantle.rundir import OutputsManifest, RunSpec, dumps
 from mantle.runs.monitor import RunMonitor
 from mantle.runs.outputs import run_access
@@ -64,31 +63,6 @@ def move(session, run: SqlRun, new: RunStatus, reason: str = "", *, at=None) -> 
     if new in (RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled):
         run.finished_at = at
     return True
-
-
-@dataclass
-class Group:
-    data_type: str
-    name: str
-    properties: dict
-    files: list
-    rule: int = 0
-
-
-def match_outputs(rules, files) -> list[Group]:
-    """The pipelines package's matcher, in its simplest form (one file per dataset; without a
-    name template a group is named after its file)."""
-    groups = []
-    for file in files:
-        for index, rule in enumerate(rules):
-            if not fnmatch.fnmatch(file.path, rule["glob"]):
-                continue
-            found = re.search(rule.get("pattern") or "$^", file.path)
-            props = found.groupdict() if found else {}
-            name = rule["name"].format(**props) if rule.get("name") else file.path.split("/")[-1]
-            groups.append(Group(rule["data_type"], name, props, [file], index))
-            break
-    return groups
 
 
 class FakeExecutor(Executor):
@@ -173,7 +147,7 @@ class Lab:
         access = run_access(s, run)
         sample = PropertyDef(name="sample", type="string")
         self.catalog.types.create(s, access, DataTypeCreate(name="bam", properties=[sample]))
-        self.catalog.types.create(s, access, DataTypeCreate(name="report"))
+        self.catalog.types.ensure_builtins(s, tenant_id)  # `report` is one of them
 
     def run_store(self, services, session, run: SqlRun):
         return self.store.scoped(f"tenants/{run.tenant_id}/runs/{run.id}/")

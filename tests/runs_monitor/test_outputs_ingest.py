@@ -10,12 +10,13 @@ from mantle.catalog.datasets import short_id
 from mantle.db.models import SqlDataset, SqlPipelineVersion, SqlRun, SqlRunOutput
 from mantle.errors import ConflictError
 from mantle.executors.base import JobStatus
+from mantle.pipelines.outputs import OutputGroup as Group
+from mantle.pipelines.outputs import match_outputs
 from mantle.rundir import InputDataset
 from mantle.runs import outputs
 from mantle.runs.outputs import run_access
 from mantle.runs.states import RunStatus
 from mantle.schemas.catalog import DatasetCreate, FileRef
-from tests.runs_monitor.conftest import Group, match_outputs
 
 PUBLISHED = ["star/s1.bam", "star/s2.bam", "multiqc/multiqc_report.html", "logs/pipeline.txt"]
 

@@ -37,6 +37,7 @@ from mantle.db.models import (
     SqlTenant,
 )
 from mantle.errors import MantleError
+from mantle.pipelines.outputs import match_outputs
 from mantle.rundir import OUTPUTS_DIR, OutputsManifest, RunSpec
 from mantle.schemas.accounts import Role
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, FileRef, Origin
@@ -64,12 +65,6 @@ class Ingested:
         first = self.problems[0]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         return f"{len(self.problems)} output group(s) made no dataset: {first}{more}"
-
-
-def default_matcher() -> Matcher:
-    from mantle.pipelines.outputs import match_outputs  # the pipelines package owns the rules
-
-    return match_outputs
 
 
 def run_access(session: Session, run: SqlRun) -> TenantAccess:
@@ -127,7 +122,7 @@ def ingest(
     rules = list(version.output_rules or []) if version else []
     groups = []
     if rules and manifest.files:
-        groups = list((match or default_matcher())(rules, list(manifest.files)))
+        groups = list((match or match_outputs)(rules, list(manifest.files)))
     access = run_access(session, run)
     result = Ingested()
     # The guard first: a second ingest of this run fails here, before anything else happens.
