@@ -171,8 +171,18 @@ class RunMonitor:
                 stats.group_errors += 1
                 log.exception("run monitor: group %s: unexpected error", key, exc_info=raised)
                 self._release_later(runs)
+        self._forget_old_traces()
         stats.seconds = time.monotonic() - started
         return stats
+
+    def _forget_old_traces(self) -> None:
+        """Drop what this worker remembers of traces it has not looked at for a long while
+        (runs that ended under another worker), so the memory stays bounded."""
+        horizon = time.monotonic() - max(600.0, 10 * self.trace_every.total_seconds())
+        if len(self._trace_seen) > 1000:
+            for run_id, (_version, seen) in list(self._trace_seen.items()):
+                if seen < horizon:
+                    del self._trace_seen[run_id]
 
     def claim(self, now: datetime | None = None) -> list[Claimed]:
         """Take up to `batch_size` due runs under this worker's lease (see module docstring)."""
