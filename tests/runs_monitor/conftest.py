@@ -1,7 +1,7 @@
 """Monitor tests work on the database and a local object store: tenants with a pipeline whose
-output rules make `bam` and `report` datasets, runs in any state, and small stand-ins for the
-parts the runs and executors packages provide (a state change that records its
-transition, an executor whose job states the test sets)."""
+output rules make `bam` and `report` datasets, runs in any state, and an executor whose job
+states the test sets; the run directory is the tenant's area of a local store, as for local
+runs."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mantle.catalog.service import Catalog
 from mantle.db.models import (
     SqlPipeline,
     SqlPipelineVersion,
     SqlRun,
-    SqlRunTransition,
     SqlTenant,
     SqlUser,
 )
@@ -27,9 +26,10 @@ from mantle.errors import CloudError
 from mantle.executors.base import Executor, HeadJob, JobState, JobStatus, LogPage
 from mantle.pipelines.outputs import match_outputs
 from mantle.rundir import OutputsManifest, RunSpec, dumps
+from mantle.runs import transitions
 from mantle.runs.monitor import RunMonitor
 from mantle.runs.outputs import run_access
-from mantle.runs.states import RunStatus, check_move
+from mantle.runs.states import RunStatus
 from mantle.schemas.catalog import DataTypeCreate, PropertyDef
 from mantle.settings import CatalogSettings
 from mantle.storage import open_object_store
@@ -42,27 +42,6 @@ OUTPUT_RULES = [
 
 
 # --- stand-ins ----------------------------------------------------------------------------
-
-
-def move(session, run: SqlRun, new: RunStatus, reason: str = "", *, at=None) -> bool:
-    """The runs package's `transitions.move`, as far as the monitor relies on it."""
-    if run.status == new:
-        return False
-    check_move(run.status, new)
-    seq = session.scalar(
-        select(func.coalesce(func.max(SqlRunTransition.seq), 0)).where(
-            SqlRunTransition.run_id == run.id
-        )
-    )
-    at = at or datetime.now(UTC)
-    session.add(SqlRunTransition(run_id=run.id, seq=seq + 1, from_status=run.status,
-                                 to_status=new.value, reason=reason, at=at))  # fmt: skip
-    run.status = new.value
-    if new == RunStatus.running:
-        run.started_at = at
-    if new in (RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled):
-        run.finished_at = at
-    return True
 
 
 class FakeExecutor(Executor):
@@ -209,7 +188,8 @@ class Lab:
         options.setdefault("interval", timedelta(seconds=5))
         return RunMonitor(
             self.db, self.services, worker_id=worker_id, executor_for=self.executor_for,
-            run_store=self.run_store, move=move, match_outputs=match_outputs, **options,
+            run_store=self.run_store, move=transitions.move, match_outputs=match_outputs,
+            **options,
         )  # fmt: skip
 
     def get(self, run: SqlRun) -> SqlRun:

@@ -11,17 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from mantle.api.access_log import redact_target
-from mantle.api.routes import run_events
 from mantle.db.models import SqlRun, SqlRunTask
 from mantle.runs.events import secret_digest
 from mantle.runs.states import RunStatus
-from tests.runs_monitor import conftest
 from tests.runs_monitor.test_tasks_trace import event
 
 
 @pytest.fixture
-def weblog(lab, api, monkeypatch):
-    monkeypatch.setattr(run_events, "_move", lambda: conftest.move)
+def weblog(lab, api):
 
     def run_with_secret(slug="lab", status=RunStatus.submitted):
         secret = secrets.token_urlsafe(32)

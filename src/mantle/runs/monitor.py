@@ -50,7 +50,7 @@ from mantle.rundir import (
     RunSpec,
     parse_trace,
 )
-from mantle.runs import failure, outputs, tasks
+from mantle.runs import failure, outputs, placement, tasks, transitions
 from mantle.runs.states import FINISHED, RunStatus
 from mantle.storage import ObjectStore
 
@@ -59,28 +59,10 @@ log = logging.getLogger(__name__)
 MONITORED = (RunStatus.submitted.value, RunStatus.running.value)
 LOG_TAIL_BYTES = 64 * 1024
 
-# The runs package's own operations, injectable so the monitor can be tested on its own.
+# The runs package's operations (placement, transitions), injectable for tests.
 ExecutorFor = Callable[[Any, Session, SqlRun], Executor]
 RunStoreFor = Callable[[Any, Session, SqlRun], ObjectStore]
 Move = Callable[..., bool]
-
-
-def _default_executor_for() -> ExecutorFor:
-    from mantle.runs.placement import executor_for
-
-    return executor_for
-
-
-def _default_run_store() -> RunStoreFor:
-    from mantle.runs.placement import run_store
-
-    return run_store
-
-
-def _default_move() -> Move:
-    from mantle.runs.transitions import move
-
-    return move
 
 
 @dataclass
@@ -145,13 +127,13 @@ class RunMonitor:
     # --- the hooks into the runs package -------------------------------------------------
 
     def executor_for(self, session: Session, run: SqlRun) -> Executor:
-        return (self._executor_for or _default_executor_for())(self.services, session, run)
+        return (self._executor_for or placement.executor_for)(self.services, session, run)
 
     def run_store(self, session: Session, run: SqlRun) -> ObjectStore:
-        return (self._run_store or _default_run_store())(self.services, session, run)
+        return (self._run_store or placement.run_store)(self.services, session, run)
 
     def move(self, session: Session, run: SqlRun, new: RunStatus, reason: str = "") -> bool:
-        return (self._move or _default_move())(session, run, new, reason)
+        return (self._move or transitions.move)(session, run, new, reason)
 
     # --- one cycle -------------------------------------------------------------------------
 

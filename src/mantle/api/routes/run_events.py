@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from mantle.api.deps import Db
 from mantle.api.errors import error_responses
 from mantle.errors import InvalidInputError, RequestTooLargeError
-from mantle.runs import events
+from mantle.runs import events, transitions
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 # Documented, not parsed by FastAPI: the body is read under the endpoint's own size limit.
@@ -34,12 +34,6 @@ EVENT_SCHEMA = {
         "metadata": {"type": "object", "description": "the workflow (started, completed)"},
     },
 }  # fmt: skip
-
-
-def _move():
-    from mantle.runs.transitions import move  # the runs package's state changes
-
-    return move
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -80,7 +74,7 @@ async def post_weblog_event(
     def record() -> None:
         with db.session() as session:
             run = events.authorized_run(session, run_id, token)
-            events.apply_event(session, run, event, _move())
+            events.apply_event(session, run, event, transitions.move)
 
     await run_in_threadpool(record)
     return Response(status_code=204)
