@@ -4,6 +4,7 @@ its outputs datasets in the catalog with lineage inputs -> run -> outputs."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from datetime import timedelta
 
@@ -35,13 +36,14 @@ def call(api, member, method, path, status=200, **kwargs):
     return response.json()
 
 
-def upload_pair(api, app, member, sample: str) -> dict:
+def upload_pair(api, app, member, sample: str, suffix: str = ".fastq") -> dict:
     tenant = call(api, member, "GET", "")
     store = app.state.object_store.scoped(f"tenants/{tenant['id']}/")
     props = {"sample": sample}
     for read in ("read1", "read2"):
-        store.put(f"up/{sample}_{read}.fastq", FASTQ)
-        props[read] = store.uri(f"up/{sample}_{read}.fastq")
+        data = gzip.compress(FASTQ) if suffix.endswith(".gz") else FASTQ
+        store.put(f"up/{sample}_{read}{suffix}", data)
+        props[read] = store.uri(f"up/{sample}_{read}{suffix}")
     body = {"name": sample, "data_type": "fastq_pair", "properties": props}
     return call(api, member, "POST", "/datasets", 201, json=body)
 
