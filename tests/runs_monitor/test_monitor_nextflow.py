@@ -1,16 +1,25 @@
 """A Nextflow pipeline end to end on the local executor, with the Nextflow stand-in (the real
-`nextflow` when on PATH): the trace becomes the task table, outputs become datasets by the
-version's rules, and a failing task fails the run with the process, exit code and error."""
+`nextflow` when on PATH): weblog events reach the run's endpoint while it runs, the trace
+becomes the task table, outputs become datasets by the version's rules, and a failing task
+fails the run with the process, exit code and error.
+
+The server's public URL (which run.json's weblog URL starts with) is a small HTTP server on
+loopback that hands each request to the app under test, as a reverse proxy would."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fastapi.testclient import TestClient
 
 from mantle.executors.local import LocalExecutor
 from mantle.runs.pipeline_port import PlatformPipelines
+from tests.conftest import make_settings
 from tests.nextflow_standin import make_pipeline_repo, nextflow_executable
 from tests.runs_monitor.test_monitor_end_to_end import call, upload_pair
 
@@ -21,8 +30,41 @@ RULES = [
 ]  # fmt: skip
 
 
+class _Proxy(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = self.server.client.post(
+            self.path, content=body, headers={"Content-Type": "application/json"}
+        )
+        self.server.answers.append((self.path.split("?")[0], body, answer.status_code))
+        self.send_response(answer.status_code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+
 @pytest.fixture
-def member(factory):
+def proxy():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    server.answers = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_url, proxy):
+    host, port = proxy.server_address[:2]
+    return make_settings(tmp_path, migrated_url, public_url=f"http://{host}:{port}")
+
+
+@pytest.fixture
+def member(factory, app, proxy):
+    proxy.client = TestClient(app)
     return factory.member("lab", "sci@lab.example", "owner")
 
 
@@ -63,10 +105,14 @@ def launch(api, app, member, **params) -> dict:
 
 
 def test_a_nextflow_run_fills_tasks_and_makes_datasets(api, app, database, member, pipeline,
-                                                       services):  # fmt: skip
+                                                       services, proxy):  # fmt: skip
     run = launch(api, app, member)
     shown = follow(api, member, services, database, run["id"])
     assert shown["status"] == "SUCCEEDED", shown
+    events = [json.loads(body)["event"] for _path, body, _status in proxy.answers]
+    assert events[0] == "started" and events.count("process_completed") == 5
+    assert {status for *_rest, status in proxy.answers} == {204}
+    assert {path for path, *_rest in proxy.answers} == {f"/api/v1/runs/{run['id']}/weblog"}
     tasks = call(api, member, "GET", f"/runs/{run['id']}/tasks")["items"]
     assert sorted((t["process"], t["tag"]) for t in tasks) == [
         ("FASTQC", "S1"), ("FASTQC", "S2"), ("MULTIQC", ""), ("STAR_ALIGN", "S1"),
