@@ -42,22 +42,15 @@ from mantle.errors import MantleError, NotFoundError
 from mantle.executors.base import Executor, JobState, JobStatus
 from mantle.jobs.retry import as_mantle_error
 from mantle.rundir import (
-    LAUNCHER_LOG,
-    OUTPUTS_JSON,
-    RUN_JSON,
     TRACE_TSV,
-    OutputsManifest,
-    RunSpec,
-    parse_trace,
 )
-from mantle.runs import failure, outputs, placement, tasks, transitions
+from mantle.runs import failure, outputs, placement, run_files, tasks, transitions
 from mantle.runs.states import FINISHED, RunStatus
 from mantle.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
 MONITORED = (RunStatus.submitted.value, RunStatus.running.value)
-LOG_TAIL_BYTES = 64 * 1024
 
 # The runs package's operations (placement, transitions), injectable for tests.
 ExecutorFor = Callable[[Any, Session, SqlRun], Executor]
@@ -336,7 +329,7 @@ class RunMonitor:
             if row is None:
                 return None
             store = self.run_store(session, row)
-            manifest = _read_manifest(store)
+            manifest = run_files.manifest(store)
             if manifest is None or manifest.exit_code != 0:
                 problem = (
                     "the launcher ended without writing outputs.json"
@@ -344,8 +337,8 @@ class RunMonitor:
                     else f"the launcher reported exit code {manifest.exit_code}"
                 )
                 failed = JobState(state.job_id, JobStatus.failed, problem, state.exit_code)
-                trace = _read_trace(store)
-                reason = failure.explain(failed, trace, _read_tail(store))
+                trace = run_files.trace_rows(store)
+                reason = failure.explain(failed, trace, run_files.log_tail(store))
                 row.exit_code = manifest.exit_code if manifest else state.exit_code
                 return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None
             if row.outputs_state != outputs.DONE:
@@ -356,7 +349,7 @@ class RunMonitor:
                 return None
             ingested = outputs.ingest(
                 session, self.services.catalog, row, manifest, store,
-                spec=_read_spec(store), match=self._match,
+                spec=run_files.spec(store), match=self._match,
             )  # fmt: skip
             row.exit_code = manifest.exit_code
             reason = ingested.summary()
@@ -368,7 +361,7 @@ class RunMonitor:
             if row is None:
                 return None
             store = self.run_store(session, row)
-            reason = failure.explain(state, trace_rows or [], _read_tail(store))
+            reason = failure.explain(state, trace_rows or [], run_files.log_tail(store))
             row.exit_code = state.exit_code
             return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None
 
@@ -419,7 +412,7 @@ class RunMonitor:
 
     def _sync_trace(self, session, row: SqlRun, store: ObjectStore, version: str = ""):
         """Read trace.tsv into the task table (the record of truth). Returns its rows."""
-        rows = _read_trace(store)
+        rows = run_files.trace_rows(store)
         tasks.upsert_tasks(
             session, row.id, row.tenant_id, (tasks.from_trace_row(r) for r in rows),
             authoritative=True,
@@ -504,44 +497,3 @@ def _claimed(row, at: datetime) -> Claimed:
     age = max(at - since, timedelta())
     return Claimed(id=row.id, tenant_id=row.tenant_id, status=row.status,
                    external_id=row.external_id, group=group, age=age)  # fmt: skip
-
-
-def _read_text(store: ObjectStore, key: str) -> str | None:
-    try:
-        return store.read_bytes(key).decode("utf-8", errors="replace")
-    except NotFoundError:
-        return None
-
-
-def _read_trace(store: ObjectStore) -> list[dict[str, str]]:
-    text = _read_text(store, TRACE_TSV)
-    return parse_trace(text) if text else []
-
-
-def _read_tail(store: ObjectStore) -> str:
-    try:
-        size = store.head(LAUNCHER_LOG).size
-        start = max(0, size - LOG_TAIL_BYTES)
-        data = b"".join(store.get(LAUNCHER_LOG, byte_range=(start, None))) if size else b""
-    except NotFoundError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    return text.split("\n", 1)[1] if start and "\n" in text else text  # drop a cut line
-
-
-def _read_manifest(store: ObjectStore) -> OutputsManifest | None:
-    text = _read_text(store, OUTPUTS_JSON)
-    if text is None:
-        return None
-    try:
-        return OutputsManifest.model_validate_json(text)
-    except ValueError:
-        return None
-
-
-def _read_spec(store: ObjectStore) -> RunSpec | None:
-    text = _read_text(store, RUN_JSON)
-    try:
-        return RunSpec.model_validate_json(text) if text else None
-    except ValueError:
-        return None
