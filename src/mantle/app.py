@@ -14,7 +14,7 @@ from mantle.api.body_limit import BodyLimitMiddleware
 from mantle.api.docs import install_docs
 from mantle.api.errors import error_responses, install_error_handlers
 from mantle.api.input_guard import refuse_nul_characters
-from mantle.api.routes import auth, health, storage, tenants, tokens, users
+from mantle.api.routes import auth, health, run_events, storage, tenants, tokens, users
 from mantle.api.routes import datasets as dataset_routes
 from mantle.api.routes import datatypes as datatype_routes
 from mantle.api.routes import environments as environment_routes
@@ -47,6 +47,7 @@ API_ROUTERS = (
     import_routes.router,
     pipeline_routes.router,
     run_routes.router,
+    run_events.router,
 )
 
 

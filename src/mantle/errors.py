@@ -83,6 +83,12 @@ class PreconditionFailedError(ConflictError):
     code = "precondition_failed"
 
 
+class GoneError(ConflictError):
+    """The thing existed but has ended for good (a finished run's event endpoint)."""
+
+    code = "gone"
+
+
 class RateLimitedError(MantleError):
     code = "rate_limited"
     retryable = True
@@ -145,6 +151,7 @@ HTTP_STATUS: dict[type[MantleError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     PreconditionFailedError: 412,
+    GoneError: 410,
     RateLimitedError: 429,
     StorageError: 502,
     CloudError: 502,

@@ -17,6 +17,7 @@ from mantle.cloud.aws.environment_service import EnvironmentService
 from mantle.db.engine import Database
 from mantle.jobs.worker import JobKind, Worker
 from mantle.pipelines.service import Pipelines
+from mantle.runs.monitor import RunMonitor
 from mantle.runs.placement import ExecutorFactories
 from mantle.runs.service import Runs
 from mantle.runs.submit_job import SUBMIT_JOB_KIND
@@ -41,13 +42,30 @@ class Services:
     runs: Runs = field(init=False)
 
     def worker(self, db: Database) -> Worker[Services]:
-        return Worker(
+        """The job worker, with the run monitor started and stopped alongside it."""
+        worker = Worker(
             db,
             JOB_KINDS,
             self,
             threads=self.settings.worker.threads,
             lease=timedelta(seconds=self.settings.worker.lease_seconds),
             poll_seconds=self.settings.worker.poll_seconds,
+        )
+        worker.companions.append(self.run_monitor(db, worker_id=f"{worker.worker_id}/monitor"))
+        return worker
+
+    def run_monitor(self, db: Database, *, worker_id: str) -> RunMonitor:
+        runs = self.settings.runs
+        return RunMonitor(
+            db,
+            self,
+            worker_id=worker_id,
+            batch_size=runs.monitor_batch_size,
+            lease=timedelta(seconds=runs.monitor_lease_seconds),
+            interval=timedelta(seconds=runs.monitor_interval_seconds),
+            max_interval=timedelta(seconds=runs.monitor_max_interval_seconds),
+            trace_every=timedelta(seconds=runs.monitor_trace_seconds),
+            failures_before_failing=runs.monitor_failures_before_failing,
         )
 
 

@@ -194,6 +194,39 @@ class PipelineSettings(BaseModel):
     git_timeout_seconds: float = Field(default=120, gt=0, le=3600)
 
 
+class RunsSettings(BaseModel):
+    """Pipeline runs: how the monitor follows them and what their event endpoint accepts."""
+
+    monitor_interval_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="How often the run monitor looks at a young run (older runs: less often).",
+    )  # fmt: skip
+    monitor_max_interval_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="The longest wait between two looks at a run."
+    )
+    monitor_batch_size: int = Field(
+        default=5000, ge=1, le=20_000,
+        description="Runs one monitor cycle claims at most. A cycle that holds every due run "
+        "polls each executor group in the fewest calls (Batch: ceil(runs/100) per group).",
+    )  # fmt: skip
+    monitor_lease_seconds: int = Field(
+        default=60, ge=5, le=3600, description="How long a worker holds the runs it claimed."
+    )
+    monitor_trace_seconds: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="A running run's trace.tsv is read at most this often (and only when it "
+        "changed); weblog events keep the task table live in between.",
+    )  # fmt: skip
+    monitor_failures_before_failing: int = Field(
+        default=3, ge=1, le=100,
+        description="Cycles in a row an executor may refuse to report (permanent errors such "
+        "as revoked credentials) before the runs it follows are failed with its message.",
+    )  # fmt: skip
+    events_max_body_bytes: int = Field(
+        default=512 * 1024, ge=1024, description="Largest weblog event a run's endpoint takes."
+    )
+
+
 class BootstrapSettings(BaseModel):
     """The tenant and admin created on first start when the database has no users."""
 
@@ -220,6 +253,7 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()
     worker: WorkerSettings = WorkerSettings()
     pipelines: PipelineSettings = PipelineSettings()
+    runs: RunsSettings = RunsSettings()
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -34,6 +34,8 @@ NOT_TENANT_SCOPED = {
     ("POST", "/api/v1/invitations/signup"),
     ("GET", "/api/v1/tenants"),
     ("POST", "/api/v1/tenants"),
+    # Nextflow's weblog: authenticated by the run's own secret, not a user (tests/runs_monitor).
+    ("POST", "/api/v1/runs/{run_id}/weblog"),
 }
 
 # How to make one of tenant B's objects for a path parameter: factory(fixture_state) -> id.

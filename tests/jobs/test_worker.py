@@ -185,7 +185,7 @@ def test_stopping_hands_a_running_job_back(database, tenant_id):
 
 def test_the_platform_worker_gets_typed_services_and_its_thread_count(settings, database):
     from mantle.catalog.imports import IMPORT_JOB
-    from mantle.services import Services, build_services
+    from mantle.services import JOB_KINDS, Services, build_services
     from mantle.settings import Settings
     from mantle.storage import build_object_store
 
@@ -193,4 +193,5 @@ def test_the_platform_worker_gets_typed_services_and_its_thread_count(settings, 
     services = build_services(configured, build_object_store(configured))
     worker = services.worker(database)
     assert isinstance(worker.services, Services) and worker.services is services
-    assert worker.threads == 3 and worker.kinds == {IMPORT_JOB.name: IMPORT_JOB}
+    assert worker.threads == 3 and worker.kinds == {k.name: k for k in JOB_KINDS}
+    assert worker.kinds[IMPORT_JOB.name] is IMPORT_JOB and "runs.submit" in worker.kinds

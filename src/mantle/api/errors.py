@@ -51,7 +51,9 @@ _ERROR_DESCRIPTIONS = {
     403: "Authenticated, but the role or the token's scope does not allow this (or no CSRF).",
     404: "Not found, or in a tenant the caller is not a member of.",
     409: "Conflicts with the current state: a name in use, or a stale version.",
+    410: "It has ended for good (a finished run's event endpoint).",
     412: "A create-only write found the object already there.",
+    413: "The request body is larger than the server accepts.",
     422: "A parameter or the body is invalid; `error.details` lists each problem.",
     429: "Too many attempts; retry after the number of seconds in `Retry-After`.",
 }

@@ -15,6 +15,8 @@ from mantle.db.repositories import environments as env_repo
 from mantle.errors import NotFoundError
 from mantle.schemas.imports import BucketPublic
 
+RUNS_FOLDER = "runs/"  # where run directories live under an environment's write prefix
+
 
 def folder(prefix: str) -> str:
     """A configured prefix names a folder: `runs` allows `runs/...`, not `runs-old/...`."""
@@ -61,8 +63,11 @@ class ReadBuckets:
                           client=connection.client("s3"))  # fmt: skip
 
     def read_roots(self, session: Session, access: TenantAccess) -> list[str]:
-        """Every read location of every environment of the tenant, as `s3://bucket/prefix`."""
+        """Every location of the tenant's environments that datasets may reference in place,
+        as `s3://bucket/prefix/`: the read buckets, and the run directories in the write
+        bucket (a pipeline run's outputs become datasets where the run published them)."""
         roots = []
         for row in env_repo.list_for_tenant(session, access.tenant_id):
             roots += [f"s3://{b['bucket']}/{folder(b.get('prefix', ''))}" for b in row.read_buckets]
+            roots.append(f"s3://{row.write_bucket}/{folder(row.write_prefix)}{RUNS_FOLDER}")
         return roots

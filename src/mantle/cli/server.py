@@ -103,7 +103,8 @@ def _print_first_login(
 
 
 def run_worker() -> None:
-    """Run background work (imports...) until stopped; start as many as needed. Use with
+    """Run background work (imports, following pipeline runs) until stopped; start as many as
+    needed, they share the work through the database. Use with
     MANTLE_WORKER__EMBEDDED=false on the server; MANTLE_WORKER__THREADS jobs run at once."""
     import signal
 

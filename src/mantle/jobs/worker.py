@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Generic
+from typing import Generic, Protocol
 
 from mantle.db.engine import Database
 from mantle.db.models import SqlJob
@@ -47,6 +47,16 @@ class JobKind(Generic[S]):
     backoff: Backoff = field(default_factory=Backoff)
 
 
+class Companion(Protocol):
+    """A background loop that lives and dies with the worker (the run monitor)."""
+
+    def start(self) -> object: ...
+
+    def request_stop(self) -> None: ...
+
+    def stop(self, timeout: float | None = 30.0) -> bool: ...
+
+
 class Worker(Generic[S]):
     def __init__(
         self,
@@ -58,6 +68,7 @@ class Worker(Generic[S]):
         lease: timedelta = DEFAULT_LEASE,
         poll_seconds: float = 1.0,
         worker_id: str | None = None,
+        companions: Iterable[Companion] = (),
     ) -> None:
         self.db = db
         self.kinds = {kind.name: kind for kind in kinds}
@@ -68,6 +79,7 @@ class Worker(Generic[S]):
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._running: list[threading.Thread] = []
+        self.companions: list[Companion] = list(companions)
 
     # --- one job ---------------------------------------------------------------------------
 
@@ -159,11 +171,15 @@ class Worker(Generic[S]):
             )
             thread.start()
             self._running.append(thread)
+        for companion in self.companions:
+            companion.start()
         return list(self._running)
 
     def request_stop(self) -> None:
         """Ask the threads to stop without waiting (safe in a signal handler)."""
         self._stop.set()
+        for companion in self.companions:
+            companion.request_stop()
 
     def stop(self, timeout: float | None = 30.0) -> bool:
         """Ask every thread to stop and wait for them: running handlers stop at their next
@@ -171,7 +187,8 @@ class Worker(Generic[S]):
         self.request_stop()
         for thread in self._running:
             thread.join(timeout)
-        return not any(t.is_alive() for t in self._running)
+        companions_done = all([c.stop(timeout) for c in self.companions])
+        return companions_done and not any(t.is_alive() for t in self._running)
 
     def run_forever(self) -> None:
         """Run the threads until `stop()` (from a signal handler or another thread)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from mantle.db import dialects
 from mantle.db.models import (
@@ -115,5 +115,8 @@ def outputs(session: Session, run_id: uuid.UUID) -> list[tuple[SqlRunOutput, Sql
         .outerjoin(SqlDataset, SqlDataset.id == SqlRunOutput.dataset_id)
         .where(SqlRunOutput.run_id == run_id)
         .order_by(SqlRunOutput.path)
+        # The dataset's data type is eager-loaded by an inner join, which would drop the
+        # outputs that made no dataset: not needed here.
+        .options(lazyload(SqlDataset.data_type))
     )
     return [(o, d) for o, d in session.execute(query)]
