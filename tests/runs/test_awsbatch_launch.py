@@ -62,6 +62,9 @@ def test_launch_submits_to_the_head_queue_and_cancel_terminates(lab, env, batch_
     detail = batch_emulator.wait_for(run["external_id"], "RUNNING")
     assert detail["jobQueue"].endswith("mantle-head")
     assert detail["container"]["command"][-1] == run["run_dir"]
+    # The head job runs as the setup kit's head-job role (Nextflow submits task jobs with it).
+    role = "arn:aws:iam::123456789012:role/mantle-acme-prod-head-job"
+    assert detail["container"]["jobRoleArn"] == role
     done = lab.ok("POST", f"/runs/{run['id']}/cancel")
     assert done["status"] == "CANCELLED"
     batch_emulator.wait_for(run["external_id"])

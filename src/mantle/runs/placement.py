@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from mantle.catalog.locations import tenant_prefix
 from mantle.catalog.read_buckets import folder
+from mantle.cloud.aws import names
 from mantle.cloud.aws.environment_service import EnvironmentService
-from mantle.db.models import SqlEnvironment, SqlRun
+from mantle.cloud.aws.policies import Arns
+from mantle.db.models import SqlEnvironment, SqlRun, SqlTenant
 from mantle.db.repositories import environments as env_repo
 from mantle.errors import NotFoundError
 from mantle.executors.base import Executor
@@ -158,9 +160,22 @@ def _s3_run_store(services: RunServices, session: Session, env: SqlEnvironment, 
     return S3ObjectStore(connection.client("s3"), env.write_bucket, prefix)
 
 
-def batch_target(env: SqlEnvironment, work_dir: str = "") -> BatchTarget:
+def head_job_role_arn(session: Session, env: SqlEnvironment) -> str:
+    """The role head jobs run as: the setup kit's `mantle-<tenant>-<env>-head-job`, which may
+    submit Nextflow's task jobs and read and write the environment's buckets. Without it a
+    head job would run as the Batch hosts' instance role, which can do neither."""
+    tenant = session.get(SqlTenant, env.tenant_id)
+    slug = tenant.slug if tenant is not None else str(env.tenant_id)
+    role = names.resource_names(slug, env.name, role_arn=env.role_arn).head_job_role
+    return Arns(region=env.region, account=env.account_id).role(role)
+
+
+def batch_target(
+    env: SqlEnvironment, work_dir: str = "", *, job_role_arn: str | None = None
+) -> BatchTarget:
     """Where the environment's head jobs run; `work_dir` is the run's Nextflow work dir."""
     return BatchTarget(
+        job_role_arn=job_role_arn,
         region=env.region,
         head_queue=env.head_queue,
         compute_queue=env.compute_queue,
@@ -186,6 +201,5 @@ def _batch_executor(services: RunServices, session: Session, env: Any) -> Execut
     in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
     endpoint = services.settings.aws.endpoint_url
     key = credentials_group(in_use.credentials, env.region, endpoint_url=endpoint)
-    return AwsBatchExecutor(
-        connection, batch_target(env), group_key=key, secrets=in_use.secret_values
-    )
+    target = batch_target(env, job_role_arn=head_job_role_arn(session, env))
+    return AwsBatchExecutor(connection, target, group_key=key, secrets=in_use.secret_values)
