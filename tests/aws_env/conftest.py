@@ -26,6 +26,9 @@ ORIGIN = "http://testserver"
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYzzSECRETzz"
 KEY_ID = "AKIAMANTLETEST0KEY42"
 
+# A head-job image built from docker/head-job.Dockerfile (the doctor fails the stock Nextflow one).
+HEAD_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mantle-head-job:0.1.0"
+
 
 @pytest.fixture
 def settings(tmp_path, migrated_url, moto_server) -> Settings:  # noqa: F811
@@ -52,7 +55,7 @@ def env_public(**overrides) -> EnvironmentPublic:
         "read_buckets": [ReadBucket(bucket="acme-raw", prefix="runs/2024")],
         "head_queue": "mantle-head",
         "compute_queue": "mantle-compute",
-        "head_image": "nextflow/nextflow:24.10.4",
+        "head_image": HEAD_IMAGE,
         "head_vcpus": 2,
         "head_memory_mib": 4096,
         "cli_path": "/miniconda/bin/aws",
@@ -96,6 +99,7 @@ class AwsSetup:
             "write_prefix": "mantle",
             "read_buckets": [{"bucket": self.read_bucket, "prefix": "raw"}],
             "head_queue": self.queue,
+            "head_image": HEAD_IMAGE,
             "log_group": self.log_group,
         }
         return {**body, **overrides}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from mantle.cloud.aws import names
-from tests.aws_env.conftest import KEY_ID, PRINCIPAL, SECRET
+from tests.aws_env.conftest import HEAD_IMAGE, KEY_ID, PRINCIPAL, SECRET
 from tests.aws_env.test_doctor import iam_enforced
 from tests.aws_env.test_provision import fresh  # noqa: F401 - a fixture, by name
 
@@ -73,6 +73,7 @@ def test_provision_through_the_api_is_idempotent(api, factory, fresh) -> None:  
         "read_buckets": [{"bucket": env.read_buckets[0].bucket}],
         "head_queue": env.head_queue,
         "compute_queue": env.compute_queue,
+        "head_image": HEAD_IMAGE,
         "log_group": env.log_group,
     }
     assert api.post(BASE, json=body, headers=admin.headers).status_code == 201

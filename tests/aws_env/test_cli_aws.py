@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.aws_env.conftest import KEY_ID, ORIGIN, SECRET, AwsSetup
+from tests.aws_env.conftest import HEAD_IMAGE, KEY_ID, ORIGIN, SECRET, AwsSetup
 from tests.aws_env.test_doctor import iam_enforced
 from tests.live import MANTLE, start_live_server, stop_live_server
 
@@ -71,6 +71,8 @@ def create(mantle, setup: AwsSetup, name: str = "prod"):
         setup.write_bucket,
         "--write-prefix",
         "mantle",
+        "--head-image",
+        HEAD_IMAGE,
         "--read-bucket",
         f"{setup.read_bucket}/raw",
         "--head-queue",

@@ -59,12 +59,19 @@ def test_clean_pass(aws_setup) -> None:
         f"queue {aws_setup.queue}",
         "compute environments",
         "job definition",
+        "head image",
         f"logs {aws_setup.log_group}",
         "instance role",
         "launch template",
     } == set(statuses(found))
     assert "ECS_AL2" in found["compute environments"].message
     assert "the kit's user data, IMDSv2 required" in found["launch template"].message
+
+
+def test_the_stock_nextflow_image_fails_the_head_image_check(aws_setup) -> None:
+    check = run(aws_setup, head_image="nextflow/nextflow:24.10.4")["head image"]
+    assert check.status.value == "fail"
+    assert "not Mantle's launcher" in check.message and "head-job.Dockerfile" in check.fix
 
 
 def test_probes_leave_nothing_behind(aws_setup) -> None:

@@ -23,6 +23,7 @@ def checks(doctor: Doctor) -> list[tuple[str, Check]]:
     found += [
         ("compute environments", check_compute_environments),
         ("job definition", check_job_definition),
+        ("head image", check_head_image),
         (f"logs {env.log_group}", check_logs),
     ]
     if env.use_ecr:
@@ -178,6 +179,23 @@ def check_job_definition(doctor: Doctor) -> CheckResult:
     arn = registered["jobDefinitionArn"]
     step("DeregisterJobDefinition", fix, batch.deregister_job_definition, jobDefinition=arn)
     return passed("job definition", f"registered and deregistered {definition}")
+
+
+# Images that have Nextflow but not Mantle's launcher: a head job on them fails at once.
+STOCK_NEXTFLOW_IMAGES = ("nextflow/nextflow", "docker.io/nextflow/nextflow", "quay.io/nextflow/")
+
+
+def check_head_image(doctor: Doctor) -> CheckResult:
+    image = doctor.env.head_image
+    if image.startswith(STOCK_NEXTFLOW_IMAGES):
+        return failed(
+            "head image",
+            f"{image} has Nextflow but not Mantle's launcher: every run's head job would fail "
+            "as it starts",
+            "build docker/head-job.Dockerfile, push it (docker/README.md) and set the "
+            "environment's head image: mantle aws environments update ENV --head-image IMAGE",
+        )
+    return passed("head image", f"head jobs run {image}")
 
 
 def check_logs(doctor: Doctor) -> CheckResult:
