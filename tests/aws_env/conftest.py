@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -74,6 +74,7 @@ class AwsSetup:
     queue: str
     compute_environment: str
     log_group: str
+    _connections: dict[tuple[str, str], AwsConnection] = field(default_factory=dict, repr=False)
 
     def env(self, **overrides) -> EnvironmentPublic:
         fields = {
@@ -101,8 +102,13 @@ class AwsSetup:
         return {**body, **overrides}
 
     def connection(self, key_id: str = KEY_ID, secret: str = SECRET) -> AwsConnection:
-        creds = AwsCredentials(access_key_id=key_id, secret_access_key=secret)
-        return connect(creds, REGION, endpoint_url=self.moto.endpoint_url)
+        """One connection per key, reused as the server reuses an environment's: a new
+        session parses botocore's models again, a tenth of a second per client."""
+        if (key_id, secret) not in self._connections:
+            creds = AwsCredentials(access_key_id=key_id, secret_access_key=secret)
+            conn = connect(creds, REGION, endpoint_url=self.moto.endpoint_url)
+            self._connections[key_id, secret] = conn
+        return self._connections[key_id, secret]
 
 
 @pytest.fixture
