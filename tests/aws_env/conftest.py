@@ -9,6 +9,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import pytest
 
@@ -140,18 +141,24 @@ def _buckets(moto: MotoServer, setup: AwsSetup) -> None:
 ECS_INSTANCE_POLICY_ARN = f"arn:aws:iam::aws:policy/{policies.ECS_INSTANCE_MANAGED_POLICY}"
 
 
-def load_aws_managed_policies() -> None:
-    """moto loads AWS managed policies into an account only if asked before the account's
-    first IAM call; the shared server's default account is older than this fixture."""
-    from moto.iam.models import iam_backends
+def load_aws_managed_policies(account: str = ACCOUNT) -> None:
+    """Give an account of the shared moto server AWS's ECS instance policy, the one managed
+    policy Mantle attaches. moto would load all of AWS's ~1,500 (MOTO_IAM_LOAD_MANAGED_POLICIES)
+    into each new account, a second of CPU each time, and only before its first IAM call."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    backend = iam_backends[ACCOUNT]["global"]
-    if ECS_INSTANCE_POLICY_ARN in backend.managed_policies:
-        return
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        loaded = backend._init_aws_policies()
-    backend.managed_policies.update({p.arn: p for p in loaded})
+    backend = iam_backends[account]["global"]
+    if ECS_INSTANCE_POLICY_ARN not in backend.managed_policies:
+        name = ECS_INSTANCE_POLICY_ARN.rsplit("/", 1)[1]
+        policy = AWSManagedPolicy.from_data(name, account, REGION, _managed_policy_data(name))
+        backend.managed_policies[policy.arn] = policy
+
+
+@cache
+def _managed_policy_data(name: str) -> dict:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)[name]
 
 
 def _batch(moto: MotoServer, setup: AwsSetup) -> None:
