@@ -21,10 +21,12 @@ Without pytest: `server, endpoint_url = start_moto_server()` ... `server.stop()`
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -33,6 +35,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
+_SESSION_LOCK = threading.Lock()
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -85,12 +88,17 @@ class MotoServer:
     endpoint_url: str
     region: str = REGION
 
+    @cached_property
+    def _session(self) -> boto3.session.Session:
+        # One session for every client: a new session parses botocore's JSON models again
+        # (endpoints, each service's API), a tenth of a second or more per client.
+        return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for `service` on this server, with the fake credentials."""
         kwargs.setdefault("region_name", self.region)
-        return boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing"
-        ).client(service, endpoint_url=self.endpoint_url, **kwargs)
+        with _SESSION_LOCK:  # a boto3 session may not make clients in two threads at once
+            return self._session.client(service, endpoint_url=self.endpoint_url, **kwargs)
 
     def reset(self) -> None:
         """Forget every resource in every service (affects all tests sharing the server)."""

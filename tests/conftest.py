@@ -18,7 +18,11 @@ from mantle.db import migrate
 from mantle.db.engine import Database
 from mantle.db.models import Base
 from mantle.settings import Settings
+from tests import botocore_cache, route_cache
 from tests.factories import Factory
+
+route_cache.install()  # each app shares the routes FastAPI prepared for an earlier one
+botocore_cache.install()  # each session shares the AWS models an earlier one parsed
 
 POSTGRES_URL = os.environ.get(
     "MANTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

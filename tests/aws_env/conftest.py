@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import pytest
 
@@ -77,6 +78,7 @@ class AwsSetup:
     queue: str
     compute_environment: str
     log_group: str
+    _connections: dict[tuple[str, str], AwsConnection] = field(default_factory=dict, repr=False)
 
     def env(self, **overrides) -> EnvironmentPublic:
         fields = {
@@ -105,8 +107,13 @@ class AwsSetup:
         return {**body, **overrides}
 
     def connection(self, key_id: str = KEY_ID, secret: str = SECRET) -> AwsConnection:
-        creds = AwsCredentials(access_key_id=key_id, secret_access_key=secret)
-        return connect(creds, REGION, endpoint_url=self.moto.endpoint_url)
+        """One connection per key, reused as the server reuses an environment's: a new
+        session parses botocore's models again, a tenth of a second per client."""
+        if (key_id, secret) not in self._connections:
+            creds = AwsCredentials(access_key_id=key_id, secret_access_key=secret)
+            conn = connect(creds, REGION, endpoint_url=self.moto.endpoint_url)
+            self._connections[key_id, secret] = conn
+        return self._connections[key_id, secret]
 
 
 @pytest.fixture
@@ -138,18 +145,24 @@ def _buckets(moto: MotoServer, setup: AwsSetup) -> None:
 ECS_INSTANCE_POLICY_ARN = f"arn:aws:iam::aws:policy/{policies.ECS_INSTANCE_MANAGED_POLICY}"
 
 
-def load_aws_managed_policies() -> None:
-    """moto loads AWS managed policies into an account only if asked before the account's
-    first IAM call; the shared server's default account is older than this fixture."""
-    from moto.iam.models import iam_backends
+def load_aws_managed_policies(account: str = ACCOUNT) -> None:
+    """Give an account of the shared moto server AWS's ECS instance policy, the one managed
+    policy Mantle attaches. moto would load all of AWS's ~1,500 (MOTO_IAM_LOAD_MANAGED_POLICIES)
+    into each new account, a second of CPU each time, and only before its first IAM call."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    backend = iam_backends[ACCOUNT]["global"]
-    if ECS_INSTANCE_POLICY_ARN in backend.managed_policies:
-        return
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        loaded = backend._init_aws_policies()
-    backend.managed_policies.update({p.arn: p for p in loaded})
+    backend = iam_backends[account]["global"]
+    if ECS_INSTANCE_POLICY_ARN not in backend.managed_policies:
+        name = ECS_INSTANCE_POLICY_ARN.rsplit("/", 1)[1]
+        policy = AWSManagedPolicy.from_data(name, account, REGION, _managed_policy_data(name))
+        backend.managed_policies[policy.arn] = policy
+
+
+@cache
+def _managed_policy_data(name: str) -> dict:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)[name]
 
 
 def _batch(moto: MotoServer, setup: AwsSetup) -> None:

@@ -17,7 +17,15 @@ from mantle.cloud.aws import cors, doctor, names
 from mantle.cloud.aws.provision import Provisioner, ProvisionSpec
 from mantle.errors import CloudError
 from mantle.schemas.environments import CheckStatus, EnvironmentPublic, ReadBucket
-from tests.aws_env.conftest import ORIGIN, REGION, SECRET, MotoServer, env_public, unique_name
+from tests.aws_env.conftest import (
+    ORIGIN,
+    REGION,
+    SECRET,
+    MotoServer,
+    env_public,
+    load_aws_managed_policies,
+    unique_name,
+)
 from tests.aws_env.test_doctor import iam_enforced, read_only_key
 
 
@@ -32,16 +40,15 @@ class Fresh:
 
 
 @pytest.fixture
-def fresh(moto_server: MotoServer, monkeypatch) -> Fresh:  # noqa: F811 - a fixture, by name
+def fresh(moto_server: MotoServer) -> Fresh:  # noqa: F811 - a fixture, by name
     account = str(random.randrange(10**11, 10**12))
     creds = AwsCredentials(role_arn=f"arn:aws:iam::{account}:role/mantle", external_id="mantle-x")
     conn = connect(creds, REGION, endpoint_url=moto_server.endpoint_url)
-    # moto runs in this process and loads AWS managed policies (the provisioner attaches
-    # AmazonEC2ContainerServiceforEC2Role) into an account's IAM when it first sees it.
-    with monkeypatch.context() as patch:
-        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        conn.client("sts").get_caller_identity()
-        conn.client("iam").list_roles()
+    # moto runs in this process: the account's IAM gets the AWS managed policy the
+    # provisioner attaches (AmazonEC2ContainerServiceforEC2Role).
+    conn.client("sts").get_caller_identity()
+    conn.client("iam").list_roles()
+    load_aws_managed_policies(account)
     s3 = conn.client("s3")
     env = env_public(
         account_id=account,

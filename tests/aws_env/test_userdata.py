@@ -38,8 +38,10 @@ def host(tmp_path, monkeypatch):
     bin_dir.mkdir()
     for name in ("systemctl", "shutdown", "mkfs.xfs", "mount", "sleep", "tee"):
         stand_in(bin_dir, name, "cat" if name == "tee" else "")  # tee: not to the console
+    # curl writes only where -o says (a path under tmp_path); without -o it fails.
     write_installer = f"cat > \"$2\" <<'EOF'\n{FAKE_INSTALLER}EOF"
-    stand_in(bin_dir, "curl", f'while [ "$1" != -o ]; do shift; done\n{write_installer}')
+    find_output = 'while [ $# -gt 0 ] && [ "$1" != -o ]; do shift; done\n[ $# -ge 2 ] || exit 2'
+    stand_in(bin_dir, "curl", f"{find_output}\n{write_installer}")
     for name, path in {
         "HOST_READY": "var/lib/mantle/host-ready",
         "ECS_DROP_IN": "etc/ecs.service.d/mantle-ready.conf",
@@ -61,7 +63,8 @@ def run(host: Path, script: str) -> tuple[subprocess.CompletedProcess, str]:
     path.write_text(script)
     calls = host / "calls.log"
     env = {**os.environ, "PATH": f"{host / 'bin'}:{os.environ['PATH']}", "CALLS": str(calls)}
-    done = subprocess.run(["bash", str(path)], capture_output=True, text=True, env=env)
+    # Run in the fake host's folder: a relative path the script writes lands in tmp_path.
+    done = subprocess.run(["bash", str(path)], capture_output=True, text=True, env=env, cwd=host)
     return done, calls.read_text() if calls.exists() else ""
 
 

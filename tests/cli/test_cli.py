@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.live import MANTLE
+
+
+def run_cli(config_dir: Path, *args: str, password: str | None = None, env: dict | None = None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MANTLE_")}
+    full_env.update(
+        {"MANTLE_CONFIG_DIR": str(config_dir), "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    )
+    if password is not None:
+        full_env["MANTLE_PASSWORD"] = password
+    return subprocess.run([MANTLE, *args], env=full_env, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -17,15 +29,7 @@ def cli(live_server, tmp_path):
     config_dir = tmp_path / "config"
 
     def run(*args: str, password: str | None = None, env: dict | None = None):
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MANTLE_")}
-        full_env.update(
-            {"MANTLE_CONFIG_DIR": str(config_dir), "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
-        )
-        if password is not None:
-            full_env["MANTLE_PASSWORD"] = password
-        return subprocess.run(
-            [MANTLE, *args], env=full_env, capture_output=True, text=True, timeout=60
-        )
+        return run_cli(config_dir, *args, password=password, env=env)
 
     run.config_dir = config_dir
     return run
@@ -41,6 +45,27 @@ def login(cli, live_server):
     )
     assert result.returncode == 0, result.stderr
     return result
+
+
+@pytest.fixture(scope="module")
+def admin_credentials(live_server, tmp_path_factory) -> Path:
+    """The admin's credentials from one real `mantle login` (each `mantle` process costs a
+    second of CPU): tests that only need to be logged in start from a copy of them."""
+    config_dir = tmp_path_factory.mktemp("admin-config")
+    result = run_cli(
+        config_dir, "login", live_server.url, "--email", live_server.admin_email,
+        password=live_server.admin_password,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return config_dir / "credentials.json"
+
+
+@pytest.fixture
+def logged_in(cli, admin_credentials):
+    """`cli`, logged in as the first-start admin."""
+    cli.config_dir.mkdir(mode=0o700)
+    shutil.copy2(admin_credentials, cli.config_dir / "credentials.json")
+    return cli
 
 
 def test_first_start_prints_how_to_log_in(live_server):
@@ -65,8 +90,8 @@ def test_login_with_password_then_whoami(cli, live_server):
     assert "admin@example.com" in human.stdout and "default" in human.stdout
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_token_commands_round_trip(cli, live_server):
-    login(cli, live_server)
     created = cli(
         "tokens", "create", "ci-bot", "--scope", "read", "--expires-in-days", "30", "--json"
     )
@@ -95,8 +120,8 @@ def test_token_commands_round_trip(cli, live_server):
     assert "revoked" in refused.stderr
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_tenant_commands(cli, live_server):
-    login(cli, live_server)
     listed = json.loads(cli("tenants", "list", "--json").stdout)
     assert [t["slug"] for t in listed] == ["default"]
     members = json.loads(cli("tenants", "members", "--json").stdout)
@@ -117,10 +142,10 @@ def create_user_on_the_server(live_server, email: str, *flags: str) -> dict:
     return json.loads(made.stdout)
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_server_admins_made_with_users_create_create_tenants(cli, live_server):
     assert create_user_on_the_server(live_server, "root@example.com", "--superuser")["is_superuser"]
     assert not create_user_on_the_server(live_server, "bob@example.com")["is_superuser"]
-    login(cli, live_server)
     for email in ("root@example.com", "bob@example.com"):
         token = json.loads(cli("tenants", "invite", email, "--json").stdout)["token"]
         own_config = {"MANTLE_CONFIG_DIR": str(cli.config_dir / email)}
@@ -154,8 +179,8 @@ def test_server_admins_made_with_users_create_create_tenants(cli, live_server):
     assert me["tenant"]["slug"] == "newco" and me["tenant"]["role"] == "owner"
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_invite_then_accept_by_signing_up(cli, live_server):
-    login(cli, live_server)
     invited = cli("tenants", "invite", "newbie@example.com", "--role", "viewer", "--json")
     assert invited.returncode == 0, invited.stderr
     token = json.loads(invited.stdout)["token"]
@@ -175,8 +200,8 @@ def test_invite_then_accept_by_signing_up(cli, live_server):
     assert json.loads(cli("tenants", "invitations", "--json").stdout) == []
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_revoked_invitation_cannot_be_accepted(cli, live_server):
-    login(cli, live_server)
     invited = json.loads(cli("tenants", "invite", "late@example.com", "--json").stdout)
     revoked = cli("tenants", "revoke-invitation", invited["id"])
     assert revoked.returncode == 0 and "late@example.com" in revoked.stdout
@@ -186,6 +211,7 @@ def test_revoked_invitation_cannot_be_accepted(cli, live_server):
     assert refused.returncode == 5 and "revoked" in refused.stderr
 
 
+@pytest.mark.usefixtures("logged_in")
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -197,7 +223,6 @@ def test_revoked_invitation_cannot_be_accepted(cli, live_server):
     ],
 )
 def test_exit_codes_scripts_can_rely_on(cli, live_server, args, code):
-    login(cli, live_server)
     result = cli(*args)
     assert result.returncode == code, (result.stdout, result.stderr)
     assert result.stderr.startswith("error:")
@@ -215,8 +240,8 @@ def test_usage_error_exit_code(cli):
     assert cli("tokens", "create").returncode == 2
 
 
+@pytest.mark.usefixtures("logged_in")
 def test_server_log_never_contains_secrets(cli, live_server):
-    login(cli, live_server)
     token = json.loads((cli.config_dir / "credentials.json").read_text())["token"]
     log = live_server.log()
     assert token not in log
