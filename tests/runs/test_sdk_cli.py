@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import types
 import uuid
 
 import pytest
@@ -12,6 +14,7 @@ import mantle
 from mantle.cli import runs as runs_cli
 from mantle.cli.main import app as cli_app
 from mantle.client import Client, Run
+from mantle.client import _runs as runs_sdk
 from mantle.db.models import SqlRun, SqlRunTask
 from mantle.errors import ServiceUnavailableError
 from mantle.runs.states import RunStatus
@@ -83,7 +86,10 @@ def test_sdk_retries_a_launch_with_the_same_key(sdk, lab, executor, monkeypatch)
         return result
 
     monkeypatch.setattr(sdk.runs._http, "request", flaky)
-    monkeypatch.setattr("time.sleep", lambda _s: None)
+    # Only the SDK's own back-off: patching time.sleep for the whole process would make every
+    # other thread that sleeps (servers, emulators left by earlier tests) spin.
+    no_sleep = types.SimpleNamespace(sleep=lambda _s: None, monotonic=time.monotonic)
+    monkeypatch.setattr(runs_sdk, "time", no_sleep)
     run = sdk.runs.launch("rnaseq", inputs=[ds["id"]])
     assert len(calls) == 2 and calls[0]["idempotency_key"] == calls[1]["idempotency_key"]
     assert len(executor.submits) == 1 and run.short_id == "run-1"
@@ -138,7 +144,9 @@ def test_cli_logs_follow(cli, lab, database, executor, monkeypatch):
         executor.log_lines.append("three")
         _finish(database, run["id"])
 
-    monkeypatch.setattr(runs_cli.time, "sleep", sleep)
+    monkeypatch.setattr(
+        runs_cli, "time", types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic)
+    )
     result = cli("runs", "logs", run["short_id"], "--follow")
     assert result.exit_code == 0, result.output
     assert result.output.split() == ["one", "two", "three"] and len(sleeps) == 1
