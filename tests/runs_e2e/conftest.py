@@ -9,6 +9,7 @@ URL so the weblog events of jobs reach the app under test.
 
 from __future__ import annotations
 
+import gzip
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,12 +62,13 @@ class AwsLab:
     def call(self, method: str, path: str, status: int = 200, **kwargs):
         return call(self.api, self.member, method, path, status, **kwargs)
 
-    def pair(self, sample: str) -> dict:
+    def pair(self, sample: str, suffix: str = ".fastq") -> dict:
         """Reads uploaded to the read bucket, registered as a dataset where they are."""
         props = {"sample": sample}
+        data = gzip.compress(FASTQ) if suffix.endswith(".gz") else FASTQ
         for read in ("read1", "read2"):
-            key = f"raw/{sample}_{read}.fastq"
-            self.s3.put_object(Bucket=self.read_bucket, Key=key, Body=FASTQ)
+            key = f"raw/{sample}_{read}{suffix}"
+            self.s3.put_object(Bucket=self.read_bucket, Key=key, Body=data)
             props[read] = f"s3://{self.read_bucket}/{key}"
         body = {"name": sample, "data_type": "fastq_pair", "properties": props}
         return self.call("POST", "/datasets", 201, json=body)
