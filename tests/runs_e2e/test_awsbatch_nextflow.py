@@ -26,19 +26,23 @@ ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 
 
 @pytest.fixture
-def pipelines(aws_lab: AwsLab, tmp_path_factory, monkeypatch):
+def pipeline(aws_lab: AwsLab, tmp_path_factory, monkeypatch):
+    """Registers a stand-in pipeline (`processes` as in standin.json); returns its name."""
     monkeypatch.setenv("MANTLE_NEXTFLOW", str(STANDIN))
     # The stand-in's `python3` (its shebang) is this interpreter, which has boto3.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    made = {}
-    for name, processes in (("demo-rnaseq", None), ("slow-rnaseq", SLOW)):
+
+    def register(name: str = "demo-rnaseq", processes=None) -> str:
+        # Outside the server's data dir, which Mantle refuses as a repository.
         repo = make_pipeline_repo(tmp_path_factory.mktemp("repos"), processes, name=name)
         body = {"repository": str(repo), "name": name, "output_rules": RULES}
-        made[name] = aws_lab.call("POST", "/pipelines", 201, json=body)
-    return made
+        aws_lab.call("POST", "/pipelines", 201, json=body)
+        return name
+
+    return register
 
 
-def launch(aws_lab: AwsLab, pipeline: str = "demo-rnaseq", **params) -> dict:
+def launch(aws_lab: AwsLab, pipeline: str, **params) -> dict:
     inputs = [aws_lab.pair(s, ".fastq.gz")["id"] for s in ("S1", "S2")]
     body = {"pipeline": pipeline, "inputs": {"datasets": inputs}, "params": params,
             "environment": "prod"}  # fmt: skip
@@ -50,8 +54,8 @@ def task_jobs(emulator) -> list:
             if j.detail["jobQueue"].endswith("/mantle-compute")]  # fmt: skip
 
 
-def test_tasks_run_as_batch_jobs(aws_lab, batch_emulator, pipelines):
-    run = launch(aws_lab)
+def test_tasks_run_as_batch_jobs(aws_lab, batch_emulator, pipeline):
+    run = launch(aws_lab, pipeline())
     shown = aws_lab.follow(run["id"])
     head = batch_emulator.job(run["external_id"])
     assert shown["status"] == "SUCCEEDED", (shown, head.output[-20:])
@@ -69,8 +73,8 @@ def test_tasks_run_as_batch_jobs(aws_lab, batch_emulator, pipelines):
 
 
 def test_a_failing_task_job_fails_the_run_with_process_and_exit_code(aws_lab, batch_emulator,
-                                                                     pipelines):  # fmt: skip
-    run = launch(aws_lab, fail_process="STAR_ALIGN", fail_sample="S2", fail_exit=3)
+                                                                     pipeline):  # fmt: skip
+    run = launch(aws_lab, pipeline(), fail_process="STAR_ALIGN", fail_sample="S2", fail_exit=3)
     shown = aws_lab.follow(run["id"])
     assert shown["status"] == "FAILED"
     assert shown["status_reason"] == (
@@ -84,8 +88,8 @@ def test_a_failing_task_job_fails_the_run_with_process_and_exit_code(aws_lab, ba
     assert task["native_id"] == failed[0].job_id and task["exit_code"] == 3
 
 
-def test_cancel_mid_run_terminates_head_and_task_jobs(aws_lab, batch_emulator, pipelines):
-    run = launch(aws_lab, "slow-rnaseq")
+def test_cancel_mid_run_terminates_head_and_task_jobs(aws_lab, batch_emulator, pipeline):
+    run = launch(aws_lab, pipeline("slow-rnaseq", SLOW))
     deadline = time.monotonic() + 20
     while True:  # both FASTQC jobs running, and known to the platform by their weblog events
         running = {j.job_id for j in task_jobs(batch_emulator) if j.status == "RUNNING"}
