@@ -1,8 +1,9 @@
 """A Nextflow pipeline on an AWS environment, with the stand-in `nextflow` as Nextflow's
 awsbatch executor: the head job (the real launcher) runs the stand-in, which submits each task
 as a Batch job to the compute queue; the emulator runs those too. The task table carries the
-task jobs' ids (native_id), a failing task job fails the run with its process and exit code,
-and cancelling mid-run terminates the head job and every task job."""
+task jobs' ids (native_id), a failing task job fails the run with its process and exit code
+(and its resume in the same S3 work dir and session runs only what is left), and cancelling
+mid-run terminates the head job and every task job."""
 
 from __future__ import annotations
 
@@ -72,8 +73,9 @@ def test_tasks_run_as_batch_jobs(aws_lab, batch_emulator, pipeline):
     assert {"star/S1.bam", "star/S2.bam", "multiqc/multiqc_report.html"} <= stored
 
 
-def test_a_failing_task_job_fails_the_run_with_process_and_exit_code(aws_lab, batch_emulator,
-                                                                     pipeline):  # fmt: skip
+def test_a_failing_task_job_fails_the_run_then_resume_runs_only_what_is_left(
+    aws_lab, batch_emulator, pipeline
+):  # fmt: skip
     run = launch(aws_lab, pipeline(), fail_process="STAR_ALIGN", fail_sample="S2", fail_exit=3)
     shown = aws_lab.follow(run["id"])
     assert shown["status"] == "FAILED"
@@ -86,6 +88,18 @@ def test_a_failing_task_job_fails_the_run_with_process_and_exit_code(aws_lab, ba
     task = next(t for t in aws_lab.call("GET", f"/runs/{run['id']}/tasks")["items"]
                 if t["status"] == "FAILED")  # fmt: skip
     assert task["native_id"] == failed[0].job_id and task["exit_code"] == 3
+    # Fixed and resumed: the same S3 work dir and Nextflow session, done tasks CACHED.
+    before = set(batch_emulator.state.jobs)
+    body = {"params": {"fail_process": ""}}
+    resumed = aws_lab.call("POST", f"/runs/{run['id']}/resume", 201, json=body)
+    assert resumed["work_dir"] == run["work_dir"]
+    assert aws_lab.follow(resumed["id"])["status"] == "SUCCEEDED"
+    tasks = aws_lab.call("GET", f"/runs/{resumed['id']}/tasks")["items"]
+    assert sorted(t["status"] for t in tasks) == ["CACHED"] * 3 + ["COMPLETED"] * 2
+    new_jobs = [batch_emulator.job(j) for j in set(batch_emulator.state.jobs) - before]
+    assert sorted(j.detail["jobName"] for j in new_jobs if j.job_id != resumed["external_id"]) == [
+        "nf-MULTIQC", "nf-STAR_ALIGN_S2",
+    ]  # fmt: skip
 
 
 def test_cancel_mid_run_terminates_head_and_task_jobs(aws_lab, batch_emulator, pipeline):
