@@ -102,6 +102,8 @@ class OutputsManifest(BaseModel):
     run_id: str
     exit_code: int
     files: list[OutputFile] = Field(default_factory=list)
+    # The engine's own session (Nextflow makes one on a first run): `-resume` continues it.
+    session_id: str = ""
     finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

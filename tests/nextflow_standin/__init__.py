@@ -11,7 +11,9 @@ repositories for end-to-end tests of runs.
 each is `{"name", "per_sample": bool, "publish": {path template: content template},
 "sleep": seconds, "log": [lines]}`. The same list generates a real DSL2 `main.nf`, so the
 repository also runs under real Nextflow. Params `fail_process` (and `fail_sample`,
-`fail_exit`) make a process fail on demand.
+`fail_exit`) make a process fail on demand. With `process.executor = 'awsbatch'` in a `-c`
+config (the platform's layer for AWS runs), tasks are Batch jobs on `process.queue`, sent to
+AWS_ENDPOINT_URL_BATCH (the Batch emulator sets it in every job it runs).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from __future__ import annotations
 import sys
 
 import pytest
+from sqlalchemy import select
 
+from mantle.db.models import SqlEnvironment
 from mantle.runs import placement
 from tests.aws import REGION, unique_name
 from tests.batch_emulator.fixtures import batch_emulator, moto_server  # noqa: F401
@@ -78,3 +80,14 @@ def test_access_denied_on_submit_fails_the_run_with_the_hint(lab, env, batch_emu
     assert run["status"] == "FAILED" and run["external_id"] is None
     assert "AccessDeniedException" in run["status_reason"]
     assert "mantle aws doctor" in run["status_reason"]
+
+
+def test_another_batch_endpoint_is_another_polling_group(lab, env, services, database, settings):
+    """Same credentials, another Batch endpoint (another emulator): polled apart, and a job
+    definition remembered for one is never submitted to the other."""
+    with database.session() as s:
+        row = s.scalars(select(SqlEnvironment)).one()
+        first = placement._batch_executor(services, s, row)
+        settings.aws.endpoint_urls = {"batch": "http://127.0.0.1:9"}
+        second = placement._batch_executor(services, s, row)
+    assert first.group_key != second.group_key

@@ -87,14 +87,17 @@ def test_resume_reuses_work_dir_and_session(lab, database):
     response = lab.request("POST", f"/runs/{first['id']}/resume")
     assert response.status_code == 409 and "FAILED or CANCELLED" in response.text
     lab.ok("POST", f"/runs/{first['id']}/cancel")
-    resumed = lab.ok("POST", f"/runs/{first['id']}/resume", 201)
+    with database.session() as s:  # Nextflow's own session, as the monitor records it
+        original = s.get(SqlRun, uuid.UUID(first["id"]))
+        assert original.session_id == ""  # nothing made up at launch
+        original.session_id = "d0a60572-076e-451a-b10e-16059ed77e36"
+    resumed = lab.ok("POST", f"/runs/{first['id']}/resume", 201, json={"params": {"x": 1}})
     assert resumed["resume_of"] == first["id"] and resumed["work_dir"] == first["work_dir"]
+    assert resumed["params"]["x"] == 1 and resumed["params"]["genome"] == first["params"]["genome"]
     spec = rundir.RunSpec.model_validate_json(
         open_object_store(resumed["run_dir"]).read_bytes(rundir.RUN_JSON)
     )
-    with database.session() as s:
-        original = s.get(SqlRun, uuid.UUID(first["id"]))
-        assert spec.resume and spec.session_id == original.session_id != ""
+    assert spec.resume and spec.session_id == "d0a60572-076e-451a-b10e-16059ed77e36"
     config = open_object_store(resumed["run_dir"]).read_bytes(rundir.NEXTFLOW_CONFIG).decode()
     assert f"workDir = '{first['work_dir']}'" in config
 

@@ -61,6 +61,9 @@ def test_sdk_launch_wait_and_read(sdk, lab, database, executor):
     assert sdk.runs.get(run.short_id).refresh().id == run.id
     with pytest.raises(mantle.ConflictError):
         done.cancel()
+    again = done.relaunch(params={"min_reads": 3})
+    assert again.relaunch_of == run.id and again.params["min_reads"] == 3
+    assert again.params["genome"] == "GRCm39"
 
 
 def test_sdk_wait_times_out(sdk, lab):
@@ -128,8 +131,10 @@ def test_cli_launch_show_list_cancel_wait(cli, lab, tmp_path, database):
     relaunched = json.loads(result.output)
     _finish(database, relaunched["id"])
     assert cli("runs", "wait", relaunched["short_id"], "--poll", "0.01").exit_code == 0
-    result = cli("runs", "resume", run["short_id"], "--json")
-    assert json.loads(result.output)["resume_of"] == run["id"]
+    result = cli("runs", "resume", run["short_id"], "--param", "min_reads=3", "--json")
+    resumed = json.loads(result.output)
+    assert resumed["resume_of"] == run["id"]
+    assert resumed["params"]["min_reads"] == 3 and resumed["params"]["genome"] == "GRCm39"
     assert cli("runs", "tasks", run["short_id"]).exit_code == 0
 
 

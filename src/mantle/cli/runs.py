@@ -201,6 +201,10 @@ def runs_cancel(
 def runs_relaunch(
     run: str,
     name: str = typer.Option("", "--name"),
+    param: list[str] = typer.Option(None, "--param", help="NAME=VALUE to change, repeatable."),
+    params_file: Path | None = typer.Option(
+        None, "--params-file", help="JSON/YAML params to change."
+    ),
     wait: bool = typer.Option(False, "--wait"),
     poll: float = POLL,
     tenant: str = TENANT,
@@ -208,7 +212,8 @@ def runs_relaunch(
 ) -> None:
     """A new run with the same pipeline version, params, inputs and environment."""
     with client() as api:
-        new = api.runs.relaunch(run, name=name, tenant=tenant)
+        changed = parse_params(param, params_file)
+        new = api.runs.relaunch(run, name=name, params=changed, tenant=tenant)
         _show(new, as_json) if not wait else _wait(new, poll, None, as_json)
 
 
@@ -216,6 +221,10 @@ def runs_relaunch(
 def runs_resume(
     run: str,
     name: str = typer.Option("", "--name"),
+    param: list[str] = typer.Option(None, "--param", help="NAME=VALUE to change, repeatable."),
+    params_file: Path | None = typer.Option(
+        None, "--params-file", help="JSON/YAML params to change."
+    ),
     wait: bool = typer.Option(False, "--wait"),
     poll: float = POLL,
     tenant: str = TENANT,
@@ -223,7 +232,8 @@ def runs_resume(
 ) -> None:
     """Continue a FAILED or CANCELLED Nextflow run in its work directory (-resume)."""
     with client() as api:
-        new = api.runs.resume(run, name=name, tenant=tenant)
+        changed = parse_params(param, params_file)
+        new = api.runs.resume(run, name=name, params=changed, tenant=tenant)
         _show(new, as_json) if not wait else _wait(new, poll, None, as_json)
 
 

@@ -235,17 +235,39 @@ class Runs(_Resource):
         return self._run(data, tenant)
 
     def relaunch(
-        self, ref: str, *, name: str = "", idempotency_key: str | None = None, tenant=None
+        self,
+        ref: str,
+        *,
+        name: str = "",
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        tenant=None,
     ) -> Run:
-        body = {"name": name, "idempotency_key": idempotency_key or str(uuid.uuid4())}
+        """`params` change the earlier run's params for the new run."""
+        body = {
+            "name": name,
+            "params": params or {},
+            "idempotency_key": idempotency_key or str(uuid.uuid4()),
+        }
         return self._run(
             self._http.request("POST", self._path(tenant, ref, "relaunch"), json=body), tenant
         )
 
     def resume(
-        self, ref: str, *, name: str = "", idempotency_key: str | None = None, tenant=None
+        self,
+        ref: str,
+        *,
+        name: str = "",
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        tenant=None,
     ) -> Run:
-        body = {"name": name, "idempotency_key": idempotency_key or str(uuid.uuid4())}
+        """`params` change the earlier run's params for the new run."""
+        body = {
+            "name": name,
+            "params": params or {},
+            "idempotency_key": idempotency_key or str(uuid.uuid4()),
+        }
         return self._run(
             self._http.request("POST", self._path(tenant, ref, "resume"), json=body), tenant
         )

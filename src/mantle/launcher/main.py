@@ -112,7 +112,8 @@ def _run(run_dir: RunDirectory, scratch: Path, log: Logbook, mirror: Mirror | No
         engine = run_nextflow if spec.pipeline.engine == "nextflow" else run_script
         result = engine(ctx)
         files = ctx.uploaded if ctx.uploaded is not None else list_outputs(run_dir.store)
-        write_manifest(run_dir.store, spec.run_id, result.exit_code, files)
+        session = ctx.notes.get("session_id", "")
+        write_manifest(run_dir.store, spec.run_id, result.exit_code, files, session_id=session)
     except LauncherError as e:
         log.error(e.message)
         return e.exit_code

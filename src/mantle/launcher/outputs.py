@@ -55,9 +55,16 @@ def _hashing(handle, digest) -> Iterator[bytes]:
 
 
 def write_manifest(
-    store: ObjectStore, run_id: str, exit_code: int, files: list[OutputFile]
+    store: ObjectStore,
+    run_id: str,
+    exit_code: int,
+    files: list[OutputFile],
+    *,
+    session_id: str = "",
 ) -> None:
     """Replace any manifest of an earlier attempt in one step (both stores' puts are atomic:
     readers see the old manifest or the new one, never a mix)."""
-    manifest = OutputsManifest(run_id=run_id, exit_code=exit_code, files=files)
+    manifest = OutputsManifest(
+        run_id=run_id, exit_code=exit_code, files=files, session_id=session_id
+    )
     store.put(OUTPUTS_JSON, dumps(manifest), content_type="application/json")

@@ -8,9 +8,10 @@ URL stops working when the run ends.
 
 What an event changes: `process_submitted|started|completed` update the task table (events
 only fill in; the trace file, read by the monitor, has the last word), and `started` moves a
-SUBMITTED run to RUNNING. `completed` and `error` do not end the run (it ends when its
-executor says so and the outputs manifest is read, `runs.monitor`); they ask the monitor to
-look at it now rather than at its next scheduled check.
+SUBMITTED run to RUNNING and records Nextflow's session id (`runId`) for `-resume`.
+`completed` and `error` do not end the run (it ends when its executor says so and the outputs
+manifest is read, `runs.monitor`); they ask the monitor to look at it now rather than at its
+next scheduled check.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from mantle.db.models import SqlRun
 from mantle.errors import GoneError, InvalidInputError, NotFoundError
-from mantle.runs import tasks
+from mantle.runs import run_files, tasks
 from mantle.runs.states import FINISHED, RunStatus
 
 TASK_EVENTS = frozenset({"process_submitted", "process_started", "process_completed"})
@@ -78,6 +79,8 @@ def apply_event(
 ) -> None:
     """Record one event of `run` (see the module docstring)."""
     name = event["event"]
+    if name == "started":
+        run_files.record_session(run, event.get("runId"))
     if name == "started" and run.status == RunStatus.submitted:
         move(session, run, RunStatus.running, "Nextflow started")
     elif name in ("completed", "error"):

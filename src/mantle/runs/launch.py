@@ -230,7 +230,6 @@ class Launch:
     ) -> SqlRun:
         now = datetime.now(UTC)
         number = dataset_repo.allocate_numbers(session, access.tenant_id, COUNTER)
-        engine = version.pipeline.engine
         run = SqlRun(
             id=place.run_id,
             tenant_id=access.tenant_id,
@@ -254,7 +253,9 @@ class Launch:
             idempotency_key=request.idempotency_key,
             run_dir=place.run_dir,
             work_dir=place.work_dir,
-            session_id=lineage.session_id or (str(uuid.uuid4()) if engine == "nextflow" else ""),
+            # Nextflow makes its own session on a first run; the monitor records it (from
+            # outputs.json or the weblog's `started`), and a resume passes it on.
+            session_id=lineage.session_id or "",
             relaunch_of=lineage.relaunch_of,
             resume_of=lineage.resume_of,
             events_secret_hash=secret_hash,

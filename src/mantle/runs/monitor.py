@@ -330,6 +330,8 @@ class RunMonitor:
                 return None
             store = self.run_store(session, row)
             manifest = run_files.manifest(store)
+            if manifest is not None:
+                run_files.record_session(row, manifest.session_id)
             if manifest is None or manifest.exit_code != 0:
                 problem = (
                     "the launcher ended without writing outputs.json"
@@ -361,6 +363,9 @@ class RunMonitor:
             if row is None:
                 return None
             store = self.run_store(session, row)
+            manifest = run_files.manifest(store)  # a failed engine still writes one
+            if manifest is not None:
+                run_files.record_session(row, manifest.session_id)
             reason = failure.explain(state, trace_rows or [], run_files.log_tail(store))
             row.exit_code = state.exit_code
             return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None

@@ -199,7 +199,10 @@ def _batch_executor(services: RunServices, session: Session, env: Any) -> Execut
     from mantle.executors.awsbatch import AwsBatchExecutor, credentials_group
 
     in_use, connection = services.environments.connect(session, env.tenant_id, env.id)
-    endpoint = services.settings.aws.endpoint_url
+    aws = services.settings.aws
+    # Runs are polled together (and job definitions remembered) per group: Batch's own
+    # endpoint, when set, tells apart groups that the same credentials would merge.
+    endpoint = aws.endpoint_urls.get("batch") or aws.endpoint_url
     key = credentials_group(in_use.credentials, env.region, endpoint_url=endpoint)
     target = batch_target(env, job_role_arn=head_job_role_arn(session, env))
     return AwsBatchExecutor(connection, target, group_key=key, secrets=in_use.secret_values)

@@ -4,6 +4,8 @@ nothing (None, [] or ""), never as an error: the launcher may not have written i
 
 from __future__ import annotations
 
+import uuid
+
 from mantle.errors import NotFoundError
 from mantle.rundir import (
     LAUNCHER_LOG,
@@ -58,3 +60,16 @@ def spec(store: ObjectStore) -> RunSpec | None:
         return RunSpec.model_validate_json(text) if text else None
     except ValueError:
         return None
+
+
+def record_session(run, value: object) -> None:
+    """Store the engine's session id (a UUID, as Nextflow makes them) on the run, for
+    `-resume`; anything else (missing, malformed, too long) leaves the run as it is."""
+    if not isinstance(value, str) or not value:
+        return
+    try:
+        session = str(uuid.UUID(value))
+    except ValueError:
+        return
+    if run.session_id != session:
+        run.session_id = session

@@ -108,7 +108,8 @@ class Runs:
     def relaunch(
         self, db: Database, access: TenantAccess, ref: str, body: RelaunchRequest
     ) -> RunPublic:
-        """A new run of the same pipeline version, params, inputs and environment."""
+        """A new run of the same pipeline version, params (with `body.params` over them),
+        inputs and environment."""
         with db.session() as session:
             run = self._load(session, access, ref)
             request, lineage = self._again(session, run, body)
@@ -153,7 +154,7 @@ class Runs:
             pipeline=version.pipeline.name,
             version=version.version,
             environment=environment,
-            params=run.params,
+            params={**run.params, **body.params},
             inputs=RunInputs(columns=run.inputs.get("columns") or {}),
             name=body.name or run.name,
             labels=run.labels,

@@ -85,6 +85,14 @@ class LaunchRequest(BaseModel):
 class RelaunchRequest(BaseModel):
     name: str = Field(default="", max_length=200)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    # Params changed for the new run, over the earlier run's (as `nextflow run -resume` with an
+    # edited params file): fix what failed and go on from the tasks that were done.
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _params_size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return LaunchRequest._params_size(value)
 
 
 class CancelRequest(BaseModel):
