@@ -62,6 +62,10 @@ def test_fastq_stats_runs_to_datasets_with_lineage(api, app, database, member, s
         monitor.cycle()
         time.sleep(0.1)
     assert shown["status"] == "SUCCEEDED", shown
+    # However quickly it ran, the timeline has it running, from when the head job started.
+    timeline = call(api, member, "GET", f"/runs/{run['id']}/transitions")
+    assert [t["to_status"] for t in timeline] == ["QUEUED", "SUBMITTED", "RUNNING", "SUCCEEDED"]
+    assert shown["started_at"] and shown["submitted_at"] <= shown["started_at"]
     outputs = call(api, member, "GET", f"/runs/{run['id']}/outputs")
     made = {o["path"]: o for o in outputs}
     assert set(made) >= {"fastq_stats.csv", "fastq_stats.html"}

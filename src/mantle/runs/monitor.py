@@ -342,6 +342,7 @@ class RunMonitor:
                 trace = run_files.trace_rows(store)
                 reason = failure.explain(failed, trace, run_files.log_tail(store))
                 row.exit_code = manifest.exit_code if manifest else state.exit_code
+                self._ran(session, row, state)
                 return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None
             if row.outputs_state != outputs.DONE:
                 row.outputs_state = outputs.PENDING  # visible while the catalog work goes on
@@ -355,6 +356,7 @@ class RunMonitor:
             )  # fmt: skip
             row.exit_code = manifest.exit_code
             reason = ingested.summary()
+            self._ran(session, row, state)
             return "SUCCEEDED" if self._finish(session, row, RunStatus.succeeded, reason) else None
 
     def _failed(self, run: Claimed, state: JobState, trace_rows) -> str | None:
@@ -368,7 +370,16 @@ class RunMonitor:
                 run_files.record_session(row, manifest.session_id)
             reason = failure.explain(state, trace_rows or [], run_files.log_tail(store))
             row.exit_code = state.exit_code
+            self._ran(session, row, state)
             return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None
+
+    def _ran(self, session: Session, row: SqlRun, state: JobState) -> None:
+        """A head job that started and ended between two looks still ran: its RUNNING comes
+        first in the timeline, at the time the executor says it started."""
+        if row.status == RunStatus.submitted and state.started_at is not None:
+            # A local job may start before its submission is recorded: keep the order.
+            at = max(state.started_at, row.submitted_at or state.started_at)
+            self.move(session, row, RunStatus.running, "the head job ran", at=at)
 
     def _finish(self, session: Session, row: SqlRun, new: RunStatus, reason: str) -> bool:
         moved = self.move(session, row, new, reason)
