@@ -198,3 +198,12 @@ def test_prod_accepts_owasp_password_hashing():
 def test_memory_must_cover_the_lanes():
     with pytest.raises(ValueError, match="8 x parallelism"):
         Settings(auth={"password_hash": {"memory_cost": 8, "parallelism": 4}})
+
+
+@pytest.mark.parametrize(
+    ("env", "setting", "allowed"),
+    [("dev", None, True), ("prod", None, False), ("prod", True, True), ("dev", False, False)],
+)
+def test_server_paths_as_pipeline_repositories_only_in_dev_unless_set(env, setting, allowed):
+    settings = Settings(env=env, pipelines={"allow_local_repositories": setting})
+    assert settings.allow_local_repositories is allowed

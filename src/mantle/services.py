@@ -78,7 +78,7 @@ def build_services(settings: Settings, object_store: ObjectStore) -> Services:
     pipelines = Pipelines(
         settings.data_dir / "git-cache",
         git_timeout=settings.pipelines.git_timeout_seconds,
-        allow_local_repos=settings.pipelines.allow_local_repositories,
+        allow_local_repos=settings.allow_local_repositories,
         forbidden_roots=[settings.data_dir],
     )
     services = Services(

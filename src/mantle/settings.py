@@ -185,11 +185,11 @@ class WorkerSettings(BaseModel):
 class PipelineSettings(BaseModel):
     """The pipeline registry's git access (repositories are cached under data_dir/git-cache)."""
 
-    allow_local_repositories: bool = Field(
-        default=True,
+    allow_local_repositories: bool | None = Field(
+        default=None,
         description="Accept a path or file:// URL on the server as a pipeline repository (handy "
-        "on a laptop). Turn off where tenant members must not read the server's own files; "
-        "paths inside data_dir are refused either way.",
+        "on a laptop). Unset: allowed in dev, refused in prod, where tenant members must not "
+        "read the server's own files; paths inside data_dir are refused either way.",
     )
     git_timeout_seconds: float = Field(default=120, gt=0, le=3600)
 
@@ -269,6 +269,12 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def allow_local_repositories(self) -> bool:
+        """Whether server paths may be pipeline repositories: as set, else only in dev."""
+        allowed = self.pipelines.allow_local_repositories
+        return self.env is Environment.dev if allowed is None else allowed
 
     @property
     def secret_key_file(self) -> Path:
