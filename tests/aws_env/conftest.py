@@ -15,7 +15,7 @@ import pytest
 
 from mantle.aws.connect import AwsConnection, connect
 from mantle.aws.session import AwsCredentials
-from mantle.cloud.aws import compute, cors, policies, userdata
+from mantle.cloud.aws import compute, cors, names, policies, userdata
 from mantle.schemas.environments import CredentialsPublic, EnvironmentPublic, ReadBucket
 from mantle.settings import Settings
 from tests.aws import REGION, MotoServer, moto_server, unique_name  # noqa: F401
@@ -205,9 +205,25 @@ def _batch(moto: MotoServer, setup: AwsSetup) -> None:
             "launchTemplate": {"launchTemplateName": name, "version": "1"},
         },
     )
+    head_job_role(iam, env)
     batch.create_job_queue(
         jobQueueName=setup.queue,
         state="ENABLED",
         priority=1,
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],
+    )
+
+
+def head_job_role(iam, env: EnvironmentPublic, tenant: str = "acme") -> None:
+    """The role `tenant`'s head jobs run as, with the kit's rights for this setup's buckets
+    and queue (one role name per account: its policy is set anew for each setup)."""
+    role = names.resource_names(tenant, env.name).head_job_role
+    trust = policies.service_trust_policy("ecs-tasks.amazonaws.com")
+    try:
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+    rights = policies.head_job_policy(env, policies.Arns(REGION, ACCOUNT))
+    iam.put_role_policy(
+        RoleName=role, PolicyName="nextflow-head-job", PolicyDocument=json.dumps(rights)
     )

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.aws_env.conftest import HEAD_IMAGE, KEY_ID, ORIGIN, SECRET, AwsSetup
+from tests.aws_env.conftest import HEAD_IMAGE, KEY_ID, ORIGIN, SECRET, AwsSetup, head_job_role
 from tests.aws_env.test_doctor import iam_enforced
 from tests.live import MANTLE, start_live_server, stop_live_server
 
@@ -105,6 +105,8 @@ def test_environment_commands(mantle, aws_setup, tmp_path) -> None:
     assert json.loads((tmp_path / "kit" / "platform-policy.json").read_text())["Statement"]
     assert (tmp_path / "kit" / "cloudformation.yaml").exists()
 
+    # The live server's tenant is `default`: its head jobs have their own role.
+    head_job_role(aws_setup.moto.client("iam"), aws_setup.env(), tenant="default")
     doctor = mantle("aws", "doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert "all checks passed" in doctor.stdout

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from mantle.aws.connect import AwsConnection
 from mantle.aws.errors import describe
-from mantle.cloud.aws import doctor, policies, userdata
+from mantle.cloud.aws import doctor, names, policies, userdata
 from mantle.schemas.environments import CheckStatus, ReadBucket
 from tests.aws_env.conftest import (
     ECS_INSTANCE_POLICY_ARN,
@@ -63,6 +63,7 @@ def test_clean_pass(aws_setup) -> None:
         f"logs {aws_setup.log_group}",
         "instance role",
         "launch template",
+        "head job role",
     } == set(statuses(found))
     assert "ECS_AL2" in found["compute environments"].message
     assert "the kit's user data, IMDSv2 required" in found["launch template"].message
@@ -72,6 +73,24 @@ def test_the_stock_nextflow_image_fails_the_head_image_check(aws_setup) -> None:
     check = run(aws_setup, head_image="nextflow/nextflow:24.10.4")["head image"]
     assert check.status.value == "fail"
     assert "not Mantle's launcher" in check.message and "head-job.Dockerfile" in check.fix
+
+
+def test_the_head_job_role_missing_untrusted_or_short_of_rights_fails(aws_setup) -> None:
+    iam = aws_setup.moto.client("iam")
+    role = names.resource_names("acme", "prod").head_job_role
+    iam.delete_role_policy(RoleName=role, PolicyName="nextflow-head-job")
+    check = run(aws_setup)["head job role"]
+    assert check.status.value == "fail" and "batch:Describe" in check.message
+    assert "head-job-role-policy.json" in check.fix
+    iam.update_assume_role_policy(
+        RoleName=role,
+        PolicyDocument=json.dumps(policies.service_trust_policy("ec2.amazonaws.com")),
+    )
+    check = run(aws_setup)["head job role"]
+    assert check.status.value == "fail" and "ECS tasks" in check.message
+    iam.delete_role(RoleName=role)
+    check = run(aws_setup)["head job role"]
+    assert check.status.value == "fail" and "ecs-tasks.amazonaws.com" in check.fix
 
 
 def test_probes_leave_nothing_behind(aws_setup) -> None:

@@ -139,10 +139,14 @@ def test_platform_policy_tags_its_jobs_and_only_describes_ecr() -> None:
     }
 
 
-def test_platform_policy_lets_the_doctor_read_the_host_role_only() -> None:
+def test_platform_policy_lets_the_doctor_read_the_host_and_head_job_roles_only() -> None:
     found = statements(policies_of(kit())["platform-policy.json"])
-    role = names.resource_names("acme", "prod").instance_role
-    assert found["ReadHostRole"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    made = names.resource_names("acme", "prod")
+    role = made.instance_role
+    assert found["ReadHostRole"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/{role}",
+        f"arn:aws:iam::{ACCOUNT}:role/{made.head_job_role}",
+    ]
     assert all(a.startswith(("iam:Get", "iam:List")) for a in found["ReadHostRole"]["Action"])
     assert found["ReadHostProfile"]["Resource"].endswith(f":instance-profile/{role}")
 

@@ -1,7 +1,8 @@
 """Doctor checks of the Batch hosts, found through the queues' compute environments: their
 instance profile and role (trusted by EC2, AWS's ECS instance policy, the kit's S3 rights),
 and the launch template version they boot from (the kit's user data: the AWS CLI and Docker's
-data volume; IMDSv2 required; the data volume mapped)."""
+data volume; IMDSv2 required; the data volume mapped). Also the role head jobs run as
+(trusted by ECS tasks, with the kit's head-job rights: Nextflow submits its tasks with it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
-from mantle.cloud.aws import policies, userdata
+from mantle.cloud.aws import names, policies, userdata
 from mantle.cloud.aws.doctor import Check, failed, passed, step, warned
 from mantle.cloud.aws.doctor_batch import compute_environments
 from mantle.schemas.environments import CheckResult, CheckStatus
@@ -22,7 +23,11 @@ ECS_POLICY_NAME = policies.ECS_INSTANCE_MANAGED_POLICY.rsplit("/", 1)[1]
 
 
 def checks() -> list[tuple[str, Check]]:
-    return [("instance role", check_instance_role), ("launch template", check_launch_template)]
+    return [
+        ("instance role", check_instance_role),
+        ("launch template", check_launch_template),
+        ("head job role", check_head_job_role),
+    ]
 
 
 def _policy_fix(action: str, resource: str) -> str:
@@ -112,12 +117,54 @@ def _role_problem(doctor: Doctor, role: str) -> tuple[str, str] | None:
 
 
 def _trusts_ec2(trust: dict) -> bool:
+    return _trusts(trust, "ec2.amazonaws.com")
+
+
+def _trusts(trust: dict, service: str) -> bool:
     for statement in trust.get("Statement", []):
         services = statement.get("Principal", {}).get("Service", [])
         services = services if isinstance(services, list) else [services]
-        if statement.get("Effect") == "Allow" and "ec2.amazonaws.com" in services:
+        if statement.get("Effect") == "Allow" and service in services:
             return True
     return False
+
+
+# --- the head jobs' role -------------------------------------------------------------------
+
+
+def check_head_job_role(doctor: Doctor) -> CheckResult:
+    name, iam, env = "head job role", doctor.client("iam"), doctor.env
+    role = names.resource_names(doctor.tenant, env.name).head_job_role
+    read_fix = _policy_fix("iam:GetRole and iam:List*RolePolicies", f"role/{role}")
+    missing = (
+        f"create the role {role} ({KIT_FIX}): trusted by ecs-tasks.amazonaws.com, with "
+        "head-job-role-policy.json from the setup kit"
+    )
+    found = step("GetRole", read_fix, iam.get_role, fixes={"NoSuchEntity": missing}, RoleName=role)
+    trust = policies.parse_document(found["Role"].get("AssumeRolePolicyDocument")) or {}
+    if not _trusts(trust, "ecs-tasks.amazonaws.com"):
+        return failed(
+            name,
+            f"role {role} does not let ECS tasks assume it: head jobs cannot run as it",
+            f"aws iam update-assume-role-policy --role-name {role} --policy-document "
+            '\'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+            '{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}\'',
+        )
+    attached = step(
+        "ListAttachedRolePolicies", read_fix, iam.list_attached_role_policies, RoleName=role
+    )["AttachedPolicies"]
+    arns = policies.Arns(env.region, env.account_id)
+    required = policies.head_job_policy(env, arns)
+    lacking = policies.uncovered(required, _role_documents(doctor, role, attached))
+    if lacking:
+        more = f" and {len(lacking) - 3} more" if len(lacking) > 3 else ""
+        return failed(
+            name,
+            f"role {role} lacks {', '.join(lacking[:3])}{more} (Nextflow's head job needs them)",
+            f"aws iam put-role-policy --role-name {role} --policy-name nextflow-head-job "
+            "--policy-document file://head-job-role-policy.json (setup kit)",
+        )
+    return passed(name, f"head jobs run as {role}: trusted by ECS tasks, with the kit's rights")
 
 
 def _role_documents(doctor: Doctor, role: str, attached: list[dict]) -> list[dict]:

@@ -172,9 +172,14 @@ def platform_policy(env: EnvironmentPublic, arns: Arns, names: naming.ResourceNa
 
 
 def doctor_read_statements(arns: Arns, names: naming.ResourceNames) -> list[Statement]:
-    """The doctor reads the Batch hosts' role, profile and launch templates (never writes)."""
+    """The doctor reads the Batch hosts' role and profile, the head jobs' role and the launch
+    templates (never writes)."""
     return [
-        allow("ReadHostRole", HOST_ROLE_READ, arns.role(names.instance_role)),
+        allow(
+            "ReadHostRole",
+            HOST_ROLE_READ,
+            [arns.role(names.instance_role), arns.role(names.head_job_role)],
+        ),
         allow(
             "ReadHostRolePolicies",
             ["iam:GetPolicy", "iam:GetPolicyVersion"],
