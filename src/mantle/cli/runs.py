@@ -197,43 +197,45 @@ def runs_cancel(
         _show(api.runs.cancel(run, reason=reason, tenant=tenant), as_json)
 
 
+CHANGED_PARAM = typer.Option(None, "--param", help="NAME=VALUE to change, repeatable.")
+CHANGED_PARAMS_FILE = typer.Option(None, "--params-file", help="JSON/YAML params to change.")
+
+
 @runs_app.command("relaunch")
 def runs_relaunch(
     run: str,
     name: str = typer.Option("", "--name"),
-    param: list[str] = typer.Option(None, "--param", help="NAME=VALUE to change, repeatable."),
-    params_file: Path | None = typer.Option(
-        None, "--params-file", help="JSON/YAML params to change."
-    ),
+    param: list[str] = CHANGED_PARAM,
+    params_file: Path | None = CHANGED_PARAMS_FILE,
     wait: bool = typer.Option(False, "--wait"),
     poll: float = POLL,
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
     """A new run with the same pipeline version, params, inputs and environment."""
-    with client() as api:
-        changed = parse_params(param, params_file)
-        new = api.runs.relaunch(run, name=name, params=changed, tenant=tenant)
-        _show(new, as_json) if not wait else _wait(new, poll, None, as_json)
+    _again("relaunch", run, name, param, params_file, wait, poll, tenant, as_json)
 
 
 @runs_app.command("resume")
 def runs_resume(
     run: str,
     name: str = typer.Option("", "--name"),
-    param: list[str] = typer.Option(None, "--param", help="NAME=VALUE to change, repeatable."),
-    params_file: Path | None = typer.Option(
-        None, "--params-file", help="JSON/YAML params to change."
-    ),
+    param: list[str] = CHANGED_PARAM,
+    params_file: Path | None = CHANGED_PARAMS_FILE,
     wait: bool = typer.Option(False, "--wait"),
     poll: float = POLL,
     tenant: str = TENANT,
     as_json: bool = JSON,
 ) -> None:
     """Continue a FAILED or CANCELLED Nextflow run in its work directory (-resume)."""
+    _again("resume", run, name, param, params_file, wait, poll, tenant, as_json)
+
+
+def _again(action, run, name, param, params_file, wait, poll, tenant, as_json) -> None:
+    """Relaunch or resume `run` (SDK method `action`), then show or wait for the new run."""
     with client() as api:
         changed = parse_params(param, params_file)
-        new = api.runs.resume(run, name=name, params=changed, tenant=tenant)
+        new = getattr(api.runs, action)(run, name=name, params=changed, tenant=tenant)
         _show(new, as_json) if not wait else _wait(new, poll, None, as_json)
 
 

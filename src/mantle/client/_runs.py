@@ -243,15 +243,9 @@ class Runs(_Resource):
         idempotency_key: str | None = None,
         tenant=None,
     ) -> Run:
-        """`params` change the earlier run's params for the new run."""
-        body = {
-            "name": name,
-            "params": params or {},
-            "idempotency_key": idempotency_key or str(uuid.uuid4()),
-        }
-        return self._run(
-            self._http.request("POST", self._path(tenant, ref, "relaunch"), json=body), tenant
-        )
+        """A new run with the earlier run's pipeline version, params (`params` change them),
+        inputs and environment."""
+        return self._again("relaunch", ref, name, params, idempotency_key, tenant)
 
     def resume(
         self,
@@ -262,15 +256,18 @@ class Runs(_Resource):
         idempotency_key: str | None = None,
         tenant=None,
     ) -> Run:
-        """`params` change the earlier run's params for the new run."""
+        """Continue a FAILED or CANCELLED Nextflow run in its work directory (`-resume`);
+        `params` change the earlier run's params."""
+        return self._again("resume", ref, name, params, idempotency_key, tenant)
+
+    def _again(self, action, ref, name, params, idempotency_key, tenant) -> Run:
         body = {
             "name": name,
             "params": params or {},
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
         }
-        return self._run(
-            self._http.request("POST", self._path(tenant, ref, "resume"), json=body), tenant
-        )
+        data = self._http.request("POST", self._path(tenant, ref, action), json=body)
+        return self._run(data, tenant)
 
 
 def _inputs(inputs: str | Sequence[Any] | None, columns: dict[str, str] | None) -> dict:
