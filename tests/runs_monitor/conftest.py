@@ -59,8 +59,10 @@ class FakeExecutor(Executor):
     def group_key(self) -> str:
         return self.group
 
-    def set(self, job_id: str, status: JobStatus, reason: str = "", exit_code=None) -> None:
-        self.states[job_id] = JobState(job_id, status, reason, exit_code)
+    def set(
+        self, job_id: str, status: JobStatus, reason: str = "", exit_code=None, started_at=None
+    ) -> None:
+        self.states[job_id] = JobState(job_id, status, reason, exit_code, started_at)
 
     def submit(self, job: HeadJob) -> str:
         raise NotImplementedError

@@ -3,6 +3,8 @@ batched per executor group, failures worded for a scientist, poll errors sorted.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from mantle.db.models import SqlRunTask, SqlRunTransition
@@ -158,9 +160,30 @@ def test_a_run_cancelled_meanwhile_is_left_alone(lab):
     lab.executor().set(run.external_id, JobStatus.failed, "cancelled by the user")
     from mantle.runs.monitor import CycleStats
 
-    monitor._follow_group("g1", claimed, CycleStats())
+    stats = CycleStats()
+    monitor._follow_group("g1", claimed, stats)
     row = lab.get(run)
     assert row.status == "CANCELLED" and row.monitor_owner is None
+    # Let go as a finished run (never to be looked at again), not as an error to retry.
+    assert stats.run_errors == 0 and row.next_check_at is None
+
+
+def test_a_job_that_ended_between_two_looks_shows_running_from_its_start(lab):
+    run = lab.run()  # SUBMITTED
+    started = datetime.now(UTC)
+    lab.executor().set(run.external_id, JobStatus.failed, "exit 1", 1, started_at=started)
+    assert lab.monitor().cycle().moved == {"FAILED": 1}
+    with lab.db.session() as s:
+        moves = s.scalars(
+            select(SqlRunTransition)
+            .where(SqlRunTransition.run_id == run.id)
+            .order_by(SqlRunTransition.seq)
+        ).all()
+        assert [(m.from_status, m.to_status) for m in moves][-2:] == [
+            ("SUBMITTED", "RUNNING"), ("RUNNING", "FAILED"),
+        ]  # fmt: skip
+    row = lab.get(run)
+    assert row.started_at is not None and row.started_at >= started - timedelta(seconds=1)
 
 
 def test_a_run_whose_environment_is_gone_fails_alone(lab):

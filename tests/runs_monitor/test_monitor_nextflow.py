@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,7 +19,7 @@ from mantle.executors.local import LocalExecutor
 from mantle.runs.pipeline_port import PlatformPipelines
 from tests.conftest import make_settings
 from tests.nextflow_standin import make_pipeline_repo, nextflow_executable
-from tests.runs_monitor.test_monitor_end_to_end import call, upload_pair
+from tests.runs_monitor.test_monitor_end_to_end import call, follow, upload_pair
 
 RULES = [
     {"glob": "star/*.bam", "data_type": "file", "pattern": r"star/(?P<sample>[^/]+)\.bam$",
@@ -84,18 +82,6 @@ def services(app, settings):
     executor = LocalExecutor(settings.data_dir / "executors" / "local", grace_seconds=0.5)
     services.executor_factories.register("local", lambda *_: executor)
     return services
-
-
-def follow(api, member, services, database, run_id: str) -> dict:
-    monitor = services.run_monitor(database, worker_id="test-monitor")
-    monitor.interval = timedelta(milliseconds=100)
-    deadline = time.monotonic() + 120
-    while (shown := call(api, member, "GET", f"/runs/{run_id}"))["status"] not in (
-        "SUCCEEDED", "FAILED",
-    ) and time.monotonic() < deadline:  # fmt: skip
-        monitor.cycle()
-        time.sleep(0.1)
-    return shown
 
 
 def launch(api, app, member, **params) -> dict:

@@ -125,8 +125,10 @@ class RunMonitor:
     def run_store(self, session: Session, run: SqlRun) -> ObjectStore:
         return (self._run_store or placement.run_store)(self.services, session, run)
 
-    def move(self, session: Session, run: SqlRun, new: RunStatus, reason: str = "") -> bool:
-        return (self._move or transitions.move)(session, run, new, reason)
+    def move(
+        self, session: Session, run: SqlRun, new: RunStatus, reason: str = "", *, at=None
+    ) -> bool:
+        return (self._move or transitions.move)(session, run, new, reason, at=at)
 
     # --- one cycle -------------------------------------------------------------------------
 
@@ -382,9 +384,7 @@ class RunMonitor:
             self.move(session, row, RunStatus.running, "the head job ran", at=at)
 
     def _finish(self, session: Session, row: SqlRun, new: RunStatus, reason: str) -> bool:
-        moved = self.move(session, row, new, reason)
-        if moved and reason:
-            row.status_reason = reason
+        moved = self.move(session, row, new, reason)  # it records the reason too
         self._release(row)
         return moved
 
