@@ -182,6 +182,9 @@ class Lab:
             run_dir=run.run_dir, work_dir="s3://w/work", outdir=run.run_dir + "outputs/",
         )  # fmt: skip
         self.write(run, "run.json", dumps(spec))
+        if inputs:  # launch records the resolved inputs on the run too
+            with self.db.session() as s:
+                s.get(SqlRun, run.id).inputs = {"datasets": [d.id for d in inputs]}
         manifest = OutputsManifest(run_id=str(run.id), exit_code=0, files=files)
         self.write(run, "outputs.json", dumps(manifest))
         return manifest

@@ -44,8 +44,8 @@ from mantle.errors import ConflictError, NotFoundError
 from mantle.executors.base import Executor, HeadJob
 from mantle.jobs import queue
 from mantle.jobs.retry import as_mantle_error
+from mantle.runs import events, placement, transitions
 from mantle.runs import inputs as run_inputs
-from mantle.runs import placement, transitions
 from mantle.runs.names import generated_name
 from mantle.runs.pipeline_port import PipelinePort
 from mantle.runs.states import RunStatus
@@ -92,7 +92,7 @@ def fingerprint(request: LaunchRequest, user_id: uuid.UUID, lineage: Lineage) ->
 def events_secret() -> tuple[str, str]:
     """A new run's events secret and the hash the row keeps."""
     secret = secrets.token_urlsafe(32)
-    return secret, hashlib.sha256(secret.encode()).hexdigest()
+    return secret, events.secret_digest(secret)
 
 
 class Launch:

@@ -315,22 +315,22 @@ class RunMonitor:
             row = self._own(session, run.id)
             if row is None:
                 return True
-            trace_rows = self._sync_trace(session, row, self.run_store(session, row))
+            store = store or self.run_store(session, row)
+            trace_rows = self._sync_trace(session, row, store)
         if status is JobStatus.succeeded:
-            moved = self._succeeded(run, state)
+            moved = self._succeeded(run, state, store, trace_rows)
         else:
-            moved = self._failed(run, state, trace_rows)
+            moved = self._failed(run, state, store, trace_rows)
         if moved:
             stats.moved[moved] += 1
         self._trace_seen.pop(run.id, None)
         return True
 
-    def _succeeded(self, run: Claimed, state: JobState) -> str | None:
+    def _succeeded(self, run: Claimed, state: JobState, store: ObjectStore, trace) -> str | None:
         with self.db.session() as session:
             row = self._own(session, run.id)
             if row is None:
                 return None
-            store = self.run_store(session, row)
             manifest = run_files.manifest(store)
             if manifest is not None:
                 run_files.record_session(row, manifest.session_id)
@@ -341,8 +341,7 @@ class RunMonitor:
                     else f"the launcher reported exit code {manifest.exit_code}"
                 )
                 failed = JobState(state.job_id, JobStatus.failed, problem, state.exit_code)
-                trace = run_files.trace_rows(store)
-                reason = failure.explain(failed, trace, run_files.log_tail(store))
+                reason = failure.explain(failed, trace or [], run_files.log_tail(store))
                 row.exit_code = manifest.exit_code if manifest else state.exit_code
                 self._ran(session, row, state)
                 return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None
@@ -354,23 +353,22 @@ class RunMonitor:
                 return None
             ingested = outputs.ingest(
                 session, self.services.catalog, row, manifest, store,
-                spec=run_files.spec(store), match=self._match,
+                match=self._match,
             )  # fmt: skip
             row.exit_code = manifest.exit_code
             reason = ingested.summary()
             self._ran(session, row, state)
             return "SUCCEEDED" if self._finish(session, row, RunStatus.succeeded, reason) else None
 
-    def _failed(self, run: Claimed, state: JobState, trace_rows) -> str | None:
+    def _failed(self, run: Claimed, state: JobState, store: ObjectStore, trace) -> str | None:
         with self.db.session() as session:
             row = self._own(session, run.id)
             if row is None:
                 return None
-            store = self.run_store(session, row)
             manifest = run_files.manifest(store)  # a failed engine still writes one
             if manifest is not None:
                 run_files.record_session(row, manifest.session_id)
-            reason = failure.explain(state, trace_rows or [], run_files.log_tail(store))
+            reason = failure.explain(state, trace or [], run_files.log_tail(store))
             row.exit_code = state.exit_code
             self._ran(session, row, state)
             return "FAILED" if self._finish(session, row, RunStatus.failed, reason) else None

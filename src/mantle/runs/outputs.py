@@ -38,7 +38,7 @@ from mantle.db.models import (
 )
 from mantle.errors import MantleError
 from mantle.pipelines.outputs import match_outputs
-from mantle.rundir import OUTPUTS_DIR, OutputsManifest, RunSpec
+from mantle.rundir import OUTPUTS_DIR, OutputsManifest
 from mantle.schemas.accounts import Role
 from mantle.schemas.catalog import ActivityKind, DatasetCreate, FileRef, Origin
 from mantle.storage import ObjectStore
@@ -111,7 +111,6 @@ def ingest(
     manifest: OutputsManifest,
     run_store: ObjectStore,
     *,
-    spec: RunSpec | None = None,
     match: Matcher | None = None,
 ) -> Ingested:
     """Register the outputs of `run` in the caller's transaction (see the module docstring).
@@ -141,7 +140,7 @@ def ingest(
                 if f.path in listed:
                     listed[f.path].dataset_id = made
     result.unmatched = [path for path, row in listed.items() if row.dataset_id is None]
-    inputs = _input_ids(session, run, spec)
+    inputs = _input_ids(session, run)
     if inputs or created:
         activity = catalog.lineage.record_activity(
             session, access, ActivityKind.pipeline_run, inputs=inputs, outputs=created,
@@ -181,10 +180,11 @@ def _create_dataset(session, catalog, access, run, group, name, run_store, resul
     return made.id
 
 
-def _input_ids(session: Session, run: SqlRun, spec: RunSpec | None) -> list[uuid.UUID]:
-    """The run's input datasets that still exist (one deleted since launch is left out)."""
+def _input_ids(session: Session, run: SqlRun) -> list[uuid.UUID]:
+    """The run's input datasets (as launch resolved them) that still exist (one deleted
+    since launch is left out)."""
     wanted: list[uuid.UUID] = []
-    raw = [d.id for d in spec.inputs] if spec else list((run.inputs or {}).get("datasets", []))
+    raw = list((run.inputs or {}).get("datasets", []))
     for value in raw:
         try:
             wanted.append(uuid.UUID(str(value)))

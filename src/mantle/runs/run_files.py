@@ -10,10 +10,8 @@ from mantle.errors import NotFoundError
 from mantle.rundir import (
     LAUNCHER_LOG,
     OUTPUTS_JSON,
-    RUN_JSON,
     TRACE_TSV,
     OutputsManifest,
-    RunSpec,
     parse_trace,
 )
 from mantle.storage import ObjectStore
@@ -50,14 +48,6 @@ def manifest(store: ObjectStore) -> OutputsManifest | None:
         return None
     try:
         return OutputsManifest.model_validate_json(text)
-    except ValueError:
-        return None
-
-
-def spec(store: ObjectStore) -> RunSpec | None:
-    text = _text(store, RUN_JSON)
-    try:
-        return RunSpec.model_validate_json(text) if text else None
     except ValueError:
         return None
 
