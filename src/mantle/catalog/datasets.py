@@ -9,6 +9,7 @@ re-applied on the fresh state, so two concurrent edits both land and neither is 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -49,15 +50,21 @@ def short_id(number: int) -> str:
 
 def parse_ref(ref: str | uuid.UUID) -> uuid.UUID | int:
     """`DS-000042` -> 42, a UUID -> UUID; anything else is not a dataset id (404)."""
+    return parse_numbered_ref(ref, props.DATASET_REF, "dataset")
+
+
+def parse_numbered_ref(ref: str | uuid.UUID, short: re.Pattern, noun: str) -> uuid.UUID | int:
+    """A per-tenant number from a short id matching `short` (its group 1), or a UUID;
+    anything else names no `noun` of anyone's (404)."""
     if isinstance(ref, uuid.UUID):
         return ref
-    match = props.DATASET_REF.fullmatch(ref.strip())
+    match = short.fullmatch(ref.strip())
     if match:
         return int(match.group(1))
     try:
         return uuid.UUID(ref)
     except ValueError as e:
-        raise NotFoundError(f"dataset '{ref[:60]}' not found") from e
+        raise NotFoundError(f"{noun} '{ref[:60]}' not found") from e
 
 
 def dataset_public(row: SqlDataset) -> DatasetPublic:

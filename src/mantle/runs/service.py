@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mantle import rundir
 from mantle.accounts.policy import Permission, TenantAccess
-from mantle.catalog.datasets import Datasets
+from mantle.catalog.datasets import Datasets, parse_numbered_ref
 from mantle.catalog.datasets import short_id as dataset_short_id
 from mantle.db.engine import Database
 from mantle.db.models import SqlEnvironment, SqlPipelineVersion, SqlRun
@@ -57,15 +57,7 @@ def short_id(number: int) -> str:
 
 def parse_ref(ref: str | uuid.UUID) -> uuid.UUID | int:
     """`run-42` -> 42, a UUID -> UUID; anything else is no run of anyone's (404)."""
-    if isinstance(ref, uuid.UUID):
-        return ref
-    match = RUN_REF.fullmatch(ref.strip())
-    if match:
-        return int(match.group(1))
-    try:
-        return uuid.UUID(ref)
-    except ValueError as e:
-        raise NotFoundError(f"run '{ref[:60]}' not found") from e
+    return parse_numbered_ref(ref, RUN_REF, "run")
 
 
 def _cursor_number(cursor: str | None) -> int | None:
