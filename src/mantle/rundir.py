@@ -128,6 +128,27 @@ def parse_trace(text: str) -> list[dict[str, str]]:
     return [row for row in reader if len(row) == len(header) and None not in row.values()]
 
 
+# --- script pipelines --------------------------------------------------------------------
+
+# Placeholders in a script pipeline's command: the launcher's Python, the pipeline checkout.
+PYTHON_PLACEHOLDER = "{python}"
+PIPELINE_PLACEHOLDER = "{pipeline}"
+
+
+def script_argv(command: list[str], python: str, pipeline_dir: str | None = None) -> list[str]:
+    """A script pipeline's command with its placeholders filled; ValueError when it names
+    `{pipeline}` and there is no checkout (a built-in script)."""
+    argv = []
+    for arg in command:
+        arg = arg.replace(PYTHON_PLACEHOLDER, python)
+        if PIPELINE_PLACEHOLDER in arg:
+            if pipeline_dir is None:
+                raise ValueError("the script's command uses {pipeline} but it has no repository")
+            arg = arg.replace(PIPELINE_PLACEHOLDER, pipeline_dir)
+        argv.append(arg)
+    return argv
+
+
 def dumps(model: BaseModel) -> bytes:
     return model.model_dump_json(indent=2).encode()
 

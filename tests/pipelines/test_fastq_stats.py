@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from mantle.pipelines.outputs import match_outputs
-from mantle.pipelines.script import builtin_specs, command_line
-from mantle.rundir import OutputFile
+from mantle.pipelines.script import builtin_specs
+from mantle.rundir import OutputFile, script_argv
 
 # Two reads, 10 bases: qualities I=40 x4, !=0 x2, 5=20 x4 -> 240/10 = 24.0; G/C: 2 + 4 = 6.
 PLAIN = "@r1 first\nACGT\n+\nIIII\n@r2\nGGCCNN\n+r2\n!!5555\n\n"
@@ -33,7 +33,11 @@ def run_program(tmp_path: Path, inputs: list[dict], params: dict | None = None):
     }
     spec, _ = builtin_specs()[0]
     done = subprocess.run(
-        command_line(spec, sys.executable), env=env, capture_output=True, text=True, timeout=60
+        script_argv(spec.command, sys.executable),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return done, outdir
 

@@ -9,7 +9,8 @@ import pytest
 
 from mantle.errors import InvalidInputError
 from mantle.pipelines.samplesheet import make_samplesheet
-from mantle.pipelines.script import builtin_specs, check_inputs, command_line, parse_spec
+from mantle.pipelines.script import builtin_specs, check_inputs, parse_spec
+from mantle.rundir import script_argv
 from tests.pipelines.conftest import fixture_json
 from tests.pipelines.test_samplesheet import pair, plain_files
 
@@ -18,7 +19,7 @@ def test_the_builtin_spec_round_trips_through_run_json():
     spec, _ = builtin_specs()[0]
     dumped = spec.model_dump(mode="json")
     assert dumped["name"] == "fastq-stats"
-    assert command_line(dumped, "/usr/bin/python3")[:2] == ["/usr/bin/python3", "-m"]
+    assert script_argv(dumped["command"], "/usr/bin/python3")[:2] == ["/usr/bin/python3", "-m"]
     assert parse_spec(__import__("yaml").safe_dump(dumped)) == spec
 
 

@@ -36,7 +36,7 @@ from mantle.launcher.context import EXIT_ENGINE_MISSING, Context, LauncherError
 from mantle.launcher.outputs import upload_folder
 from mantle.launcher.processes import EngineNotFound, EngineResult, run_engine
 from mantle.launcher.run_directory import local_path
-from mantle.rundir import OUTPUTS_DIR, PARAMS_JSON, InputDataset
+from mantle.rundir import OUTPUTS_DIR, PARAMS_JSON, InputDataset, script_argv
 
 INPUTS_JSON = "inputs.json"
 DOCKER_CHECK_SECONDS = 20
@@ -66,7 +66,10 @@ def run_script(ctx: Context) -> EngineResult:
         MANTLE_OUTDIR=str(outdir),
     )
     python = "python" if image else sys.executable
-    argv = [_fill(arg, python, pipeline_dir) for arg in command]
+    try:
+        argv = script_argv(command, python, str(pipeline_dir) if pipeline_dir else None)
+    except ValueError as e:
+        raise LauncherError(str(e)) from e
     if image:
         mounts = [ctx.scratch, outdir, *_input_folders(inputs_file)]
         if pipeline_dir is not None:
@@ -86,15 +89,6 @@ def run_script(ctx: Context) -> EngineResult:
         ctx.log.info("uploading outputs")
         ctx.uploaded = upload_folder(outdir, ctx.run_dir.store)
     return result
-
-
-def _fill(arg: str, python: str, pipeline_dir: Path | None) -> str:
-    arg = arg.replace("{python}", python)
-    if "{pipeline}" in arg:
-        if pipeline_dir is None:
-            raise LauncherError("the script's command uses {pipeline} but it has no repository")
-        arg = arg.replace("{pipeline}", str(pipeline_dir))
-    return arg
 
 
 def _params_file(ctx: Context) -> Path:

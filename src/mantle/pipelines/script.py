@@ -40,7 +40,6 @@ from mantle.schemas.pipelines import MAX_OUTPUT_RULES, PIPELINE_NAME_PATTERN, Ou
 
 SPEC_FILE = "mantle.yml"
 MAX_SPEC_BYTES = 256 * 1024
-PYTHON_PLACEHOLDER = "{python}"
 ENV_PARAMS_FILE = "MANTLE_PARAMS_FILE"
 ENV_INPUTS_FILE = "MANTLE_INPUTS_FILE"
 ENV_OUTDIR = "MANTLE_OUTDIR"
@@ -128,12 +127,6 @@ def builtin_specs() -> list[tuple[ScriptSpec, bytes]]:
         text = folder.joinpath(file_name).read_bytes()
         found.append((parse_spec(text, source=file_name), text))
     return found
-
-
-def command_line(spec: ScriptSpec | dict[str, Any], python: str) -> list[str]:
-    """The argv to run, with `{python}` replaced (what the launcher does)."""
-    command = spec["command"] if isinstance(spec, dict) else spec.command
-    return [arg.replace(PYTHON_PLACEHOLDER, python) for arg in command]
 
 
 def check_inputs(script: ScriptSpec | dict[str, Any], datasets: list[Any]) -> None:

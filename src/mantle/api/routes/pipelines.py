@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from mantle.api.deps import Db, PipelinesService, ReadAccess, WriteAccess
 from mantle.api.errors import CONFLICT, TENANT_ERRORS
 from mantle.errors import InvalidInputError
-from mantle.pipelines.service import default_name, pipeline_public, version_public
+from mantle.pipelines.service import default_name, version_public
 from mantle.schemas.bounds import Version
 from mantle.schemas.pipelines import (
     PIPELINE_NAME_PATTERN,
@@ -66,8 +66,7 @@ def register_pipeline(
 @router.get("/{ref}", response_model=PipelinePublic)
 def get_pipeline(access: ReadAccess, db: Db, pipelines: PipelinesService, ref: str = Ref):
     with db.session() as session:
-        row = pipelines.get(session, access, ref)
-        return pipeline_public(row, pipelines.version(session, access, str(row.id)))
+        return pipelines.describe(session, access, ref)
 
 
 @router.get("/{ref}/versions", response_model=list[PipelineVersionPublic])
