@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mantle.errors import InvalidInputError
+from mantle.pipelines import git
 from mantle.pipelines.git import GitRepositories, check_url
 from tests.pipelines.conftest import MAIN_NF, Repo
 
@@ -73,17 +74,27 @@ def test_unknown_revision_and_unreachable_repository_are_422_with_gits_reason(tm
         "",
     ],
 )
-def test_dangerous_urls_are_refused_before_git_runs(url, repos):
+def test_dangerous_urls_are_refused_before_git_runs(url, repos, no_git):
     with pytest.raises(InvalidInputError):
         repos.resolve(url, "main")
 
 
 @pytest.mark.parametrize("revision", ["--output=/tmp/x", "a b", "main:secret", ""])
-def test_odd_revisions_are_refused(tmp_path, repos, revision):
+def test_odd_revisions_are_refused(tmp_path, repos, revision, monkeypatch):
     repo = Repo(tmp_path / "p")
     repo.commit({"main.nf": MAIN_NF})
+    monkeypatch.setattr(git, "run_git", _git_must_not_run)
     with pytest.raises(InvalidInputError):
         repos.resolve(repo.url, revision)
+
+
+def _git_must_not_run(*args, **kwargs):
+    pytest.fail(f"git ran with {args}: the input should have been refused before")
+
+
+@pytest.fixture
+def no_git(monkeypatch):
+    monkeypatch.setattr(git, "run_git", _git_must_not_run)
 
 
 def test_accepted_url_forms():
