@@ -109,6 +109,12 @@ def test_cancel_escalates_to_sigkill_after_the_grace_period(tmp_path):
     started = time.monotonic()
     executor.cancel(job_id, reason="cancelled")
     assert time.monotonic() - started < 0.2  # cancel does not wait for the grace period
+    # Nobody polls meanwhile: the cancel's own timer sends the SIGKILL.
+    child = json.loads((tmp_path / "jobs" / job_id / "child.json").read_text())["pid"]
+    deadline = time.monotonic() + 5
+    while not gone(child):
+        assert time.monotonic() < deadline, "SIGKILL never came without a poll"
+        time.sleep(0.05)
     state = wait_until(executor, job_id, JobStatus.failed)
     assert (state.reason, state.exit_code) == ("cancelled", 128 + signal.SIGKILL)
 

@@ -57,8 +57,7 @@ _STATUS = {
     "SUCCEEDED": JobStatus.succeeded,
     "FAILED": JobStatus.failed,
 }
-# Calls made by every executor of this process, by operation (for benchmarks and metrics).
-TOTAL_CALLS: Counter[str] = Counter()
+# Guards the executors' call counters (`calls`), which threads of one process share.
 _counter_lock = threading.Lock()
 # Job definitions found or registered, by (group key, region, name): registered once, reused.
 _definitions: dict[tuple[str, str, str], str] = {}
@@ -283,7 +282,6 @@ class AwsBatchExecutor(Executor):
     def _count(self, operation: str) -> None:
         with _counter_lock:
             self.calls[operation] += 1
-            TOTAL_CALLS[operation] += 1
 
 
 def job_state(detail: dict[str, Any]) -> JobState:

@@ -31,8 +31,9 @@ from mantle.executors.local_supervisor import (
     LOG_FILE,
     RESULT_FILE,
     process_start_time,
-    write_json_atomically,
+    write_json,
 )
+from mantle.private_files import make_private_dir
 
 JOB_FILE = "job.json"
 LOST_REASON = (
@@ -63,7 +64,7 @@ class LocalExecutor(Executor):
     def submit(self, job: HeadJob) -> str:
         job_id = uuid.uuid4().hex
         folder = self.state_dir / job_id
-        folder.mkdir(parents=True)
+        make_private_dir(folder)  # its log may hold secrets the job printed
         command = [*self.command, job.run_dir_url]
         supervisor = [
             sys.executable, "-m", "mantle.executors.local_supervisor", str(folder), "--", *command
@@ -79,7 +80,7 @@ class LocalExecutor(Executor):
         )
         # Reap the supervisor when it ends (no zombie); after a restart it is nobody's child.
         threading.Thread(target=process.wait, name=f"reap-{job_id[:8]}", daemon=True).start()
-        write_json_atomically(
+        write_json(
             folder / JOB_FILE,
             {
                 "run_id": str(job.run_id),
@@ -121,10 +122,9 @@ class LocalExecutor(Executor):
         folder = self._folder(job_id)
         if folder is None or (folder / RESULT_FILE).exists():
             return
-        if not (folder / CANCEL_FILE).exists():
-            write_json_atomically(
-                folder / CANCEL_FILE, {"reason": reason or "cancelled", "at": time.time()}
-            )
+        # The first cancel's reason wins, also against a concurrent one.
+        cancelled = {"reason": reason or "cancelled", "at": time.time()}
+        write_json(folder / CANCEL_FILE, cancelled, replace=False)
         self._signal_child(folder, signal.SIGTERM)
         timer = threading.Timer(self.grace_seconds, self._escalate, args=(folder,))
         timer.daemon = True

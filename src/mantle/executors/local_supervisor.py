@@ -17,19 +17,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mantle.private_files import write_private_file
+
 CHILD_FILE = "child.json"
 CANCEL_FILE = "cancel.json"
 RESULT_FILE = "result.json"
 LOG_FILE = "output.log"
 
 
-def write_json_atomically(path: Path, data: dict) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with partial.open("w") as f:
-        json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, path)
+def write_json(path: Path, data: dict, *, replace: bool = True) -> bool:
+    """Write `data` to a 0600 file atomically (readers see all or nothing); with
+    `replace=False` a file already there wins. Whether `data` was written."""
+    return write_private_file(path, json.dumps(data), replace=replace)
 
 
 def process_start_time(pid: int) -> int | None:
@@ -57,17 +56,17 @@ def supervise(job_dir: Path, command: list[str]) -> int:
             )
         except OSError as e:
             log.write(f"could not start {command[0]}: {e}\n".encode())
-            write_json_atomically(job_dir / RESULT_FILE, _result(127))
+            write_json(job_dir / RESULT_FILE, _result(127))
             return 127
         started = process_start_time(child.pid)
-        write_json_atomically(job_dir / CHILD_FILE, {"pid": child.pid, "start_time": started})
+        write_json(job_dir / CHILD_FILE, {"pid": child.pid, "start_time": started})
         # The executor signals the child's group; the supervisor itself keeps waiting.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if (job_dir / CANCEL_FILE).exists():  # cancelled before child.json told its pid
             os.killpg(child.pid, signal.SIGTERM)
         code = child.wait()
     exit_code = 128 - code if code < 0 else code
-    write_json_atomically(job_dir / RESULT_FILE, _result(exit_code))
+    write_json(job_dir / RESULT_FILE, _result(exit_code))
     return exit_code
 
 
