@@ -96,6 +96,11 @@ def test_sdk_retries_a_launch_with_the_same_key(sdk, lab, executor, monkeypatch)
     run = sdk.runs.launch("rnaseq", inputs=[ds["id"]])
     assert len(calls) == 2 and calls[0]["idempotency_key"] == calls[1]["idempotency_key"]
     assert len(executor.submits) == 1 and run.short_id == "run-1"
+    # Relaunch (and resume, the same path) is retried with its key as well: one new run.
+    calls.clear()
+    again = sdk.runs.relaunch(run.short_id)
+    assert len(calls) == 2 and calls[0]["idempotency_key"] == calls[1]["idempotency_key"]
+    assert len(executor.submits) == 2 and again.short_id == "run-2"
 
 
 @pytest.fixture

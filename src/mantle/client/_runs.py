@@ -133,9 +133,14 @@ class Runs(_Resource):
             "labels": list(labels),
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
         }
+        return self._start(self._path(tenant), body, tenant)
+
+    def _start(self, path: str, body: dict[str, Any], tenant: str | None) -> Run:
+        """POST a request that starts a run, retried on a lost answer or throttling: its
+        idempotency key makes a retry return the run the first attempt made."""
         for attempt in range(1, LAUNCH_ATTEMPTS + 1):
             try:
-                return self._run(self._http.request("POST", self._path(tenant), json=body), tenant)
+                return self._run(self._http.request("POST", path, json=body), tenant)
             except (ServiceUnavailableError, RateLimitedError) as e:
                 if attempt == LAUNCH_ATTEMPTS:
                     raise
@@ -266,8 +271,7 @@ class Runs(_Resource):
             "params": params or {},
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
         }
-        data = self._http.request("POST", self._path(tenant, ref, action), json=body)
-        return self._run(data, tenant)
+        return self._start(self._path(tenant, ref, action), body, tenant)
 
 
 def _inputs(inputs: str | Sequence[Any] | None, columns: dict[str, str] | None) -> dict:
