@@ -38,7 +38,9 @@ def install() -> bool:
             for route, included, context in prepared.get(id(original_route), ()):
                 if route is original_route and included == key:
                     return context
-        context = build(cls, original_route=original_route, include_context=include_context)
+        # Built without the app as overrides provider: shared, it must not keep the first app
+        # (its database, store and services) alive, nor consult that app's overrides.
+        context = build(cls, original_route=original_route, include_context=key)
         with _LOCK:
             prepared.setdefault(id(original_route), []).append((original_route, key, context))
         return context
