@@ -311,14 +311,9 @@ class Pipelines:
 
     def list(self, session: Session, access: TenantAccess) -> list[PipelinePublic]:
         self.ensure_builtins(session, access.tenant_id)
+        latest = repo.latest_versions(session, access.tenant_id)
         rows = repo.list_all(session, access.tenant_id)
-        latest = repo.latest_numbers(session, access.tenant_id)
-        found = []
-        for row in rows:
-            version = repo.get_version(session, row.id, latest.get(row.id, 0))
-            if version is not None:
-                found.append(pipeline_public(row, version))
-        return found
+        return [pipeline_public(row, latest[row.id]) for row in rows if row.id in latest]
 
     def get(self, session: Session, access: TenantAccess, ref: str) -> SqlPipeline:
         """The tenant's pipeline by name or id; NotFoundError otherwise."""

@@ -61,13 +61,23 @@ def latest_number(session: Session, pipeline_id: uuid.UUID) -> int:
     return session.scalar(query) or 0
 
 
-def latest_numbers(session: Session, tenant_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    query = (
-        select(SqlPipelineVersion.pipeline_id, func.max(SqlPipelineVersion.version))
+def latest_versions(session: Session, tenant_id: uuid.UUID) -> dict[uuid.UUID, SqlPipelineVersion]:
+    """Each of the tenant's pipelines' latest version, by pipeline id, in one query."""
+    newest = (
+        select(
+            SqlPipelineVersion.pipeline_id,
+            func.max(SqlPipelineVersion.version).label("version"),
+        )
         .where(SqlPipelineVersion.tenant_id == tenant_id)
         .group_by(SqlPipelineVersion.pipeline_id)
+        .subquery()
     )
-    return {pipeline_id: number for pipeline_id, number in session.execute(query)}
+    query = select(SqlPipelineVersion).join(
+        newest,
+        (SqlPipelineVersion.pipeline_id == newest.c.pipeline_id)
+        & (SqlPipelineVersion.version == newest.c.version),
+    )
+    return {version.pipeline_id: version for version in session.scalars(query)}
 
 
 def get_version(
