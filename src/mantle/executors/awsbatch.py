@@ -113,7 +113,6 @@ class AwsBatchExecutor(Executor):
         self._sleep = sleep
         self.calls: Counter[str] = Counter()  # AWS calls made (attempts), by operation
         self._clients: dict[str, Any] = {}
-        self._streams: dict[str, str] = {}  # job id -> log stream name
 
     @property
     def group_key(self) -> str:
@@ -229,13 +228,10 @@ class AwsBatchExecutor(Executor):
         return LogPage(lines=lines, cursor=token)
 
     def _log_stream(self, job_id: str) -> str | None:
-        if job_id not in self._streams:
-            found = self._describe([job_id])
-            stream = found[0].get("container", {}).get("logStreamName") if found else None
-            if not stream:
-                return None
-            self._streams[job_id] = stream
-        return self._streams[job_id]
+        """The job's stream, asked of Batch each time: a cursor comes from the client, so it
+        carries only CloudWatch's token, never a stream name (that could name another job's)."""
+        found = self._describe([job_id])
+        return (found[0].get("container", {}).get("logStreamName") or None) if found else None
 
     def _log_page(
         self, stream: str, token: str | None, limit: int
