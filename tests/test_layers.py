@@ -19,7 +19,7 @@ SOURCE = Path(mantle.__file__).parent
 
 BASICS = {
     "errors", "_version", "checksums", "private_files", "settings", "schemas", "bucket_names",
-    "import_syntax", "rundir",
+    "import_syntax", "rundir", "urls",
 }  # fmt: skip
 # The launcher runs inside Batch head jobs: it may use the bottom layer only.
 BOTTOM = BASICS | {"db", "storage", "aws", "executors", "launcher"}

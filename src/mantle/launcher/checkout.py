@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from mantle.launcher.logbook import Logbook
+from mantle.urls import redact_credentials
 
 _COMMIT = re.compile(r"[0-9a-f]{7,64}")
 GIT_TIMEOUT_SECONDS = 600
@@ -31,7 +32,7 @@ def checkout(repository: str, commit: str, dest: Path, log: Logbook) -> Path:
     if not _COMMIT.fullmatch(commit or ""):
         raise CheckoutError(f"the run's pipeline commit {commit!r} is not a commit id")
     source = _source(repository)
-    log.info(f"checking out {_redacted(repository)} at {commit}")
+    log.info(f"checking out {redact_credentials(repository)} at {commit}")
     dest.mkdir(parents=True, exist_ok=True)
     _git(["init", "--quiet", str(dest)], cwd=dest)
     _git(["remote", "add", "origin", source], cwd=dest)
@@ -39,11 +40,11 @@ def checkout(repository: str, commit: str, dest: Path, log: Logbook) -> Path:
         _git(
             ["fetch", "--quiet", "origin", *_ALL_REFS],
             cwd=dest,
-            what=f"could not fetch {_redacted(repository)}",
+            what=f"could not fetch {redact_credentials(repository)}",
         )
     if not _try_git(["cat-file", "-e", f"{commit}^{{commit}}"], cwd=dest):
         raise CheckoutError(
-            f"commit {commit} is not in {_redacted(repository)}: was it force-pushed away?"
+            f"commit {commit} is not in {redact_credentials(repository)}: was it force-pushed away?"
         )
     _git(["checkout", "--quiet", "--detach", commit], cwd=dest)
     head = _git(["rev-parse", "HEAD"], cwd=dest).strip()
@@ -61,11 +62,6 @@ def _source(repository: str) -> str:
     if not path.exists():
         raise CheckoutError(f"pipeline repository {repository} does not exist on this machine")
     return str(path.resolve())
-
-
-def _redacted(repository: str) -> str:
-    """Repository URLs may carry a token (https://user:token@host/...): never log it."""
-    return re.sub(r"//[^/@]+@", "//***@", repository)
 
 
 def _environment() -> dict[str, str]:
@@ -98,6 +94,8 @@ def _try_git(args: list[str], cwd: Path) -> bool:
 def _git(args: list[str], cwd: Path, what: str | None = None) -> str:
     done = _run(args, cwd)
     if done.returncode != 0:
-        detail = _redacted(done.stderr.strip().splitlines()[-1]) if done.stderr.strip() else ""
+        detail = (
+            redact_credentials(done.stderr.strip().splitlines()[-1]) if done.stderr.strip() else ""
+        )
         raise CheckoutError(f"{what or 'git ' + args[0] + ' failed'}: {detail}".rstrip(": "))
     return done.stdout

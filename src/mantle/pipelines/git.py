@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from mantle.errors import InvalidInputError
+from mantle.urls import redact_credentials
 
 DEFAULT_TIMEOUT = 120.0
 MAX_FILE_BYTES = 2 * 1024 * 1024  # nf-core's largest nextflow_schema.json is ~60 KB
@@ -110,15 +111,10 @@ def check_revision(revision: str) -> str:
     return revision
 
 
-def _redact(text: str) -> str:
-    """`text` without `user:password@` in any URL it quotes."""
-    return re.sub(r"(://)[^/@\s]*:[^/@\s]*@", r"\1***@", text)
-
-
 def _trimmed(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     text = " ".join(lines[-_MESSAGE_LINES:])
-    text = _redact(text)
+    text = redact_credentials(text)
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 3] + "..."
 
 
@@ -192,9 +188,8 @@ class GitRepositories:
                 self._update(url, repo)
             commit = self._commit_of(repo, revision)
         if commit is None:
-            raise GitError(
-                f"revision {revision!r} is not a tag, branch or commit of {_redact(url)[:200]}"
-            )
+            where = redact_credentials(url)[:200]
+            raise GitError(f"revision {revision!r} is not a tag, branch or commit of {where}")
         return commit
 
     def read(self, url: str, commit: str, path: str) -> bytes | None:
