@@ -8,7 +8,7 @@ VENV := .venv
 MANTLE := $(VENV)/bin/mantle
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint deps deps-dev browser clean
+.PHONY: run test lint deps deps-dev browser ui clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,7 +20,11 @@ deps: $(UV)
 deps-dev: $(UV)
 	$(UV) sync --locked
 
-run: deps
+# The web app (ui/): rebuilt only when its sources or the server's API changed.
+ui: deps
+	@PY=$(VENV)/bin/python bash scripts/build-ui
+
+run: deps ui
 	$(MANTLE) db upgrade
 	$(MANTLE) server
 
@@ -32,7 +36,7 @@ browser:
 # hundreds of `mantle` processes, and without the cache each one compiles every module it
 # imports again (a whoami: 1.4 s of CPU instead of 0.5 s).
 PYTEST_WORKERS ?= auto
-test: deps-dev browser
+test: deps-dev browser ui
 	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: deps-dev
@@ -40,4 +44,4 @@ lint: deps-dev
 	$(VENV)/bin/ruff format --check src tests
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .pytest_cache
+	rm -rf $(TOOLS) $(VENV) .pytest_cache ui/node_modules src/mantle/web/ui_dist

@@ -117,3 +117,12 @@ def live_server(tmp_path_factory):
         yield server
     finally:
         stop_live_server(server)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the browser tests left their screenshots of every page."""
+    from tests.web.conftest import SCREENSHOTS
+
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+        count = len(list(SCREENSHOTS.glob("*.png")))
+        terminalreporter.write_line(f"screenshots of the web app ({count}): {SCREENSHOTS}")

@@ -1,17 +1,31 @@
-"""Server-rendered pages through the test client, on both databases."""
+"""What the server does for pages: the sign-in form, sign-out, and the web app's index.html for
+every page path (after a session check), through the test client on both databases."""
 
 from __future__ import annotations
 
+import pytest
+
+from mantle.web import routes as web_routes
 from tests.factories import PASSWORD
 
 
-def test_pages_need_a_login(api):
-    response = api.get("/t/acme", follow_redirects=False)
+@pytest.fixture
+def built_app(tmp_path, monkeypatch):
+    """A stand-in build of the web app (the real one comes from scripts/build-ui)."""
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><div id=root></div>")
+    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)")
+    monkeypatch.setattr(web_routes, "APP_DIR", tmp_path)
+    return tmp_path
+
+
+def test_pages_need_a_login_and_come_back_with_their_query(api):
+    response = api.get("/t/acme/runs?status=FAILED", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/t/acme"
+    assert response.headers["location"] == "/login?next=/t/acme/runs%3Fstatus%3DFAILED"
 
 
-def test_login_form_logs_in_and_redirects(api, factory):
+def test_login_form_logs_in_and_redirects_to_the_app(api, factory, built_app):
     factory.tenant("acme", "ann@example.com")
     bad = api.post("/login", data={"email": "ann@example.com", "password": "x"})
     assert bad.status_code == 401 and "wrong email or password" in bad.text
@@ -21,8 +35,10 @@ def test_login_form_logs_in_and_redirects(api, factory):
         follow_redirects=False,
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/t/acme"
-    page = api.get("/t/acme")
-    assert page.status_code == 200 and "ann@example.com" in page.text
+    page = api.get("/t/acme/datasets/DS-000001")
+    assert page.status_code == 200 and "<div id=root>" in page.text
+    assert page.headers["cache-control"] == "no-cache"
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
 
 
 def test_login_next_cannot_redirect_off_site(api, factory):
@@ -36,110 +52,43 @@ def test_login_next_cannot_redirect_off_site(api, factory):
         assert response.headers["location"] == "/", target
 
 
-def test_forms_need_the_csrf_token(api, factory):
+def test_sign_out_needs_the_csrf_token_and_ends_the_session(api, factory, built_app):
     factory.tenant("acme", "ann@example.com")
     factory.browser_login("ann@example.com")
-    forged = api.post("/t/acme/tokens", data={"name": "forged"})
+    forged = api.post("/logout", data={}, follow_redirects=False)
     assert forged.status_code == 403 and "CSRF" in forged.text
-    page = api.get("/t/acme").text
-    assert "forged" not in page
-    csrf = api.cookies["mantle_csrf"]
-    made = api.post("/t/acme/tokens", data={"name": "mine", "csrf_token": csrf})
-    assert made.status_code == 200 and "mtk_" in made.text
+    assert api.get("/api/v1/me").status_code == 200
+    out = api.post(
+        "/logout", data={"csrf_token": api.cookies["mantle_csrf"]}, follow_redirects=False
+    )
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert api.get("/t/acme", follow_redirects=False).status_code == 303
 
 
-def test_token_form_rejects_bad_expiry_without_losing_the_page(api, factory):
+def test_assets_are_cached_for_good_and_missing_ones_are_404(built_app, api):  # app after build
+    asset = api.get("/assets/index-abc123.js")
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert api.get("/assets/nope.js").status_code == 404
+
+
+def test_api_paths_never_get_the_app(api, factory, built_app):
     factory.tenant("acme", "ann@example.com")
     factory.browser_login("ann@example.com")
-    csrf = api.cookies["mantle_csrf"]
-    response = api.post(
-        "/t/acme/tokens", data={"name": "x", "expires_in_days": "soon", "csrf_token": csrf}
-    )
-    assert response.status_code == 422 and "invalid token settings" in response.text
-    assert "mtk_" not in response.text
+    missing = api.get("/api/v1/nope")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    posted = api.post("/t/acme/anything", headers={"X-CSRF-Token": api.cookies["mantle_csrf"]})
+    assert posted.status_code == 404
 
 
-def test_unknown_tenant_page_is_404_html(api, factory):
+def test_invitation_page_opens_without_a_session(api, built_app):
+    page = api.get("/invite?token=mti_x", follow_redirects=False)
+    assert page.status_code == 200 and "<div id=root>" in page.text
+
+
+def test_a_server_without_the_built_app_says_how_to_build_it(api, factory, tmp_path, monkeypatch):
+    monkeypatch.setattr(web_routes, "APP_DIR", tmp_path / "missing")
     factory.tenant("acme", "ann@example.com")
     factory.browser_login("ann@example.com")
-    response = api.get("/t/nope")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/html")
-
-
-def test_forms_redirect_after_post_with_a_flash_shown_once(api, factory):
-    factory.tenant("acme", "ann@example.com")
-    factory.browser_login("ann@example.com")
-    csrf = api.cookies["mantle_csrf"]
-    made = api.post(
-        "/t/acme/tokens", data={"name": "ci", "csrf_token": csrf}, follow_redirects=False
-    )
-    assert made.status_code == 303 and made.headers["location"] == "/t/acme"
-    assert "mtk_" not in made.text and "mtk_" not in made.headers["set-cookie"]  # encrypted
-    shown = api.get("/t/acme")
-    assert shown.status_code == 200 and 'data-testid="token-value">mtk_' in shown.text
-    assert shown.headers["cache-control"] == "no-store"
-    again = api.get("/t/acme")  # a refresh neither resubmits nor shows the token again
-    assert 'data-testid="token-value"' not in again.text
-    assert again.text.count("<td>ci</td>") == 1
-
-    invited = api.post(
-        "/t/acme/invitations",
-        data={"email": "bob@example.com", "role": "member", "csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert invited.status_code == 303 and invited.headers["location"] == "/t/acme"
-    assert 'data-testid="invitation-token">mti_' in api.get("/t/acme").text
-    assert "mti_" not in api.get("/t/acme").text
-
-
-def test_a_flash_is_only_readable_by_its_own_session(api, factory, app):
-    from fastapi.testclient import TestClient
-
-    factory.tenant("acme", "ann@example.com")
-    factory.browser_login("ann@example.com")
-    made = api.post(
-        "/t/acme/tokens",
-        data={"name": "ci", "csrf_token": api.cookies["mantle_csrf"]},
-        follow_redirects=False,
-    )
-    stolen = made.cookies["mantle_flash"]
-    with TestClient(app) as other:
-        factory.browser_login("ann@example.com", other)
-        other.cookies.set("mantle_flash", stolen)
-        assert 'data-testid="token-value"' not in other.get("/t/acme").text
-
-
-def test_admin_invites_from_the_tenant_page_and_revokes(api, factory):
-    factory.tenant("acme", "ann@example.com")
-    factory.user("known@example.com")
-    factory.browser_login("ann@example.com")
-    csrf = api.cookies["mantle_csrf"]
-    pages = [
-        api.post("/t/acme/invitations", data={"email": email, "role": "viewer", "csrf_token": csrf})
-        for email in ("known@example.com", "unknown@example.com")
-    ]
-    assert [p.status_code for p in pages] == [200, 200]
-    assert all("mti_" in p.text for p in pages)
-    page = api.get("/t/acme").text
-    assert "mti_" not in page  # the token was shown once
-    assert "known@example.com" in page and "unknown@example.com" in page
-    invitation_id = api.get("/api/v1/tenants/acme/invitations").json()[0]["id"]
-    revoked = api.post(
-        f"/t/acme/invitations/{invitation_id}/revoke",
-        data={"csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert revoked.status_code == 303
-    assert len(api.get("/api/v1/tenants/acme/invitations").json()) == 1
-
-
-def test_token_form_refuses_an_expiry_beyond_the_limit(api, factory, settings):
-    factory.tenant("acme", "ann@example.com")
-    factory.browser_login("ann@example.com")
-    days = str(settings.auth.token_max_days + 1)
-    response = api.post(
-        "/t/acme/tokens",
-        data={"name": "x", "expires_in_days": days, "csrf_token": api.cookies["mantle_csrf"]},
-    )
-    assert response.status_code == 422 and "mtk_" not in response.text
+    page = api.get("/t/acme")
+    assert page.status_code == 503 and "make run" in page.text

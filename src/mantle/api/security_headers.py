@@ -8,6 +8,8 @@ scripts and form posts from this origin only, no plugins, no framing.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +19,8 @@ PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The web app uploads and downloads straight to and from S3 with presigned URLs.
+S3_ORIGINS = ("https://*.amazonaws.com",)
 # A year, without includeSubDomains: other hosts of the domain are not ours to pin.
 HSTS = "max-age=31536000"
 
@@ -27,12 +31,23 @@ def security_headers(settings: Settings) -> dict[str, str]:
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",  # pages and signed URLs never leak via Referer
         "Cross-Origin-Opener-Policy": "same-origin",
-        "Content-Security-Policy": PAGE_CSP,
+        "Content-Security-Policy": page_csp(settings),
     }
     if settings.public_url.startswith("https://"):
         # Only when users reach us over https: over plain http it would lock them out.
         headers["Strict-Transport-Security"] = HSTS
     return headers
+
+
+def page_csp(settings: Settings) -> str:
+    """The pages' CSP; `connect-src` adds S3 (and a configured S3-compatible endpoint, or moto
+    in tests) for the web app's direct transfers."""
+    origins = list(S3_ORIGINS)
+    for url in (settings.aws.endpoint_urls.get("s3"), settings.aws.endpoint_url):
+        if url:
+            parts = urlsplit(url)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return f"{PAGE_CSP}; connect-src 'self' {' '.join(dict.fromkeys(origins))}"
 
 
 class SecurityHeadersMiddleware:

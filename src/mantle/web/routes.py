@@ -1,22 +1,25 @@
-"""Web pages. Thin like the API: resolve the caller, authorize, call the accounts service,
-render. Every form carries the session's CSRF token in a hidden field. A form that succeeds
-answers 303 to the page it came from, with a flash message (`web/flash.py`): refreshing that
-page never submits the form again."""
+"""Web pages: the sign-in form (server-rendered, works without JavaScript), sign-out, and the
+web app (`ui/`, built into `web/ui_dist`) for every other page path.
+
+The web app is a single-page app on the public API; the server hands out its `index.html` for
+any page path (the app's router takes it from there) and its hashed assets under `/assets`. A
+page path without a valid session is redirected to the sign-in form first, so a signed-out
+visitor never sees the app flash. Error pages of non-API paths stay server-rendered."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import Scope as AsgiScope
 
-from mantle.accounts import authn, invitations, secrets, service
-from mantle.accounts.policy import Permission, Principal, Role, Scope, authorize
+from mantle.accounts import authn, secrets
+from mantle.accounts.policy import Principal
 from mantle.api.deps import (
     SESSION_COOKIE,
     AppSettings,
@@ -27,13 +30,11 @@ from mantle.api.deps import (
     check_csrf,
 )
 from mantle.api.sessions import clear_session_cookies, start_browser_session
-from mantle.db.engine import Database
-from mantle.errors import AuthenticationError, MantleError, http_status_for
-from mantle.schemas.accounts import InvitationCreate, TokenCreate
+from mantle.errors import AuthenticationError, MantleError, NotFoundError, http_status_for
 from mantle.settings import Settings
-from mantle.web.flash import FLASH_COOKIE, clear_flash, read_flash, set_flash
 
 HERE = Path(__file__).parent
+APP_DIR = HERE / "ui_dist"  # the built web app (scripts/build-ui); carried by the wheel
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -53,13 +54,6 @@ class WebUser:
 
     def check_form(self, presented: str | None) -> None:
         check_csrf(self.settings, self.session_secret, presented)
-
-    def redirect(self, target: str, **flash) -> RedirectResponse:
-        """303 to `target` (POST/redirect/GET), carrying `flash` for the page there."""
-        response = RedirectResponse(target, status_code=303)
-        if flash:
-            set_flash(response, self.settings, self.session_secret, **flash)
-        return response
 
 
 def web_user(request: Request, db: Db, settings: AppSettings) -> WebUser:
@@ -124,139 +118,6 @@ def logout(
     return response
 
 
-@router.get("/")
-def home(request: Request, user: WebSession, db: Db) -> HTMLResponse:
-    with db.session() as session:
-        tenants = service.list_tenants(session, user.principal)
-    return page(request, "home.html", user=user, tenants=tenants)
-
-
-def _tenant_page(
-    request: Request, db: Database, user: WebUser, tenant: str, status_code=200, **extra
-) -> HTMLResponse:
-    with db.session() as session:
-        access = authorize(session, user.principal, tenant, Permission.read)
-        members = service.list_members(session, access)
-        tokens = service.list_tokens(session, access, everyone=False)
-        can_admin = access.allows(Permission.admin)
-        pending = invitations.list_pending(session, access) if can_admin else []
-    flash = read_flash(request, user.settings, user.session_secret)
-    response = page(
-        request,
-        "tenant.html",
-        status_code,
-        user=user,
-        tenant=access.tenant,
-        access=access,
-        members=members,
-        tokens=tokens,
-        roles=list(Role),
-        scopes=list(Scope),
-        can_admin=can_admin,
-        invitations=pending,
-        **{**flash, **extra},
-    )
-    if request.cookies.get(FLASH_COOKIE):
-        clear_flash(response)  # shown once
-    if "created" in flash or "invited" in flash:
-        response.headers["Cache-Control"] = "no-store"  # the page holds a new token
-    return response
-
-
-@router.get("/t/{tenant}")
-def tenant_home(
-    db: Db,
-    request: Request,
-    tenant: str,
-    user: WebSession,
-) -> HTMLResponse:
-    return _tenant_page(request, db, user, tenant)
-
-
-@router.post("/t/{tenant}/tokens")
-def create_token(
-    request: Request,
-    tenant: str,
-    db: Db,
-    settings: AppSettings,
-    user: WebSession,
-    name: str = Form(max_length=200),
-    scope: Scope = Form(default=Scope.write),
-    expires_in_days: str = Form(default=""),
-    csrf_token: str = Form(default=""),
-) -> Response:
-    user.check_form(csrf_token)
-    try:
-        days = int(expires_in_days) if expires_in_days.strip() else None
-        data = TokenCreate(name=name, scope=scope, expires_in_days=days)
-        with db.session() as session:
-            access = authorize(session, user.principal, tenant, Permission.read)
-            created = service.create_token_for(
-                session, access, data, max_days=settings.auth.token_max_days
-            )
-    except (ValueError, MantleError) as e:
-        message = e.message if isinstance(e, MantleError) else f"invalid token settings: {e}"
-        status = http_status_for(e) if isinstance(e, MantleError) else 422
-        return _tenant_page(request, db, user, tenant, status, error=message)
-    created_token = {"name": created.name, "token": created.token}
-    return user.redirect(f"/t/{quote(tenant)}", created=created_token)
-
-
-@router.post("/t/{tenant}/tokens/{token_id}/revoke")
-def revoke_token(
-    tenant: str,
-    token_id: uuid.UUID,
-    db: Db,
-    user: WebSession,
-    csrf_token: str = Form(default=""),
-) -> Response:
-    user.check_form(csrf_token)
-    with db.session() as session:
-        access = authorize(session, user.principal, tenant, Permission.read)
-        service.revoke_token(session, access, token_id)
-    return user.redirect(f"/t/{quote(tenant)}", notice="Token revoked.")
-
-
-@router.post("/t/{tenant}/invitations")
-def invite(
-    request: Request,
-    tenant: str,
-    db: Db,
-    settings: AppSettings,
-    user: WebSession,
-    email: str = Form(max_length=320),
-    role: Role = Form(default=Role.member),
-    csrf_token: str = Form(default=""),
-) -> Response:
-    user.check_form(csrf_token)
-    try:
-        data = InvitationCreate(email=email, role=role)
-        with db.session() as session:
-            access = authorize(session, user.principal, tenant, Permission.admin)
-            created = invitations.invite(session, access, data, days=settings.auth.invitation_days)
-    except (ValueError, MantleError) as e:
-        message = e.message if isinstance(e, MantleError) else f"invalid email: {email}"
-        status = http_status_for(e) if isinstance(e, MantleError) else 422
-        return _tenant_page(request, db, user, tenant, status, member_error=message)
-    invited = {"email": created.email, "role": str(created.role), "token": created.token}
-    return user.redirect(f"/t/{quote(tenant)}", invited=invited)
-
-
-@router.post("/t/{tenant}/invitations/{invitation_id}/revoke")
-def revoke_invitation(
-    tenant: str,
-    invitation_id: uuid.UUID,
-    db: Db,
-    user: WebSession,
-    csrf_token: str = Form(default=""),
-) -> Response:
-    user.check_form(csrf_token)
-    with db.session() as session:
-        access = authorize(session, user.principal, tenant, Permission.admin)
-        invitations.revoke(session, access, invitation_id)
-    return user.redirect(f"/t/{quote(tenant)}", notice="Invitation revoked.")
-
-
 def _safe_next(target: str) -> str:
     # Only same-site paths: an open redirect would turn the login page into a phishing aid.
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -264,10 +125,13 @@ def _safe_next(target: str) -> str:
     return target
 
 
+NOT_PAGES = ("/api/", "/storage/", "/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
+# Pages of the web app a visitor without a session may open: accepting an invitation signs up.
+PUBLIC_APP_PAGES = ("/invite",)
+
+
 def is_web_path(path: str) -> bool:
-    return not path.startswith(
-        ("/api/", "/storage/", "/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
-    )
+    return not path.startswith(NOT_PAGES) and not path.startswith("/assets/")
 
 
 def error_page(request: Request, error: MantleError) -> HTMLResponse | None:
@@ -282,5 +146,50 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _login_redirect(request: Request, _exc: LoginRequired) -> Response:
-        target = request.url.path if request.method == "GET" else "/"
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        target = "/"
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+class AppAssets(StaticFiles):
+    """The web app's files under /assets: their names carry a content hash, so browsers may
+    keep them for a year; a new build has new names."""
+
+    async def get_response(self, path: str, scope: AsgiScope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mantle</title>
+<link rel="stylesheet" href="/static/mantle.css"></head><body><main><section class="card narrow">
+<h1>The web app is not built</h1><p>This server has no built web app (<code>ui/</code>).
+<code>make run</code> builds it (it needs Node.js 20); <code>scripts/build-ui</code> builds it
+alone. The API works without it: <a href="/docs">/docs</a>.</p></section></main></body></html>"""
+
+
+def install_app(app: FastAPI) -> None:
+    """The web app: its assets, and its `index.html` for every other GET of a page path. Call
+    last: the catch-all route must come after every other route."""
+    app.mount("/assets", AppAssets(directory=APP_DIR / "assets", check_dir=False), name="assets")
+
+    @app.api_route(
+        "/{path:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def web_app(request: Request, path: str, db: Db) -> Response:
+        if request.method not in ("GET", "HEAD") or not is_web_path(request.url.path):
+            raise NotFoundError(f"no such resource: {request.url.path}")
+        if not request.url.path.startswith(PUBLIC_APP_PAGES):
+            try:
+                authenticate(db, bearer=None, session_secret=request.cookies.get(SESSION_COOKIE))
+            except AuthenticationError as e:
+                raise LoginRequired() from e
+        index = APP_DIR / "index.html"
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503)
+        # The page must be asked for again after a deploy (it names the current assets).
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
