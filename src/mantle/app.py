@@ -92,7 +92,7 @@ def create_app(
         app.include_router(router)
     web_routes.install(app)
     install_docs(app)
-    web_routes.install_app(app)  # last: its catch-all serves the web app for page paths
+    web_routes.install_app(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(settings))
     return app

@@ -30,7 +30,7 @@ from mantle.api.deps import (
     check_csrf,
 )
 from mantle.api.sessions import clear_session_cookies, start_browser_session
-from mantle.errors import AuthenticationError, MantleError, NotFoundError, http_status_for
+from mantle.errors import AuthenticationError, MantleError, http_status_for
 from mantle.settings import Settings
 
 HERE = Path(__file__).parent
@@ -126,7 +126,9 @@ def _safe_next(target: str) -> str:
 
 
 NOT_PAGES = ("/api/", "/storage/", "/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
-# Pages of the web app a visitor without a session may open: accepting an invitation signs up.
+# The web app's pages (its router, ui/src/routes.tsx, has the same ones) and those a visitor
+# without a session may open: accepting an invitation signs up.
+APP_PAGES = ("/", "/t/{tenant}", "/t/{tenant}/{page:path}", "/invite")
 PUBLIC_APP_PAGES = ("/invite",)
 
 
@@ -171,18 +173,10 @@ alone. The API works without it: <a href="/docs">/docs</a>.</p></section></main>
 
 
 def install_app(app: FastAPI) -> None:
-    """The web app: its assets, and its `index.html` for every other GET of a page path. Call
-    last: the catch-all route must come after every other route."""
+    """The web app: its assets under /assets, and its `index.html` for its pages."""
     app.mount("/assets", AppAssets(directory=APP_DIR / "assets", check_dir=False), name="assets")
 
-    @app.api_route(
-        "/{path:path}",
-        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    def web_app(request: Request, path: str, db: Db) -> Response:
-        if request.method not in ("GET", "HEAD") or not is_web_path(request.url.path):
-            raise NotFoundError(f"no such resource: {request.url.path}")
+    def web_app(request: Request, db: Db) -> Response:
         if not request.url.path.startswith(PUBLIC_APP_PAGES):
             try:
                 authenticate(db, bearer=None, session_secret=request.cookies.get(SESSION_COOKIE))
@@ -193,3 +187,6 @@ def install_app(app: FastAPI) -> None:
             return HTMLResponse(NOT_BUILT, status_code=503)
         # The page must be asked for again after a deploy (it names the current assets).
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    for path in APP_PAGES:
+        app.add_api_route(path, web_app, methods=["GET", "HEAD"], include_in_schema=False)
