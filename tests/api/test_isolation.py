@@ -238,6 +238,8 @@ def test_member_of_a_gets_404_for_b_on_every_route(app, api, world):
     for method, route in tenant_routes(app):
         if "{tenant}" not in route.path:
             continue
+        if route.path in web_routes.APP_PAGES:
+            continue  # the web app's index.html, the same for every tenant (no data in it)
         for tenant, foreign in (("beta-labs", True), ("acme", True)):
             if tenant == "acme" and route.path.count("{") == 1:
                 continue  # only {tenant}: calling it on A is A's own business
