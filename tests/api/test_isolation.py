@@ -19,6 +19,7 @@ from mantle.catalog import imports
 from mantle.db.models import SqlPipeline, SqlPipelineVersion, SqlRun
 from mantle.db.repositories import tenants as tenant_repo
 from mantle.jobs import queue
+from mantle.web import routes as web_routes
 
 # Routes that are deliberately not tenant-scoped: (method, path).
 NOT_TENANT_SCOPED = {
