@@ -8,7 +8,7 @@ VENV := .venv
 MANTLE := $(VENV)/bin/mantle
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint deps deps-dev browser ui clean
+.PHONY: run test lint deps deps-dev browser ui wheel clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,6 +23,10 @@ deps-dev: $(UV)
 # The web app (ui/): rebuilt only when its sources or the server's API changed.
 ui: deps
 	@PY=$(VENV)/bin/python bash scripts/build-ui
+
+# A wheel that carries the built web app (dist/mantle-*.whl).
+wheel: ui
+	$(UV) build --wheel --out-dir dist
 
 run: deps ui
 	$(MANTLE) db upgrade
