@@ -259,13 +259,14 @@ function datasetColumns(
     {
       id: "name",
       header: "Name",
+      accessorFn: (d) => d.name, // an accessor makes the column sortable (the server sorts)
       cell: ({ row }) => (
         <Link to={href(`/datasets/${row.original.short_id}`)} className="dataset-link">
           {row.original.name}
         </Link>
       ),
     },
-    { id: "id", header: "ID", cell: ({ row }) => <span className="mono nowrap">{row.original.short_id}</span> },
+    { id: "id", header: "ID", accessorFn: (d) => d.short_id, cell: ({ row }) => <span className="mono nowrap">{row.original.short_id}</span> },
   ];
   if (showType) {
     columns.push({ id: "data_type", header: "Type", enableSorting: false, cell: ({ row }) => row.original.data_type });
@@ -280,6 +281,7 @@ function datasetColumns(
     columns.push({
       id: `properties.${p.name}`,
       header: p.name,
+      accessorFn: (d) => d.properties[p.name],
       cell: ({ row }) => <span className="prop-value">{formatValue(row.original.properties[p.name])}</span>,
     });
   }
@@ -317,6 +319,7 @@ function datasetColumns(
     {
       id: "created_at",
       header: "Created",
+      accessorFn: (d) => d.created_at,
       cell: ({ row }) => (
         <span className="nowrap" title={row.original.created_at}>
           {formatDate(row.original.created_at)}

@@ -82,18 +82,25 @@ export function LineageSection(props: { tenant: string; dataset: string }) {
       {flow && lineage.data && lineage.data.nodes.length > 1 && (
         <>
           <p className="muted lineage-summary" data-testid="lineage-summary">
-            {datasets(around?.upstream)} upstream and {datasets(around?.downstream)} downstream datasets within {depth}{" "}
-            {depth === 1 ? "step" : "steps"}. Upstream is on the left; click a node to open it.
+            {datasets(around?.upstream) + datasets(around?.downstream) > 0
+              ? `${datasets(around?.upstream)} upstream and ${datasets(around?.downstream)} downstream datasets within ${depth} ${depth === 1 ? "step" : "steps"}. Upstream is on the left; click a node to open it.`
+              : "No other dataset is linked to this one yet; the activity that made it is shown."}
           </p>
           {lineage.data.truncated && <Notice kind="warning">The graph is too large to show whole; it was cut short.</Notice>}
-          <div className="lineage-canvas" data-testid="lineage-graph">
+          <div
+            className="lineage-canvas"
+            data-testid="lineage-graph"
+            // As tall as the graph needs (within bounds), so a small graph is not lost in space.
+            style={{ height: Math.min(560, Math.max(200, flow.height + 80)) }}
+          >
             <ReactFlow
               nodes={flow.nodes}
               edges={flow.edges}
               nodeTypes={NODE_TYPES}
               nodesDraggable={false}
               nodesConnectable={false}
-              elementsSelectable={false}
+              // Selectable keeps pointer events on the nodes, so their links take clicks.
+              elementsSelectable
               fitView
               fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
               minZoom={0.2}

@@ -41,7 +41,7 @@ describe("toFlow", () => {
     expect(at("DS-000002").data.root).toBe(true);
     expect(at("DS-000003").data.archived).toBe(true);
     expect(at("a1").data).toMatchObject({ kind: "activity", title: "Pipeline run: align-1", href: "/t/lab/runs/R-1" });
-    expect(at("a2").data).toMatchObject({ title: "Activity", href: null });
+    expect(at("a2").data).toMatchObject({ title: "Manual activity", href: null });
   });
 
   it("keeps only edges between nodes it has", () => {

@@ -2,7 +2,7 @@
 // React Flow graph laid out left to right by dagre: upstream on the left, downstream on the
 // right, the dataset the page is about highlighted.
 import dagre from "@dagrejs/dagre";
-import type { Edge, Node } from "@xyflow/react";
+import { type Edge, MarkerType, type Node } from "@xyflow/react";
 import type { Schemas } from "../../api/client";
 
 type LineageGraph = Schemas["LineageGraph"];
@@ -34,7 +34,7 @@ const ACTIVITY_LABELS: Record<string, string> = {
   pipeline_run: "Pipeline run",
   upload: "Upload",
   import: "Import",
-  manual: "Activity",
+  manual: "Manual activity",
 };
 
 function activityTitle(node: LineageNode): string {
@@ -44,7 +44,10 @@ function activityTitle(node: LineageNode): string {
   return typeof name === "string" && name ? `${kind}: ${name}` : kind;
 }
 
-export function toFlow(graph: LineageGraph, href: (path: string) => string): { nodes: LineageFlowNode[]; edges: Edge[] } {
+export function toFlow(
+  graph: LineageGraph,
+  href: (path: string) => string,
+): { nodes: LineageFlowNode[]; edges: Edge[]; height: number } {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 60, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -86,7 +89,13 @@ export function toFlow(graph: LineageGraph, href: (path: string) => string): { n
   });
   return {
     nodes,
-    edges: edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target })),
+    edges: edges.map((e) => ({
+      id: `${e.source}->${e.target}`,
+      source: e.source,
+      target: e.target,
+      markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: "#8a94a6" },
+    })),
+    height: g.graph().height ?? NODE_HEIGHT,
   };
 }
 
