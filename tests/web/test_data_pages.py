@@ -263,6 +263,15 @@ def test_filter_sort_and_page_a_data_table(page, live_server, lab):
 
 def test_select_rows_to_launch_and_export_a_samplesheet(page, live_server, lab):
     sign_in(page, live_server.url, live_server.admin_email, live_server.admin_password)
+    # every type together: the type column and a summary of the properties
+    page.goto(f"{live_server.url}/t/{lab.slug}/data?q=sample-0&sort=name")
+    table = page.get_by_test_id("datasets-table")
+    expect(table.locator("tbody tr")).to_have_count(9)
+    _expect_column(page, "Type", [TYPE] * 9)
+    expect(table.locator("tbody tr").first).to_contain_text("sample S01")
+    shot(page, "data-all")
+    page.get_by_role("navigation", name="Data types").get_by_role("link", name=TYPE).click()
+    page.wait_for_url(re.compile(f"/data/{TYPE}$"))
     page.goto(f"{live_server.url}/t/{lab.slug}/data/{TYPE}?sort=name&q=sample-0")
     table = page.get_by_test_id("datasets-table")
     expect(table.locator("tbody tr")).to_have_count(9)

@@ -76,7 +76,7 @@ export function LineageSection(props: { tenant: string; dataset: string }) {
       <ErrorMessage error={lineage.error} />
       {flow && lineage.data && lineage.data.nodes.length <= 1 && (
         <EmptyState title="No lineage recorded">
-          No run or activity has read this dataset or made it from others yet. Launch a pipeline on it to see its outputs here.
+          No run or activity has read this dataset or made it from others yet. Pipeline runs that read it, and what they make, will show here.
         </EmptyState>
       )}
       {flow && lineage.data && lineage.data.nodes.length > 1 && (
