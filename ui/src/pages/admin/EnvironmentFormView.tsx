@@ -178,7 +178,7 @@ export function EnvironmentFormView(props: {
             <input {...text("compute_queue")} />
           </Field>
         </div>
-        <Field label="Head job image" hint="A Nextflow image with the AWS CLI (docker/head-job.Dockerfile)." error={errors.head_image}>
+        <Field label="Head job image" hint="An image with Nextflow and Mantle's launcher, built from docker/head-job.Dockerfile (the stock nextflow/nextflow image fails the doctor)." error={errors.head_image}>
           <input {...text("head_image", { spellCheck: false })} />
         </Field>
         <details className="advanced">

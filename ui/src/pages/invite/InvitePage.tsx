@@ -64,7 +64,10 @@ export default function InvitePage() {
   return (
     <main className="auth-page">
       <div className="auth-card card" data-testid="invite">
-        <p className="auth-brand">Mantle</p>
+        <p className="auth-brand">
+          <img src="/static/favicon.svg" alt="" />
+          Mantle
+        </p>
         <h1>You are invited</h1>
         {body}
       </div>
