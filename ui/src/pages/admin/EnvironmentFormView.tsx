@@ -54,6 +54,10 @@ export function EnvironmentFormView(props: {
   const set = <K extends keyof EnvironmentForm>(key: K, value: EnvironmentForm[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
     setNothingChanged(false);
+    // A field's message goes once it is edited (the next submit checks again).
+    const related: Array<keyof EnvironmentForm> =
+      key === "credential_kind" ? ["role_arn", "access_key_id", "secret_access_key", "account_id"] : [key];
+    setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !related.includes(k as keyof EnvironmentForm))));
   };
   const text = (key: keyof EnvironmentForm, extra: Record<string, unknown> = {}) => ({
     type: "text",

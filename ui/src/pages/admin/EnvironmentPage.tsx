@@ -34,6 +34,8 @@ function Environment() {
   const { environment: name = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const tab = (TABS.find((x) => x.id === params.get("tab"))?.id ?? "settings") as Tab;
+  // Bumped when the doctor ran: the header's "last check" reads what it remembered.
+  const [, setChecks] = useState(0);
   const env = useQuery({
     queryKey: ["environment", t.slug, name],
     queryFn: () =>
@@ -87,7 +89,7 @@ function Environment() {
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "settings" && <Settings env={env.data} />}
         {tab === "kit" && <SetupKit env={env.data} />}
-        {tab === "doctor" && <Doctor env={env.data} />}
+        {tab === "doctor" && <Doctor env={env.data} onChecked={() => setChecks((n) => n + 1)} />}
         {tab === "provision" && <Provision env={env.data} />}
       </div>
     </Page>
@@ -245,7 +247,7 @@ function useElapsed(running: boolean): number {
   return seconds;
 }
 
-function Doctor({ env }: { env: EnvironmentPublic }) {
+function Doctor({ env, onChecked }: { env: EnvironmentPublic; onChecked: () => void }) {
   const t = useTenant();
   const [checkedAt, setCheckedAt] = useState<Date | null>(null);
   const doctor = useMutation({
@@ -254,6 +256,7 @@ function Doctor({ env }: { env: EnvironmentPublic }) {
     onSuccess: (report) => {
       rememberReport(t.slug, report);
       setCheckedAt(new Date());
+      onChecked();
     },
   });
   const elapsed = useElapsed(doctor.isPending);
@@ -307,7 +310,7 @@ function DoctorResult({ report, at }: { report: DoctorReport; at: Date | null })
         {at && <span className="muted"> Checked {formatDate(at.toISOString())}.</span>}
       </div>
       {groups.map((group) => (
-        <section key={group.title} className="card" aria-label={group.title}>
+        <section key={group.title} className="card doctor-group" aria-label={group.title}>
           <header className="card-header">
             <h3>{group.title}</h3>
             <span className="group-counts">

@@ -12,7 +12,7 @@ import { useTenant } from "../../session";
 import { AdminOnly } from "./AdminOnly";
 import { lastReport } from "./doctor";
 import { EnvironmentFormView } from "./EnvironmentFormView";
-import { describeCredentials, type EnvironmentPublic } from "./environmentForm";
+import { describeCredentials, shortCredentials, type EnvironmentPublic } from "./environmentForm";
 import "./admin.css";
 
 export default function EnvironmentsPage() {
@@ -26,7 +26,7 @@ export function DoctorStatus({ tenant, environment }: { tenant: string; environm
   if (!last) return <span className="muted">not checked yet</span>;
   const tone = last.counts.fail > 0 ? "danger" : last.counts.warn > 0 ? "warning" : "success";
   return (
-    <span title={`checked ${formatDate(last.at)} in this browser`}>
+    <span className="doctor-status" title={`checked ${formatDate(last.at)} in this browser`}>
       <span className={`badge badge-${tone}`}>{last.counts.fail > 0 ? "failing" : last.counts.warn > 0 ? "warnings" : "healthy"}</span>{" "}
       <span className="muted">
         {last.summary} · {formatDate(last.at)}
@@ -54,25 +54,33 @@ function Environments() {
           <Link to={href(row.original)}>
             <strong>{row.original.name}</strong>
           </Link>
-          {row.original.is_default && <span className="badge badge-info"> default</span>}
+          {row.original.is_default && <span className="badge badge-info default-badge">default</span>}
         </>
       ),
     },
-    { header: "Region", accessorKey: "region" },
+    { header: "Region", accessorKey: "region", cell: ({ getValue }) => <span className="nowrap">{getValue<string>()}</span> },
     { header: "Account", accessorKey: "account_id", cell: ({ getValue }) => <code>{getValue<string>()}</code> },
     {
       header: "Write bucket",
       id: "bucket",
-      cell: ({ row }) => <code>s3://{[row.original.write_bucket, row.original.write_prefix].filter(Boolean).join("/")}</code>,
+      cell: ({ row }) => <code className="nowrap">s3://{[row.original.write_bucket, row.original.write_prefix].filter(Boolean).join("/")}</code>,
     },
-    { header: "Head queue", accessorKey: "head_queue" },
-    { header: "Credentials", id: "credentials", cell: ({ row }) => <span className="muted">{describeCredentials(row.original.credentials)}</span> },
+    { header: "Head queue", accessorKey: "head_queue", cell: ({ getValue }) => <span className="nowrap">{getValue<string>()}</span> },
+    {
+      header: "Credentials",
+      id: "credentials",
+      cell: ({ row }) => (
+        <span className="muted nowrap" title={describeCredentials(row.original.credentials)}>
+          {shortCredentials(row.original.credentials)}
+        </span>
+      ),
+    },
     { header: "Last doctor check", id: "doctor", cell: ({ row }) => <DoctorStatus tenant={t.slug} environment={row.original.name} /> },
     {
       id: "actions",
       header: () => <span className="visually-hidden">Actions</span>,
       cell: ({ row }) => (
-        <Link className="btn" to={href(row.original, "?tab=doctor")}>
+        <Link className="btn btn-small nowrap" to={href(row.original, "?tab=doctor")}>
           Run doctor
         </Link>
       ),

@@ -99,6 +99,7 @@ function Members() {
         const locked = m.role === "owner" && !t.can("owner");
         return (
           <select
+            className="select-small"
             aria-label={`Role of ${m.email}`}
             value={m.role}
             disabled={locked || changeRole.isPending}
@@ -114,12 +115,12 @@ function Members() {
         );
       },
     },
-    { header: "Member since", accessorKey: "created_at", cell: ({ getValue }) => formatDate(getValue<string>()) },
+    { header: "Member since", accessorKey: "created_at", cell: ({ getValue }) => <span className="nowrap">{formatDate(getValue<string>())}</span> },
     {
       id: "actions",
       header: () => <span className="visually-hidden">Actions</span>,
       cell: ({ row }) => (
-        <Button variant="danger" onClick={() => setRemoving(row.original)} aria-label={`Remove ${row.original.email}`}>
+        <Button variant="danger" className="btn-small" onClick={() => setRemoving(row.original)} aria-label={`Remove ${row.original.email}`}>
           Remove
         </Button>
       ),
@@ -129,14 +130,15 @@ function Members() {
     { header: "Email", accessorKey: "email" },
     { header: "Role", accessorKey: "role" },
     { header: "Invited by", accessorKey: "invited_by", cell: ({ getValue }) => getValue<string | null>() ?? "—" },
-    { header: "Sent", accessorKey: "created_at", cell: ({ getValue }) => formatDate(getValue<string>()) },
-    { header: "Expires", accessorKey: "expires_at", cell: ({ getValue }) => formatDate(getValue<string>()) },
+    { header: "Sent", accessorKey: "created_at", cell: ({ getValue }) => <span className="nowrap">{formatDate(getValue<string>())}</span> },
+    { header: "Expires", accessorKey: "expires_at", cell: ({ getValue }) => <span className="nowrap">{formatDate(getValue<string>())}</span> },
     {
       id: "actions",
       header: () => <span className="visually-hidden">Actions</span>,
       cell: ({ row }) => (
         <Button
           variant="danger"
+          className="btn-small"
           busy={revoke.isPending && revoke.variables?.id === row.original.id}
           onClick={() => revoke.mutate(row.original)}
           aria-label={`Revoke the invitation of ${row.original.email}`}
@@ -168,7 +170,7 @@ function Members() {
         )}
       </Section>
 
-      <div className="grid-2">
+      <div className="stack members-lower">
         {invited ? (
           <InvitationLink invitation={invited} onDone={() => setInvited(null)} />
         ) : (

@@ -56,7 +56,7 @@ export default function TokensPage() {
         return <span className={`badge badge-${tone}`}>{state}</span>;
       },
     },
-    { header: "Created", accessorKey: "created_at", cell: ({ getValue }) => formatDate(getValue<string>()) },
+    { header: "Created", accessorKey: "created_at", cell: ({ getValue }) => <span className="nowrap">{formatDate(getValue<string>())}</span> },
     {
       header: "Last used",
       accessorKey: "last_used_at",
@@ -77,7 +77,7 @@ export default function TokensPage() {
       header: () => <span className="visually-hidden">Actions</span>,
       cell: ({ row }) =>
         tokenState(row.original) === "revoked" ? null : (
-          <Button variant="danger" onClick={() => setRevoking(row.original)} aria-label={`Revoke ${row.original.name}`}>
+          <Button variant="danger" className="btn-small" onClick={() => setRevoking(row.original)} aria-label={`Revoke ${row.original.name}`}>
             Revoke
           </Button>
         ),
@@ -90,7 +90,7 @@ export default function TokensPage() {
       subtitle={
         <>
           Tokens let scripts, the <code>mantle</code> CLI and the Python SDK act as you in <strong>{t.tenant?.name}</strong>
-          {me.data && <> ({me.data.user.email})</>}. Send one as <code>Authorization: Bearer …</code>.
+          {me.data && <> ({me.data.user.email})</>}. Send one as <code>Authorization: Bearer &lt;token&gt;</code>.
         </>
       }
     >
@@ -216,7 +216,7 @@ function CreatedToken({ token, onDone }: { token: Created; onDone: () => void })
         </div>
         <p className="muted">
           Scope <strong>{token.scope}</strong>, expires {token.expires_at ? formatDate(token.expires_at) : "never"}. Use it with{" "}
-          <code>mantle login {window.location.origin} --token …</code> or as <code>Authorization: Bearer …</code>.
+          <code>mantle login {window.location.origin} --token …</code> or as <code>Authorization: Bearer &lt;token&gt;</code>.
         </p>
         <div className="form-actions">
           <Button variant="primary" onClick={onDone}>

@@ -136,3 +136,13 @@ describe("update payload (the secret is write-only)", () => {
     expect(toUpdatePayload({ ...formFromEnvironment(env), is_default: true }, env)).toEqual({ is_default: true });
   });
 });
+
+describe("credentials in words", () => {
+  it("never shows more than the key's last four characters", async () => {
+    const { describeCredentials, shortCredentials } = await import("./environmentForm");
+    const keys = stored().credentials;
+    expect(shortCredentials(keys)).toBe("access key …EY42");
+    expect(describeCredentials(keys)).toBe("Access key ending in EY42 (secret stored encrypted)");
+    expect(shortCredentials({ ...keys, kind: "role", role_arn: "arn:aws:iam::123456789012:role/mantle" })).toBe("role mantle");
+  });
+});

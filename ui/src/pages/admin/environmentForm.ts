@@ -251,3 +251,10 @@ export function describeCredentials(c: Schemas["CredentialsPublic"]): string {
   }
   return "The Mantle server's own AWS credentials";
 }
+
+/** The credentials in a few words, for a table cell. */
+export function shortCredentials(c: Schemas["CredentialsPublic"]): string {
+  if (c.kind === "role") return `role ${c.role_arn?.split("/").pop() ?? ""}`.trim();
+  if (c.kind === "keys") return c.access_key_id_last4 ? `access key …${c.access_key_id_last4}` : "access key";
+  return "server's own";
+}
