@@ -249,6 +249,7 @@ def test_invite_sign_up_change_role_and_the_viewer_sees_no_admin_actions(
             expect(notice).to_contain_text("Admins only.")
             expect(notice).to_contain_text(what)
             expect(notice).to_contain_text("your role here is viewer")
+            shot(invitee, f"admin-viewer-{path}")
         # Their own tokens they may still manage; no "every member's tokens" switch.
         invitee.goto(f"{live_server.url}/t/{slug}/tokens")
         expect(invitee.get_by_role("button", name="Create token")).to_be_visible()

@@ -29,7 +29,7 @@ export function DoctorStatus({ tenant, environment }: { tenant: string; environm
     <span className="doctor-status" title={`checked ${formatDate(last.at)} in this browser`}>
       <span className={`badge badge-${tone}`}>{last.counts.fail > 0 ? "failing" : last.counts.warn > 0 ? "warnings" : "healthy"}</span>{" "}
       <span className="muted">
-        {last.summary} · {formatDate(last.at)}
+        {last.summary} · <span className="nowrap">{formatDate(last.at)}</span>
       </span>
     </span>
   );
@@ -50,12 +50,12 @@ function Environments() {
       header: "Name",
       accessorKey: "name",
       cell: ({ row }) => (
-        <>
+        <span className="nowrap">
           <Link to={href(row.original)}>
             <strong>{row.original.name}</strong>
           </Link>
           {row.original.is_default && <span className="badge badge-info default-badge">default</span>}
-        </>
+        </span>
       ),
     },
     { header: "Region", accessorKey: "region", cell: ({ getValue }) => <span className="nowrap">{getValue<string>()}</span> },
