@@ -1,6 +1,6 @@
 // Every page of the app. Each page is its own chunk (lazy): the first load only fetches the
 // shell and the page asked for.
-import { lazy } from "react";
+import { Suspense, lazy } from "react";
 import { Navigate, type RouteObject } from "react-router-dom";
 import { Loading } from "./components/ui";
 import { Shell } from "./layout/Shell";
@@ -21,6 +21,7 @@ const EnvironmentsPage = lazy(() => import("./pages/admin/EnvironmentsPage"));
 const EnvironmentPage = lazy(() => import("./pages/admin/EnvironmentPage"));
 const MembersPage = lazy(() => import("./pages/admin/MembersPage"));
 const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
+const InvitePage = lazy(() => import("./pages/invite/InvitePage"));
 
 /** `/`: the tenant used last, else the first one. */
 function Start() {
@@ -35,6 +36,15 @@ function Start() {
 
 export const routes: RouteObject[] = [
   { path: "/", element: <Start /> },
+  // Outside the tenant frame: a visitor without an account opens it (the server lets it through).
+  {
+    path: "/invite",
+    element: (
+      <Suspense fallback={<Loading />}>
+        <InvitePage />
+      </Suspense>
+    ),
+  },
   {
     path: "/t/:tenant",
     element: <Shell />,

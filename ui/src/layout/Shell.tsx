@@ -1,7 +1,7 @@
 // The frame around every page: brand, tenant switcher, navigation (admin entries only for
 // admins), the user's menu (API tokens, sign out). Sign-out posts the server's /logout form with
 // the CSRF token, which ends the cookie session.
-import { Suspense, useEffect } from "react";
+import { Suspense, useEffect, useRef } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { csrfToken } from "../api/client";
 import { ErrorMessage, Loading } from "../components/ui";
@@ -26,6 +26,11 @@ export function Shell() {
   useEffect(() => {
     if (t.tenant) rememberTenant(t.slug);
   }, [t.slug, t.tenant]);
+  // The user menu closes once one of its links took the user to another page.
+  const userMenu = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    if (userMenu.current) userMenu.current.open = false;
+  }, [location.pathname]);
 
   if (me.isPending) return <Loading label="Signing in…" />;
   if (me.error) return <ErrorMessage error={me.error} />;
@@ -65,7 +70,7 @@ export function Shell() {
             </NavLink>
           ))}
         </nav>
-        <details className="usermenu">
+        <details className="usermenu" ref={userMenu}>
           <summary data-testid="who">{user.email}</summary>
           <div className="usermenu-panel">
             <p className="muted">
