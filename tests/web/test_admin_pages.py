@@ -239,6 +239,8 @@ def test_invite_sign_up_change_role_and_the_viewer_sees_no_admin_actions(
         expect(nav.get_by_role("link", name="Runs")).to_be_visible()
         expect(nav.get_by_role("link", name="Members")).to_have_count(0)
         expect(nav.get_by_role("link", name="Environments")).to_have_count(0)
+        expect(nav.get_by_role("link", name="Upload")).to_have_count(0)  # viewers cannot write
+        expect(nav.get_by_role("link", name="Import")).to_have_count(0)
         expect(invitee.get_by_role("navigation", name="Quick actions")).to_have_count(0)
         expect(invitee.get_by_role("link", name="Upload data")).to_have_count(0)
         expect(invitee.get_by_text("You are a viewer here.")).to_be_visible()

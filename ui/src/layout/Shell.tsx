@@ -1,21 +1,21 @@
-// The frame around every page: brand, tenant switcher, navigation (admin entries only for
-// admins), the user's menu (API tokens, sign out). Sign-out posts the server's /logout form with
+// The frame around every page: brand, tenant switcher, navigation (each entry only for roles
+// that can use it), the user's menu (API tokens, sign out). Sign-out posts the server's /logout form with
 // the CSRF token, which ends the cookie session.
 import { Suspense, useEffect, useRef } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { csrfToken } from "../api/client";
 import { ErrorMessage, Loading } from "../components/ui";
-import { rememberTenant, useMe, useTenant } from "../session";
+import { type Permission, rememberTenant, useMe, useTenant } from "../session";
 
-const NAV: Array<{ path: string; label: string; admin?: boolean }> = [
+const NAV: Array<{ path: string; label: string; needs?: Permission }> = [
   { path: "", label: "Home" },
   { path: "/data", label: "Data" },
-  { path: "/upload", label: "Upload" },
-  { path: "/import", label: "Import" },
+  { path: "/upload", label: "Upload", needs: "write" },
+  { path: "/import", label: "Import", needs: "write" },
   { path: "/pipelines", label: "Pipelines" },
   { path: "/runs", label: "Runs" },
-  { path: "/environments", label: "Environments", admin: true },
-  { path: "/members", label: "Members", admin: true },
+  { path: "/environments", label: "Environments", needs: "admin" },
+  { path: "/members", label: "Members", needs: "admin" },
 ];
 
 export function Shell() {
@@ -64,7 +64,7 @@ export function Shell() {
           </select>
         </label>
         <nav className="mainnav" aria-label="Main">
-          {NAV.filter((item) => !item.admin || t.can("admin")).map((item) => (
+          {NAV.filter((item) => !item.needs || t.can(item.needs)).map((item) => (
             <NavLink key={item.path} to={t.href(item.path)} end={item.path === ""}>
               {item.label}
             </NavLink>
