@@ -636,7 +636,7 @@ function RunView(props: {
           {run.active && (
             <>
               <span>{formatSpeed(props.speed, formatBytes)}</span>
-              <span>{left === null ? "estimating time left…" : `${formatDuration(left)} left`}</span>
+              <span>{left === null ? "estimating time left…" : `${formatDuration(Math.max(1, left))} left`}</span>
             </>
           )}
         </div>

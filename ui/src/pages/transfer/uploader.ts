@@ -190,13 +190,14 @@ async function sendAll(
   const ready: Job[] = [];
   let producing = true;
   let failure: unknown = null;
-  let wake: (() => void) | null = null;
+  // Producer and senders wait for a change (a part ready, room ahead, the end, a failure).
+  let waiting: Array<() => void> = [];
   const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
+    const wake = waiting;
+    waiting = [];
+    for (const w of wake) w();
   };
-  const waitForChange = () => new Promise<void>((resolve) => (wake = resolve));
+  const waitForChange = () => new Promise<void>((resolve) => waiting.push(resolve));
   const inFlight = new Map<string, number>(); // bytes sent so far of parts on their way
   const report = (path: string) => {
     let bytes = storedBytes.get(path) ?? 0;
