@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import boto3
 import httpx
@@ -116,7 +115,8 @@ def test_upload_a_folder_with_progress_then_open_the_dataset(page, live_server, 
         "value", re.compile(r"^\d+$")
     )
     page.wait_for_function(
-        "() => { const p = document.querySelector('progress[aria-label=\"Upload progress, all files\"]');"
+        "() => { const p = document.querySelector("
+        "'progress[aria-label=\"Upload progress, all files\"]');"
         " return p && p.value > 8 * 1024 * 1024 && p.value < p.max; }"
     )
     expect(run).to_contain_text("left")
