@@ -2,9 +2,9 @@
 // datasets with a live preview (the API's dry run, asked again as the user types), start the
 // import and watch it (a background job on the server), and see the past imports.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
-import { api, type Schemas, unwrap } from "../../api/client";
+import { ApiError, api, problemLines, type Schemas, unwrap } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, KeyValues, Loading, Notice, Page, Section, StatusBadge } from "../../components/ui";
 import { formatBytes, formatDate, formatDuration, plural, secondsBetween } from "../../format";
@@ -234,13 +234,15 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
           ) : !canWrite ? (
             <p className="muted">Previews are for members who can import.</p>
           ) : preview.error ? (
-            <ErrorMessage error={preview.error} title="These patterns cannot be used" />
+            <ErrorMessage error={specError(preview.error)} title="These patterns cannot be used" />
           ) : preview.data ? (
-            <PreviewView preview={preview.data} prefix={form.prefix} />
+            <div className={stale ? "preview-stale" : undefined}>
+              <PreviewView preview={preview.data} prefix={form.prefix} />
+            </div>
           ) : (
             <Loading label="Matching the patterns against the bucket…" />
           )}
-          <ErrorMessage error={start.error} title="The import did not start" />
+          <ErrorMessage error={start.error ? specError(start.error) : null} title="The import did not start" />
           <div className="row">
             <Button
               variant="primary"
@@ -256,6 +258,14 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
       </div>
     </div>
   );
+}
+
+/** A refused spec in words, once: the API's 422 lists each problem (`patterns: Value error,
+ * pattern 'read2': ...`); its message repeats the first. */
+export function specError(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const lines = problemLines(error.details).map((line) => line.replace(/^[\w.]*: /, "").replace(/^Value error, /, ""));
+  return lines.length > 0 ? new Error(lines.join(" · ")) : error;
 }
 
 function BucketBrowser(props: { environment: string; bucket: string; root: string; prefix: string; onPrefix: (p: string) => void }) {
@@ -310,7 +320,7 @@ function BucketBrowser(props: { environment: string; bucket: string; root: strin
         <ul className="browser-list" data-testid="bucket-listing" aria-busy={listing.isFetching || undefined}>
           {data.folders.map((f) => (
             <li key={f}>
-              <span aria-hidden="true">📁</span>
+              <FolderIcon />
               <Button variant="ghost" className="browser-name mono" onClick={() => props.onPrefix(f)}>
                 {f.slice(at.length)}
               </Button>
@@ -318,7 +328,7 @@ function BucketBrowser(props: { environment: string; bucket: string; root: strin
           ))}
           {data.objects.map((o) => (
             <li key={o.key}>
-              <span aria-hidden="true">📄</span>
+              <FileIcon />
               <span className="browser-name mono">{o.key.slice(at.length)}</span>
               <span className="muted browser-size">{formatBytes(o.size)}</span>
               <span className="muted browser-size">{formatDate(o.last_modified)}</span>
@@ -336,6 +346,23 @@ function BucketBrowser(props: { environment: string; bucket: string; root: strin
         </Button>
       </div>
     </div>
+  );
+}
+
+function FolderIcon() {
+  return (
+    <svg className="browser-icon" viewBox="0 0 16 16" aria-hidden="true">
+      <path d="M1.5 3.5h4l1.5 1.5h7.5v8h-13z" fill="#e8c66a" stroke="#b8922e" />
+    </svg>
+  );
+}
+
+function FileIcon() {
+  return (
+    <svg className="browser-icon" viewBox="0 0 16 16" aria-hidden="true">
+      <path d="M3.5 1.5h6l3 3v10h-9z" fill="#fff" stroke="#8a94a6" />
+      <path d="M9.5 1.5v3h3" fill="none" stroke="#8a94a6" />
+    </svg>
   );
 }
 
@@ -496,8 +523,12 @@ function ImportProgress({ id }: { id: string }) {
   });
   const running = job.data ? RUNNING.has(job.data.status) : false;
   useEffect(() => {
-    if (!running) void queryClient.invalidateQueries({ queryKey: ["imports", t.slug, "list"] });
+    if (running) return;
+    void queryClient.invalidateQueries({ queryKey: ["imports", t.slug, "list"] });
+    void queryClient.invalidateQueries({ queryKey: ["import-preview", t.slug] });
   }, [running, queryClient, t.slug]);
+  const place = useRef<HTMLDivElement>(null);
+  useEffect(() => place.current?.scrollIntoView?.({ behavior: "smooth", block: "start" }), [id]);
   const cancel = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/tenants/{tenant}/imports/{import_id}/cancel", { params: { path: { tenant: t.slug, import_id: id } } })),
     onSuccess: (data) => queryClient.setQueryData(["imports", t.slug, id], data),
@@ -510,58 +541,60 @@ function ImportProgress({ id }: { id: string }) {
   const phase = String(progress.phase ?? (data.status === "queued" ? "waiting for a worker" : ""));
   const spec = data.spec;
   return (
-    <Section
-      title="Import progress"
-      testId="import-progress"
-      actions={
-        running ? (
-          <Button variant="danger" busy={cancel.isPending} onClick={() => cancel.mutate()}>
-            Cancel import
-          </Button>
-        ) : undefined
-      }
-    >
-      <div className="row">
-        <StatusBadge status={data.status} />
-        <span className="mono">
-          s3://{spec.bucket}/{spec.prefix}
-        </span>
-        <span className="muted">→ {spec.data_type}</span>
-        {running && phase && <span className="muted">({phase === "scan" ? "reading the listing" : phase === "create" ? "creating datasets" : phase})</span>}
-      </div>
-      {running && <progress className="progress" aria-label="Import running" />}
-      <div className="import-counts">
-        {COUNTS.map(([k, label]) => (
-          <div className="import-count" key={k}>
-            <strong>{Number(progress[k] ?? 0).toLocaleString("en-US")}</strong>
-            <span className="muted">{label}</span>
-          </div>
-        ))}
-      </div>
-      <KeyValues
-        items={[
-          ["Started", formatDate(data.started_at ?? data.created_at)],
-          ["Took", data.finished_at ? formatDuration(secondsBetween(data.started_at ?? data.created_at, data.finished_at)) : "—"],
-        ]}
-      />
-      <ErrorMessage error={cancel.error} />
-      {data.error && <ErrorMessage error={new Error(data.error)} title="The import failed" />}
-      {problems.length > 0 && (
-        <Notice kind="warning">
-          Skipped groups:
-          <ul>
-            {problems.map((p) => (
-              <li key={p}>{p}</li>
-            ))}
-          </ul>
-        </Notice>
-      )}
-      {data.status === "succeeded" && (
-        <p>
-          <Link to={t.href(`/data/${encodeURIComponent(spec.data_type)}`)}>Open the {spec.data_type} datasets</Link>
-        </p>
-      )}
-    </Section>
+    <div ref={place}>
+      <Section
+        title="Import progress"
+        testId="import-progress"
+        actions={
+          running ? (
+            <Button variant="danger" busy={cancel.isPending} onClick={() => cancel.mutate()}>
+              Cancel import
+            </Button>
+          ) : undefined
+        }
+      >
+        <div className="row">
+          <StatusBadge status={data.status} />
+          <span className="mono">
+            s3://{spec.bucket}/{spec.prefix}
+          </span>
+          <span className="muted">→ {spec.data_type}</span>
+          {running && phase && <span className="muted">({phase === "scan" ? "reading the listing" : phase === "create" ? "creating datasets" : phase})</span>}
+        </div>
+        {running && <progress className="progress" aria-label="Import running" />}
+        <div className="import-counts">
+          {COUNTS.map(([k, label]) => (
+            <div className="import-count" key={k}>
+              <strong>{Number(progress[k] ?? 0).toLocaleString("en-US")}</strong>
+              <span className="muted">{label}</span>
+            </div>
+          ))}
+        </div>
+        <KeyValues
+          items={[
+            ["Started", formatDate(data.started_at ?? data.created_at)],
+            ["Took", data.finished_at ? formatDuration(secondsBetween(data.started_at ?? data.created_at, data.finished_at)) : "—"],
+          ]}
+        />
+        <ErrorMessage error={cancel.error} />
+        {data.error && <ErrorMessage error={new Error(data.error)} title="The import failed" />}
+        {problems.length > 0 && (
+          <Notice kind="warning">
+            Skipped groups:
+            <ul>
+              {problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </Notice>
+        )}
+        {data.status === "succeeded" && (
+          <p>
+            <Link to={t.href(`/data/${encodeURIComponent(spec.data_type)}`)}>Open the {spec.data_type} datasets</Link>
+          </p>
+        )}
+      </Section>
+    </div>
   );
 }
 
