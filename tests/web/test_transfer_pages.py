@@ -281,16 +281,27 @@ def aws_live(cors_moto, tmp_path_factory):
         stop_live_server(server)
 
 
-def test_upload_goes_straight_to_s3_under_the_kits_cors_rules(page, aws_live, tmp_path):
+DROP_PAIR = """() => {
+  const data = new DataTransfer();
+  const r1 = new Uint8Array(9 * 1024 * 1024).map((_, i) => (i * 7) % 251);
+  data.items.add(new File([r1], "P7_R1_001.fastq.gz"));
+  data.items.add(new File([new Uint8Array(3000).fill(65)], "P7_R2_001.fastq.gz"));
+  const zone = document.querySelector("[data-testid=drop-zone]");
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+def test_upload_goes_straight_to_s3_under_the_kits_cors_rules(page, aws_live):
+    """The pair is dropped on the page (a drop built in the page: R1 of 9 MiB goes in two
+    CRC32-signed parts, R2 as one create-only PUT), so CORS preflights carry those headers."""
     server = aws_live
-    reads = tmp_path / "reads"
-    reads.mkdir()
-    (reads / "P7_R1_001.fastq.gz").write_bytes(os.urandom(9 * MiB))  # multipart, CRC32-signed
-    (reads / "P7_R2_001.fastq.gz").write_bytes(os.urandom(3000))  # single create-only PUT
     sign_in(page, server.url, server.admin_email, server.admin_password,
             f"/t/{server.tenant}/upload")  # fmt: skip
     puts = _puts(page)
-    page.get_by_test_id("files-input").set_input_files(sorted(reads.iterdir()))
+    page.get_by_test_id("drop-zone").wait_for()
+    page.evaluate(DROP_PAIR)
     expect(page.get_by_label("Data type")).to_have_value("fastq_pair")
     expect(page.get_by_test_id("upload-summary")).to_contain_text("One dataset, P7, with 2 files")
     page.get_by_role("button", name="Upload", exact=True).click()

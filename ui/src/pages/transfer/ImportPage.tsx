@@ -243,7 +243,7 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
             <Loading label="Matching the patterns against the bucket…" />
           )}
           <ErrorMessage error={start.error ? specError(start.error) : null} title="The import did not start" />
-          <div className="row">
+          <div className="row import-actions">
             <Button
               variant="primary"
               busy={start.isPending}
