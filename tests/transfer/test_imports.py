@@ -102,6 +102,7 @@ def test_preview_shows_pairs_and_problems(api, owner, bucket):
     assert len(by_name) == 8
     assert by_name["S1"]["properties"]["read1"] == f"s3://{bucket}/runs/2026/S1_R1_001.fastq.gz"
     assert by_name["S9"]["problems"] == ["no object for read2"]
+    assert preview["unmatched"] == ["runs/2026/README.md"]  # what the patterns miss
     assert (
         api.get("/api/v1/tenants/acme/datasets?count=true", headers=owner.headers).json()["count"]
         == 0

@@ -54,6 +54,7 @@ from mantle.jobs.worker import JobKind
 from mantle.schemas.catalog import DatasetCreate, FileRef, Origin, PropertyType
 from mantle.schemas.imports import (
     FILES_ROLE,
+    UNMATCHED_SHOWN,
     BucketListing,
     BucketObject,
     ImportCreate,
@@ -210,10 +211,14 @@ def preview(
     groups would be skipped."""
     check_prefix(bucket, spec.prefix)
     plan = make_plan(session, catalog, access, spec, PREVIEW_MATCH_SECONDS)
-    scanned, matches, complete = 0, [], True
+    scanned, matches, unmatched, complete = 0, [], [], True
     for objects, token in walk(bucket, spec.prefix, None):
         scanned += len(objects)
-        matches += [m for o in objects if (m := plan.match(o["Key"], o["Size"], _etag(o)))]
+        for o in objects:
+            if found := plan.match(o["Key"], o["Size"], _etag(o)):
+                matches.append(found)
+            elif len(unmatched) < UNMATCHED_SHOWN:
+                unmatched.append(o["Key"])
         if token and scanned >= PREVIEW_OBJECTS:
             complete = False
             break
@@ -225,6 +230,7 @@ def preview(
         objects_scanned=scanned,
         objects_matched=len(matches),
         datasets=[_planned_public(p, source_key(spec, p.group) in existing) for p in planned],
+        unmatched=unmatched,
         complete=complete,
     )
 

@@ -12,6 +12,7 @@ from mantle import import_syntax
 from mantle.bucket_names import check_bucket_name
 
 FILES_ROLE = "files"
+UNMATCHED_SHOWN = 20
 
 
 class BucketPublic(BaseModel):
@@ -148,6 +149,11 @@ class ImportPreview(BaseModel):
     objects_scanned: int
     objects_matched: int
     datasets: list[PlannedDatasetPublic]
+    unmatched: list[str] = Field(
+        default_factory=list,
+        description=f"The first keys (up to {UNMATCHED_SHOWN}) that no pattern matched, to "
+        "see what a pattern misses.",
+    )
     complete: bool = Field(description="False when the preview stopped before the listing's end.")
 
 
