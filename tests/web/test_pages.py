@@ -92,3 +92,23 @@ def test_a_server_without_the_built_app_says_how_to_build_it(api, factory, tmp_p
     factory.browser_login("ann@example.com")
     page = api.get("/t/acme")
     assert page.status_code == 503 and "make run" in page.text
+
+
+def test_the_app_may_reach_s3_and_the_configured_endpoints_only(settings):
+    from mantle.api.security_headers import page_csp
+
+    plain = page_csp(settings)
+    assert "connect-src 'self' https://*.amazonaws.com" in plain
+    assert "unsafe" not in plain and "script-src" not in plain  # scripts: 'self' only
+    custom = settings.model_copy(
+        update={
+            "storage": settings.storage.model_copy(
+                update={"s3_endpoint_url": "https://minio.lab.example:9000/ignored/path"}
+            ),
+            "aws": settings.aws.model_copy(update={"endpoint_url": "http://127.0.0.1:5000"}),
+        }
+    )
+    connect = page_csp(custom).split("connect-src ")[1]
+    assert connect == (
+        "'self' https://*.amazonaws.com https://minio.lab.example:9000 http://127.0.0.1:5000"
+    )

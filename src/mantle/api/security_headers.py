@@ -40,10 +40,15 @@ def security_headers(settings: Settings) -> dict[str, str]:
 
 
 def page_csp(settings: Settings) -> str:
-    """The pages' CSP; `connect-src` adds S3 (and a configured S3-compatible endpoint, or moto
-    in tests) for the web app's direct transfers."""
+    """The pages' CSP; `connect-src` adds S3 (and the configured S3-compatible endpoints of the
+    server's store and of environments, moto in tests) for the web app's direct transfers."""
     origins = list(S3_ORIGINS)
-    for url in (settings.aws.endpoint_urls.get("s3"), settings.aws.endpoint_url):
+    endpoints = (
+        settings.storage.s3_endpoint_url,
+        settings.aws.endpoint_urls.get("s3"),
+        settings.aws.endpoint_url,
+    )
+    for url in endpoints:
         if url:
             parts = urlsplit(url)
             origins.append(f"{parts.scheme}://{parts.netloc}")
