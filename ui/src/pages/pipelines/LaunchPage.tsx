@@ -124,6 +124,11 @@ function QueryBuilder(props: {
   );
 }
 
+/** A file's URL shown by its name (the whole URL is in the cell's title and the CSV). */
+function shortCell(cell: string): string {
+  return cell.includes("://") ? `…/${cell.split("/").filter(Boolean).pop() ?? cell}` : cell;
+}
+
 function SamplesheetPreview({ preview }: { preview: Preview }) {
   const sheet = preview.samplesheet;
   if (!sheet) {
@@ -158,8 +163,8 @@ function SamplesheetPreview({ preview }: { preview: Preview }) {
             {sheet.rows.map((row, i) => (
               <tr key={i}>
                 {row.map((cell, j) => (
-                  <td key={j} className="mono">
-                    {cell}
+                  <td key={j} className="mono" title={cell}>
+                    {shortCell(cell)}
                   </td>
                 ))}
               </tr>
@@ -275,19 +280,25 @@ export default function LaunchPage() {
       unwrap(api.POST("/api/v1/tenants/{tenant}/runs/preview", { params: { path: { tenant: t.slug } }, body: previewBody })),
   });
 
-  // The server's problems with params, beside the fields they are about.
+  // The browser's own check of the form (the same one rjsf shows beside the fields).
+  const clientErrors = useMemo(
+    () => new Set(built ? cspSafeValidator.validateFormData(formData, built.schema).errors.map((e) => e.property ?? "") : []),
+    [built, formData],
+  );
+  // The server's problems with params, beside the fields they are about (unless the browser
+  // already says what is wrong there).
   const problems = preview.data?.problems ?? [];
   const extraErrors = useMemo(() => {
     if (!form || !submitted) return undefined;
     const tree: Record<string, Record<string, { __errors: string[] }>> = {};
     for (const p of problems) {
       const where = problemPath(form, p.param);
-      if (!where) continue;
+      if (!where || clientErrors.has(`.${where[0]}.${where[1]}`)) continue;
       const [group, param] = where;
       ((tree[group] ??= {})[param] ??= { __errors: [] }).__errors.push(p.message);
     }
     return tree as unknown as ErrorSchema<FormData>;
-  }, [form, problems, submitted]);
+  }, [form, problems, submitted, clientErrors]);
   const unplaced = form ? problems.filter((p) => !problemPath(form, p.param)) : [];
 
   const launch = useMutation({
@@ -467,6 +478,8 @@ export default function LaunchPage() {
                     validator={cspSafeValidator as unknown as ValidatorType<FormData>}
                     onChange={(e) => setFormData((e.formData ?? {}) as FormData)}
                     onSubmit={submit}
+                    // Errors are shown beside their fields (rjsf would log them as a console error).
+                    onError={() => setSubmitted(true)}
                     liveValidate={submitted ? "onChange" : "onBlur"}
                     showErrorList={false}
                     noHtml5Validate
@@ -523,17 +536,20 @@ export default function LaunchPage() {
               ) : null}
             </Section>
             <div className="card launch-submit">
-              {submitted && problems.length > 0 && (
+              {submitted && (clientErrors.size > 0 || problems.length > 0) && (
                 <div className="alert alert-error" role="alert">
-                  Fix the params first:
-                  <ul>
-                    {problems.map((p, i) => (
-                      <li key={i}>{p.param ? `${p.param}: ${p.message}` : p.message}</li>
-                    ))}
-                  </ul>
+                  {clientErrors.size > 0 || problems.length > unplaced.length
+                    ? "Some params need fixing first: they are marked in the form."
+                    : "This launch would be refused:"}
+                  {unplaced.length > 0 && (
+                    <ul>
+                      {unplaced.map((p, i) => (
+                        <li key={i}>{p.param ? `${p.param}: ${p.message}` : p.message}</li>
+                      ))}
+                    </ul>
+                  )}
                 </div>
               )}
-              {unplaced.length > 0 && !submitted && <Notice kind="warning">{unplaced.map((p) => p.message).join("; ")}</Notice>}
               {submitted && needsInputs && !hasInputs && <div className="alert alert-error" role="alert">Choose the input datasets first.</div>}
               <ErrorMessage error={launch.error} title="The launch failed" />
               <Button variant="primary" className="btn-launch" onClick={submit} busy={launch.isPending || launch.isSuccess} disabled={!pipeline}>

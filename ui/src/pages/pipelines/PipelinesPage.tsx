@@ -103,7 +103,7 @@ export default function PipelinesPage() {
     { id: "engine", header: "Engine", cell: ({ row }) => <span className="badge badge-neutral">{row.original.engine}</span> },
     { id: "version", header: "Latest version", cell: ({ row }) => `v${row.original.latest_version}` },
     { id: "source", header: "Source", cell: ({ row }) => <code className="source">{sourceOf(row.original)}</code> },
-    { id: "updated", header: "Added", cell: ({ row }) => formatDate(row.original.created_at) },
+    { id: "updated", header: "Updated", cell: ({ row }) => <span className="nowrap-cell" title={`added ${formatDate(row.original.created_at)} by ${row.original.created_by}`}>{formatDate(row.original.updated_at)}</span> },
     {
       id: "actions",
       header: () => <span className="visually-hidden">Actions</span>,

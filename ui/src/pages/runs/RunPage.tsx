@@ -304,7 +304,7 @@ export default function RunPage() {
               ["Status", <StatusBadge key="s" status={r.status} />],
               ["Pipeline", `${r.pipeline} v${r.pipeline_version} (${r.engine})`],
               ...(r.commit ? ([["Commit", <code key="c">{r.commit.slice(0, 12)}</code>]] as Array<[string, ReactNode]>) : []),
-              ["Where", `${r.environment} (${r.executor})`],
+              ["Where", r.environment === r.executor ? r.environment : `${r.environment} (${r.executor})`],
               ["Started", formatDate(r.started_at)],
               ["Finished", formatDate(r.finished_at)],
               ["Exit code", r.exit_code === null ? "—" : String(r.exit_code)],
