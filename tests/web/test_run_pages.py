@@ -289,6 +289,7 @@ def test_launch_form_checks_params_before_submit_and_previews_the_samplesheet(pa
     assert lab.api("GET", "/runs", params={"pipeline": "rnaseq-lite"})["items"] == []
     genome.select_option(label="GRCm39")
     expect(page.get_by_test_id("resolved-params")).to_contain_text('"genome": "GRCm39"')
+    page.evaluate("window.scrollTo(0, 0)")  # the preview column is sticky: shoot from the top
     shot(page, "launch-form")
 
 
