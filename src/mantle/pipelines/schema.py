@@ -32,6 +32,8 @@ from mantle.import_syntax import compile_pattern
 PARAM_FIELDS = (
     "type", "description", "help_text", "default", "enum", "hidden", "format", "mimetype",
     "pattern", "schema", "minimum", "maximum", "fa_icon", "errorMessage", "exists",
+    # What a form needs to check a value before it is sent (the server checks it again).
+    "minLength", "maxLength", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
 )  # fmt: skip
 MAX_REPORTED = 50
 # PostgreSQL's JSONB does not keep the order of an object's keys, and a launch form (or a

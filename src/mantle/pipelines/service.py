@@ -372,6 +372,7 @@ def pipeline_public(row: SqlPipeline, latest: SqlPipelineVersion) -> PipelinePub
         commit=latest.commit,
         created_at=row.created_at,
         created_by=row.created_by,
+        updated_at=latest.created_at,
     )
 
 

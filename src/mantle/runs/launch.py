@@ -19,7 +19,9 @@ SHA-256, and no response or log line ever carries it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import logging
 import secrets
@@ -40,7 +42,7 @@ from mantle.db.models import SqlDataset, SqlEnvironment, SqlPipelineVersion, Sql
 from mantle.db.repositories import datasets as dataset_repo
 from mantle.db.repositories import environments as env_repo
 from mantle.db.repositories import runs as repo
-from mantle.errors import ConflictError, NotFoundError
+from mantle.errors import ConflictError, InvalidInputError, NotFoundError
 from mantle.executors.base import Executor, HeadJob
 from mantle.jobs import queue
 from mantle.jobs.retry import as_mantle_error
@@ -49,13 +51,15 @@ from mantle.runs import inputs as run_inputs
 from mantle.runs.names import generated_name
 from mantle.runs.pipeline_port import PipelinePort
 from mantle.runs.states import RunStatus
-from mantle.schemas.runs import LaunchRequest
+from mantle.schemas.runs import LaunchPreview, LaunchRequest, PreviewInput, PreviewSamplesheet
 
 log = logging.getLogger(__name__)
 
 COUNTER = "run"
 SUBMIT_JOB = "runs.submit"
 LOCAL_NAMES = frozenset({"local", ""})
+# Where a preview's samplesheet and outputs would go: the run directory is only made at launch.
+PREVIEW_RUN_DIR = "{run_dir}/"
 
 
 @dataclass
@@ -126,7 +130,15 @@ class Launch:
         )
         inputs = [run_inputs.input_dataset(r) for r in rows]
         pipelines.check_inputs(version, inputs)
-        params, files = self._params_and_files(pipelines, version, request, inputs, place)
+        params, files = self._params_and_files(
+            pipelines,
+            version,
+            request,
+            inputs,
+            run_dir=place.run_dir,
+            samplesheet_uri=place.store.uri(rundir.SAMPLESHEET_CSV),
+        )
+        files[rundir.NEXTFLOW_CONFIG] = place.nextflow_config.encode()
         executor = self.services.executor_factories.make(self.services, session, env)
         secret, secret_hash = events_secret()
         run = self._insert(
@@ -194,26 +206,91 @@ class Launch:
         version: SqlPipelineVersion,
         request: LaunchRequest,
         inputs: list[rundir.InputDataset],
-        place: placement.Placement,
+        *,
+        run_dir: str,
+        samplesheet_uri: str,
     ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        params, sheet = self._platform_params(
+            pipelines, version, request, inputs, run_dir, samplesheet_uri
+        )
+        if sheet is not None:
+            pipelines.check_samplesheet(version.input_schema or {}, sheet)
+        files: dict[str, bytes] = {} if sheet is None else {rundir.SAMPLESHEET_CSV: sheet}
+        params = pipelines.validate_params(version.params_schema or {}, params)
+        files[rundir.PARAMS_JSON] = rundir.params_json(params)
+        return params, files
+
+    @staticmethod
+    def _platform_params(
+        pipelines: PipelinePort,
+        version: SqlPipelineVersion,
+        request: LaunchRequest,
+        inputs: list[rundir.InputDataset],
+        run_dir: str,
+        samplesheet_uri: str,
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """The request's params with what the platform sets (the samplesheet param, outdir),
+        and the samplesheet built from the inputs (None when the pipeline takes none)."""
         params = dict(request.params)
-        files: dict[str, bytes] = {}
+        sheet = None
         sheet_param = pipelines.samplesheet_param(version)
         if sheet_param and inputs:
             columns = dict(request.inputs.columns) or pipelines.default_columns(
                 version.input_schema, inputs
             )
             sheet = pipelines.build_samplesheet(columns, inputs)
-            pipelines.check_samplesheet(version.input_schema or {}, sheet)
-            files[rundir.SAMPLESHEET_CSV] = sheet
-            params[sheet_param] = place.store.uri(rundir.SAMPLESHEET_CSV)
+            params[sheet_param] = samplesheet_uri
         if version.pipeline.engine == "nextflow":
             # Outputs are ingested from the run directory: the platform says where they go.
-            params["outdir"] = place.run_dir + rundir.OUTPUTS_DIR
-        params = pipelines.validate_params(version.params_schema or {}, params)
-        files[rundir.PARAMS_JSON] = rundir.params_json(params)
-        files[rundir.NEXTFLOW_CONFIG] = place.nextflow_config.encode()
-        return params, files
+            params["outdir"] = run_dir + rundir.OUTPUTS_DIR
+        return params, sheet
+
+    # -- a dry run --------------------------------------------------------------------------
+
+    def preview(
+        self,
+        session: Session,
+        access: TenantAccess,
+        request: LaunchRequest,
+        pipelines: PipelinePort,
+    ) -> LaunchPreview:
+        """What launching `request` would do, with nothing written: the pipeline version,
+        where it would run, the inputs, the samplesheet and the params with defaults applied.
+        An unknown pipeline, environment or dataset, or inputs the pipeline does not take,
+        raise as a launch would; problems with the params or the samplesheet are listed in
+        `problems` (the form shows them beside the fields) rather than raised."""
+        version = pipelines.version(session, access, request.pipeline, request.version)
+        env = self._environment(session, access, request.environment)
+        rows = run_inputs.resolve(session, access, self.datasets, request.inputs)
+        inputs = [run_inputs.input_dataset(r) for r in rows]
+        pipelines.check_inputs(version, inputs)
+        params, sheet = self._platform_params(
+            pipelines, version, request, inputs, PREVIEW_RUN_DIR,
+            PREVIEW_RUN_DIR + rundir.SAMPLESHEET_CSV,
+        )  # fmt: skip
+        problems: list[dict[str, Any]] = []
+        if sheet is not None:
+            try:
+                pipelines.check_samplesheet(version.input_schema or {}, sheet)
+            except InvalidInputError as e:
+                problems.append(
+                    {"param": "samplesheet", "rule": "samplesheet", "message": e.message}
+                )
+        try:
+            params = pipelines.validate_params(version.params_schema or {}, params)
+        except InvalidInputError as e:
+            problems += _param_problems(e)
+        return LaunchPreview(
+            pipeline=version.pipeline.name,
+            version=version.version,
+            engine=version.pipeline.engine,
+            environment=env.name if env is not None else placement.LOCAL,
+            executor=placement.AWSBATCH if env is not None else placement.LOCAL,
+            inputs=[_preview_input(i) for i in inputs],
+            samplesheet=_preview_sheet(pipelines.samplesheet_param(version), sheet),
+            params=params,
+            problems=problems,
+        )
 
     def _insert(
         self,
@@ -327,6 +404,36 @@ class Launch:
             return
         assert prepared.executor is not None and prepared.job is not None  # noqa: S101
         submit(db, prepared.run_id, prepared.executor, prepared.job, attempt=0)
+
+
+def _param_problems(error: InvalidInputError) -> list[dict[str, Any]]:
+    details = error.details if isinstance(error.details, list) else []
+    found = [
+        {"param": str(d.get("param", "")), "rule": str(d.get("rule", "")),
+         "message": str(d.get("message", ""))}
+        for d in details
+        if isinstance(d, dict) and "message" in d
+    ]  # fmt: skip
+    return found or [{"param": "", "rule": "", "message": error.message}]
+
+
+def _preview_input(dataset: rundir.InputDataset) -> PreviewInput:
+    return PreviewInput(
+        id=dataset.id,
+        short_id=dataset.short_id,
+        name=dataset.name,
+        data_type=dataset.data_type,
+        files=[f.name for f in dataset.files],
+    )
+
+
+def _preview_sheet(param: str | None, sheet: bytes | None) -> PreviewSamplesheet | None:
+    if param is None or sheet is None:
+        return None
+    text = sheet.decode("utf-8", errors="replace")
+    table = list(csv.reader(io.StringIO(text)))
+    header, rows = (table[0], table[1:]) if table else ([], [])
+    return PreviewSamplesheet(param=param, columns=header, rows=rows, csv=text)
 
 
 # --- submitting (in the request, then from the runs.submit job) ---------------------------

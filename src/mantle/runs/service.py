@@ -33,6 +33,7 @@ from mantle.runs.launch import Launch, Lineage
 from mantle.runs.pipeline_port import PipelinePort, PlatformPipelines
 from mantle.runs.states import ACTIVE, FINISHED, RunStatus
 from mantle.schemas.runs import (
+    LaunchPreview,
     LaunchRequest,
     RelaunchRequest,
     RunInputs,
@@ -96,6 +97,12 @@ class Runs:
         self._launch.start(db, prepared)
         with db.session() as session:
             return self.public(session, self._load(session, access, prepared.run_id))
+
+    def preview(
+        self, session: Session, access: TenantAccess, request: LaunchRequest
+    ) -> LaunchPreview:
+        """A dry run of `launch` (see `Launch.preview`): nothing is written."""
+        return self._launch.preview(session, access, request, self.pipelines)
 
     def relaunch(
         self, db: Database, access: TenantAccess, ref: str, body: RelaunchRequest

@@ -127,6 +127,7 @@ class PipelinePublic(BaseModel):
     commit: str
     created_at: datetime
     created_by: str
+    updated_at: datetime = Field(description="When the latest version was registered")
 
 
 class ParamsForm(BaseModel):

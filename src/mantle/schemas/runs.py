@@ -82,6 +82,43 @@ class LaunchRequest(BaseModel):
         return value
 
 
+class PreviewInput(BaseModel):
+    id: str
+    short_id: str
+    name: str
+    data_type: str
+    files: list[str]
+
+
+class PreviewSamplesheet(BaseModel):
+    param: str = Field(description="The param that takes the samplesheet")
+    columns: list[str]
+    rows: list[list[str]]
+    csv: str
+
+
+class ParamProblem(BaseModel):
+    param: str = Field(description="The param (dotted for nested ones); empty for the whole")
+    rule: str
+    message: str
+
+
+class LaunchPreview(BaseModel):
+    """A launch request checked with nothing written (`POST runs/preview`): where it would
+    run, its inputs, the samplesheet that would be written, and the params with defaults
+    applied; `{run_dir}/` stands for the run directory, made only at launch."""
+
+    pipeline: str
+    version: int
+    engine: str
+    environment: str
+    executor: str
+    inputs: list[PreviewInput]
+    samplesheet: PreviewSamplesheet | None
+    params: dict[str, Any]
+    problems: list[ParamProblem] = Field(description="Empty when the launch would be accepted")
+
+
 class RelaunchRequest(BaseModel):
     name: str = Field(default="", max_length=200)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)

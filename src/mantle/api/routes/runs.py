@@ -17,6 +17,7 @@ from mantle.db.repositories.runs import RunFilter
 from mantle.schemas.bounds import Instant
 from mantle.schemas.runs import (
     CancelRequest,
+    LaunchPreview,
     LaunchRequest,
     RelaunchRequest,
     RunLogPage,
@@ -41,6 +42,17 @@ def launch(body: LaunchRequest, access: LaunchAccess, db: Db, runs: RunsService)
     with another body or user it is a 409. A run that could not start is returned FAILED with
     the reason in `status_reason`."""
     return runs.launch(db, access, body)
+
+
+@router.post("/preview", response_model=LaunchPreview)
+def preview_launch(body: LaunchRequest, access: LaunchAccess, db: Db, runs: RunsService):
+    """A dry run of `POST runs` with the same body: the pipeline version, environment,
+    inputs (a query's matches counted), the samplesheet that would be written and the params
+    with defaults applied; nothing is written and no run is made. An unknown pipeline,
+    environment or dataset, or inputs the pipeline does not take, answer as a launch would
+    (404, 422); problems with params or the samplesheet are listed in `problems`."""
+    with db.session() as session:
+        return runs.preview(session, access, body)
 
 
 @router.get("", response_model=RunPage)
