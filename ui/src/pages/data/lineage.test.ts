@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NODE_WIDTH, sides, toFlow } from "./lineage";
+import { NODE_WIDTH, runOf, sides, toFlow } from "./lineage";
 
 const href = (p: string) => `/t/lab${p}`;
 const graph = {
@@ -52,5 +52,16 @@ describe("toFlow", () => {
     const { upstream, downstream } = sides(graph);
     expect([...upstream].sort()).toEqual(["DS-000001", "a1"]);
     expect([...downstream].sort()).toEqual(["DS-000003", "GONE", "a2"]);
+  });
+});
+
+describe("runOf", () => {
+  it("links a pipeline run by its short id when the details carry its number", () => {
+    const node = { details: { run_id: "0b7c1d6e-5a43-4c1e-9a77-0a1f2b3c4d5e", run_number: 12 } } as unknown as Parameters<typeof runOf>[0];
+    expect(runOf(node)).toBe("run-12");
+  });
+  it("falls back to the run id, and to nothing for other activities", () => {
+    expect(runOf({ details: { run_id: "abc" } } as unknown as Parameters<typeof runOf>[0])).toBe("abc");
+    expect(runOf({ details: {} } as unknown as Parameters<typeof runOf>[0])).toBeNull();
   });
 });

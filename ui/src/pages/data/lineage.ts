@@ -23,9 +23,11 @@ export type LineageNodeData = {
 
 export type LineageFlowNode = Node<LineageNodeData, "lineage">;
 
-/** The run an activity stands for (pipeline runs record `run_id` in their details). */
+/** The run an activity stands for: pipeline runs record `run_number` (shown as run-N, the
+ * run's short id) and `run_id` in their details. */
 export function runOf(node: LineageNode): string | null {
   const details = (node.details ?? {}) as Record<string, unknown>;
+  if (typeof details.run_number === "number" && Number.isInteger(details.run_number)) return `run-${details.run_number}`;
   const run = details.run_id;
   return typeof run === "string" && run ? run : null;
 }

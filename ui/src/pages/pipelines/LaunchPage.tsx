@@ -273,7 +273,8 @@ export default function LaunchPage() {
   const needsInputs = form ? (form.inputs ?? []).some((i) => i.required !== false) || Boolean(form.samplesheet_param) : true;
   const preview = useQuery({
     queryKey: ["launch-preview", t.slug, previewBody],
-    enabled: Boolean(pipeline && form) && t.can("launch") && (hasInputs || !needsInputs),
+    // The debounced body may still name the pipeline picked before (or none) for a moment.
+    enabled: Boolean(pipeline && form) && previewBody.pipeline === body.pipeline && t.can("launch") && (hasInputs || !needsInputs),
     placeholderData: keepPreviousData,
     retry: false,
     queryFn: () =>
