@@ -15,7 +15,9 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` beside `make run`: API calls go to the server (same-origin cookies).
-    proxy: { "/api": "http://127.0.0.1:8000", "/login": "http://127.0.0.1:8000", "/logout": "http://127.0.0.1:8000" },
+    proxy: Object.fromEntries(
+      ["/api", "/login", "/logout", "/static", "/storage", "/docs", "/openapi.json"].map((p) => [p, "http://127.0.0.1:8000"]),
+    ),
   },
   test: {
     environment: "jsdom",
