@@ -49,38 +49,57 @@ def start_live_server(
     secret_key: str | None = LIVE_SECRET_KEY,
     log_name: str = "server.log",
 ) -> LiveServer:
-    """`secret_key=None` leaves MANTLE_SECRET_KEY unset: the server generates its own."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "MANTLE_SECRET_KEY"},
-        "MANTLE_DATA_DIR": str(data_dir),
-        "MANTLE_SERVER__PORT": str(port),
-        # argon2's cheapest parameters (as in conftest's settings): fast logins in tests.
-        "MANTLE_AUTH__PASSWORD_HASH__TIME_COST": "1",
-        "MANTLE_AUTH__PASSWORD_HASH__MEMORY_COST": "8",
-        "MANTLE_AUTH__PASSWORD_HASH__PARALLELISM": "1",
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        **({"MANTLE_SECRET_KEY": secret_key} if secret_key else {}),
-        **(extra_env or {}),
-    }
-    subprocess.run([MANTLE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    log_path = data_dir / log_name
-    log = log_path.open("w")
-    process = subprocess.Popen([MANTLE, "server"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, env, process, log_path)
-    _wait_until_healthy(server)
-    _read_first_login(server)
-    return server
+    """`secret_key=None` leaves MANTLE_SECRET_KEY unset: the server generates its own.
+
+    The port is picked free, but another process of the suite may take it before the server
+    binds it: then the server exits and it is started again on another port (up to 3 times)."""
+    for attempt in range(3):
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "MANTLE_SECRET_KEY"},
+            "MANTLE_DATA_DIR": str(data_dir),
+            "MANTLE_SERVER__PORT": str(port),
+            # argon2's cheapest parameters (as in conftest's settings): fast logins in tests.
+            "MANTLE_AUTH__PASSWORD_HASH__TIME_COST": "1",
+            "MANTLE_AUTH__PASSWORD_HASH__MEMORY_COST": "8",
+            "MANTLE_AUTH__PASSWORD_HASH__PARALLELISM": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+            **({"MANTLE_SECRET_KEY": secret_key} if secret_key else {}),
+            **(extra_env or {}),
+        }
+        subprocess.run([MANTLE, "db", "upgrade"], env=env, check=True, capture_output=True)
+        log_path = data_dir / log_name
+        log = log_path.open("a" if attempt else "w")
+        process = subprocess.Popen(
+            [MANTLE, "server"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        server = LiveServer(f"http://127.0.0.1:{port}", data_dir, env, process, log_path)
+        try:
+            _wait_until_healthy(server)
+        except PortTaken:
+            continue
+        _read_first_login(server)
+        return server
+    raise RuntimeError(f"mantle server found no free port in 3 tries:\n{server.log()}")
+
+
+class PortTaken(RuntimeError):
+    pass
 
 
 def _wait_until_healthy(server: LiveServer, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
+    ours = f"Uvicorn running on {server.url}"
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
+            if "address already in use" in server.log():
+                raise PortTaken(server.url)
             raise RuntimeError(f"mantle server exited:\n{server.log()}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            # Healthy, and bound by this process (not another one that holds the port).
+            healthy = httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200
+            if healthy and ours in server.log():
                 return
         except httpx.TransportError:
             pass
