@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.conftest import shot, sign_in
 
@@ -74,3 +75,19 @@ def test_the_first_load_after_sign_in_is_quick_and_split_per_page(page, live_ser
     names = [s.rsplit("/", 1)[-1] for s in scripts]
     assert any(n.startswith("RunsPage-") for n in names), names
     assert not any(n.startswith(("UploadPage-", "LaunchPage-", "DatasetPage-")) for n in names)
+
+
+def test_a_page_whose_code_cannot_load_says_so_inside_the_frame(page, live_server, page_problems):
+    """After a deploy an open tab may ask for a page chunk that is gone: the page says what
+    happened and offers a reload, the frame (navigation) stays."""
+    page_problems.allow(r"Failed to load resource|RunsPage|dynamically imported module")
+    sign_in(page, live_server.url, live_server.admin_email, live_server.admin_password)
+    page.route("**/assets/RunsPage-*.js", lambda route: route.abort())
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Reload the page to get the current version")
+    expect(page.get_by_role("heading", name="This page could not be loaded")).to_be_visible()
+    expect(page.get_by_test_id("who")).to_be_visible()
+    page.unroute("**/assets/RunsPage-*.js")
+    page.get_by_role("button", name="Reload the page").click()
+    expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()

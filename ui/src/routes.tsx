@@ -5,6 +5,7 @@ import { Navigate, type RouteObject } from "react-router-dom";
 import { Loading } from "./components/ui";
 import { Shell } from "./layout/Shell";
 import { NotFound } from "./pages/NotFound";
+import { PageError } from "./pages/PageError";
 import { lastTenant, useMe } from "./session";
 
 const HomePage = lazy(() => import("./pages/home/HomePage"));
@@ -34,7 +35,17 @@ function Start() {
   return <Navigate to={`/t/${encodeURIComponent(slug)}`} replace />;
 }
 
-export const routes: RouteObject[] = [
+/** A page that throws or whose chunk fails to load shows PageError in its place (inside the
+ * frame for tenant pages), never a blank screen. */
+function withErrors(routes: RouteObject[]): RouteObject[] {
+  return routes.map((route) =>
+    route.children
+      ? { ...route, errorElement: <PageError />, children: withErrors(route.children) }
+      : { ...route, errorElement: <PageError /> },
+  ) as RouteObject[];
+}
+
+export const routes: RouteObject[] = withErrors([
   { path: "/", element: <Start /> },
   // Outside the tenant frame: a visitor without an account opens it (the server lets it through).
   {
@@ -68,4 +79,4 @@ export const routes: RouteObject[] = [
     ],
   },
   { path: "*", element: <NotFound /> },
-];
+]);
