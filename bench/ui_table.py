@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 import uuid
@@ -31,8 +30,9 @@ from sqlalchemy import create_engine, event, insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mantle.db.models import SqlCatalogCounter, SqlDataset, SqlDataType, SqlTenant  # noqa: E402
 from tests.live import start_live_server, stop_live_server  # noqa: E402
+
+from mantle.db.models import SqlCatalogCounter, SqlDataset, SqlDataType, SqlTenant  # noqa: E402
 
 SEED_VERSION = 1  # bump when the generated rows change: cached seeds are rebuilt
 PASSWORD = "bench-admin-password-0123"
@@ -86,6 +86,14 @@ def ensure_seeded(cache: Path, rows: int, small: int, fresh: bool) -> None:
     wanted = {"version": SEED_VERSION, "rows": rows, "small": small}
     if not fresh and meta.exists() and json.loads(meta.read_text()) == wanted:
         log(f"reusing the seeded database in {cache}")
+        # As a database the app made: SQLite plans without statistics (nothing runs ANALYZE).
+        engine = create_engine(db_url(cache))
+        with engine.begin() as conn:
+            if conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            ).first():
+                conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+        engine.dispose()
         return
     shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir(parents=True)
@@ -124,7 +132,6 @@ def ensure_seeded(cache: Path, rows: int, small: int, fresh: bool) -> None:
                 "archived, created_at, created_by FROM datasets"
             )
         )
-        conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     log(f"seeded in {time.perf_counter() - started:.0f} s")
     meta.write_text(json.dumps(wanted))
@@ -343,10 +350,13 @@ def explain(url: str, tenant: str, scenarios: list[str]) -> dict[str, str]:
 CLICK_AND_WAIT = """
 async ([label, index]) => {
   const table = document.querySelector('[data-testid="datasets-table"]');
-  const rowsKey = () => Array.from(table.querySelectorAll('tbody tr')).map(r => r.textContent).join('|');
+  const rowsKey = () => Array.from(table.querySelectorAll('tbody tr'))
+    .map(r => r.textContent).join('|');
   const before = rowsKey();
-  const button = Array.from(document.querySelectorAll('button')).find(b => b.textContent.trim() === label
-      || (b.closest('th') && b.textContent.trim().startsWith(label)));
+  const header = label.startsWith('th:') && label.slice(3).toLowerCase();
+  const button = Array.from(document.querySelectorAll(header ? 'th button' : 'button')).find(
+    b => header ? b.textContent.trim().toLowerCase().startsWith(header)
+                : b.textContent.trim() === label);
   if (!button) throw new Error('no button ' + label);
   const done = new Promise((resolve) => {
     const check = () => {
@@ -361,7 +371,8 @@ async ([label, index]) => {
       return false;
     };
     const observer = new MutationObserver(check);
-    observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+    observer.observe(document.body,
+      {subtree: true, childList: true, characterData: true, attributes: true});
   });
   performance.mark('click-' + index);
   button.click();
@@ -402,8 +413,76 @@ async ([url, pages]) => {
 """
 
 
+# From the start of every document: when the shell (`who`) and the table's first row appear,
+# and when the frame after that is painted (two animation frames later).
+WATCH = """
+(() => {
+  const seen = (window.__seen = {});
+  const watch = {shell: '[data-testid="who"]', table: '[data-testid="datasets-table"] tbody tr'};
+  const check = () => {
+    for (const [name, selector] of Object.entries(watch)) {
+      if (seen[name] === undefined && document.querySelector(selector)) {
+        seen[name] = performance.now();
+        performance.mark(name + '-seen');
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          seen[name + '_painted'] = performance.now();
+          performance.mark(name + '-visible');
+        }));
+      }
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true});
+})();
+"""
+
+
+APP_DIR = ROOT / "src" / "mantle" / "web" / "ui_dist"
+
+
+@contextmanager
+def ui_from(ref: str | None):
+    """Serve the web app of another git ref (e.g. a branch with the Data page) for the run:
+    its ui/ is built into the package's ui_dist, which is put back afterwards."""
+    if ref is None:
+        yield
+        return
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ui-table-") as tmp:
+        tree, saved = Path(tmp) / "tree", Path(tmp) / "saved"
+        tree.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", ref, "ui"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        (tree / "ui" / "node_modules").symlink_to(ROOT / "ui" / "node_modules")
+        shutil.copy(ROOT / "ui/src/api/schema.d.ts", tree / "ui/src/api/schema.d.ts")
+        shutil.copytree(APP_DIR, saved)
+        log(f"building the web app of {ref}")
+        subprocess.run(
+            [
+                "npx",
+                "vite",
+                "build",
+                "--logLevel",
+                "warn",
+                "--outDir",
+                str(APP_DIR),
+                "--emptyOutDir",
+            ],
+            cwd=tree / "ui",
+            check=True,
+        )
+        try:
+            yield
+        finally:
+            shutil.rmtree(APP_DIR)
+            shutil.copytree(saved, APP_DIR)
+
+
 def assets() -> dict[str, int]:
-    folder = ROOT / "src" / "mantle" / "web" / "ui_dist" / "assets"
+    folder = APP_DIR / "assets"
     return {p.name: p.stat().st_size for p in folder.glob("*.js")}
 
 
@@ -424,6 +503,7 @@ def browser_run(url: str, tenants: list[str], pages: int, sort_column: str) -> d
 def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str) -> dict:
     out: dict = {}
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context.add_init_script(WATCH)
     page = context.new_page()
     page.set_default_timeout(120_000)
     scripts: list[str] = []
@@ -448,21 +528,19 @@ def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str)
     except Exception:
         real = False
     out["real_page"] = real
+    what = "table" if real else "shell"
+    out["first_load"] = first_load(page, what)
+    page.wait_for_load_state("networkidle")
+    out["first_load_chunks"] = sorted(set(scripts))
+    # warm: a reload with the cache filled and the session in place
+    page.reload()
+    (table.locator("tbody tr").first if real else page.get_by_test_id("who")).wait_for()
+    out["reload"] = first_load(page, what)
     if real:
-        out["first_load"] = first_load(page)
-        out["first_load_chunks"] = sorted(set(scripts))
-        # warm: a reload with the cache filled and the session in place
-        page.reload()
-        table.locator("tbody tr").first.wait_for()
-        out["reload"] = first_load(page)
         out["default"] = page_changes(page, pages)
-        header = page.locator("th button", has_text=sort_column).first
-        header.click()
-        page.wait_for_load_state("networkidle")
-        out["property sort"] = page_changes(page, pages)
+        sorted_ms = page.evaluate(CLICK_AND_WAIT, [f"th:{sort_column}", 9999])[0]
+        out["property sort"] = {"sort click": sorted_ms, **page_changes(page, pages)}
     else:
-        page.wait_for_load_state("networkidle")
-        out["first_load_chunks"] = sorted(set(scripts))
         api = f"/api/v1/tenants/{tenant}/datasets?type={TYPE}&limit=50"
         for label, sort in (("default", "-created_at"), ("property sort", "properties.depth")):
             timings = page.evaluate(HARNESS, [f"{api}&sort={sort}", pages + 1])
@@ -472,18 +550,19 @@ def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str)
     return out
 
 
-def first_load(page) -> dict:
-    """Navigation start -> the table's first row in the DOM and painted."""
+def first_load(page, what: str) -> dict:
+    """Navigation start (of the sign-in POST that redirects to the page, or of a reload) ->
+    the table's first row (`what` = "shell": the app's frame, while there is no Data page)
+    in the DOM, and painted."""
+    page.wait_for_function(f"window.__seen && window.__seen.{what}_painted !== undefined")
     return page.evaluate(
-        """async () => {
+        """(what) => {
         const nav = performance.getEntriesByType('navigation')[0];
-        const seen = performance.now();
-        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-        performance.mark('table-visible');
-        return {table_seen: seen, table_painted: performance.now(),
-                dom_content_loaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
-                response_end: nav.responseEnd};
-    }"""
+        return {what, seen: window.__seen[what], painted: window.__seen[what + '_painted'],
+                response_end: nav.responseEnd, dom_content_loaded: nav.domContentLoadedEventEnd,
+                redirect: nav.redirectEnd - nav.redirectStart};
+    }""",
+        what,
     )
 
 
@@ -514,6 +593,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the SQL plans")
     parser.add_argument("--scenario", action="append", help="only these API scenarios")
     parser.add_argument("--sort-column", default="depth", help="header to sort by in the page")
+    parser.add_argument("--ui-from", help="serve the web app of this git ref (e.g. main)")
     args = parser.parse_args()
     cache = (
         args.cache
@@ -522,12 +602,17 @@ def main() -> None:
     )
     ensure_seeded(cache, args.rows, args.small, args.fresh)
     scenarios = args.scenario or list(SCENARIOS)
-    if args.explain:
-        for plan in explain(db_url(cache), "bench", scenarios).values():
-            print(plan)
+    with ui_from(args.ui_from):
+        run(args, cache, scenarios)
+
+
+def run(args, cache: Path, scenarios: list[str]) -> None:
     server = start_live_server(cache, extra_env=server_env(cache), log_name="bench-server.log")
-    log(f"server at {server.url} (pid {server.process.pid})")
+    log(f"server at {server.url} (pid {server.process.pid})")  # the database is migrated now
     try:
+        if args.explain:
+            for plan in explain(db_url(cache), "bench", scenarios).values():
+                print(plan)
         api = {}
         if not args.browser_only:
             for tenant in ("bench", "small"):
@@ -557,14 +642,13 @@ def report(args, api: dict, ui: dict) -> None:
         total = assets()
         for tenant, r in ui.items():
             print(f"browser, tenant {tenant} ({'Data page' if r['real_page'] else 'harness'})")
-            if "first_load" in r:
-                for label in ("first_load", "reload"):
-                    f = r[label]
-                    print(
-                        f"  {label}: table painted {f['table_painted']:.0f} ms after navigation "
-                        f"start (seen {f['table_seen']:.0f}, DOMContentLoaded "
-                        f"{f['dom_content_loaded']:.0f}, load {f['load']:.0f})"
-                    )
+            for label in ("first_load", "reload"):
+                f = r[label]
+                print(
+                    f"  {label}: {f['what']} painted {f['painted']:.0f} ms after navigation "
+                    f"start (in the DOM {f['seen']:.0f}, HTML response end "
+                    f"{f['response_end']:.0f}, DOMContentLoaded {f['dom_content_loaded']:.0f})"
+                )
             chunks = r["first_load_chunks"]
             size = sum(total.get(c, 0) for c in chunks)
             print(

@@ -138,6 +138,16 @@ def test_the_list_uses_the_indexes_on_sqlite(counted, app):
         app, f"SELECT * FROM datasets WHERE {where} ORDER BY name, number LIMIT 3", params
     )
     assert "ix_datasets_type_name" in by_name and "TEMP B-TREE" not in by_name
+    by_property = plan(
+        app,
+        f"SELECT * FROM datasets WHERE {where} ORDER BY json_extract(properties, '$.depth')",
+        params,
+    )  # a full pass whatever the index: the one in insertion (created_at) order
+    assert "ix_datasets_type_created" in by_property
+    newest = plan(
+        app, f"SELECT * FROM datasets WHERE {where} ORDER BY created_at DESC, number DESC", params
+    )
+    assert "ix_datasets_type_created" in newest and "TEMP B-TREE" not in newest
     counting = plan(app, f"SELECT count(*) FROM datasets WHERE {where}", params)
     assert "COVERING INDEX ix_datasets_type_created" in counting
     mark = plan(app, "SELECT max(updated_at) FROM datasets WHERE tenant_id = :t", params)

@@ -435,10 +435,12 @@ def select_datasets(
     conditions: list[ColumnElement[bool]] = [SqlDataset.tenant_id == tenant_id]
     if type_row is not None:
         conditions.append(SqlDataset.data_type_id == type_row.id)
+    # `=`, not `IS`: PostgreSQL serves only `=` from an index (the column is NOT NULL, so the
+    # two agree), and ix_datasets_type_created has `archived` right after the type.
     if archived == "exclude":
-        conditions.append(SqlDataset.archived.is_(False))
+        conditions.append(SqlDataset.archived == false())
     elif archived == "only":
-        conditions.append(SqlDataset.archived.is_(True))
+        conditions.append(SqlDataset.archived == true())
     json_ops = dialects.json_predicates(session)
     conditions.extend(json_ops.array_has(SqlDataset.tags, tag) for tag in tags)
     builder = FilterBuilder(session, type_row)

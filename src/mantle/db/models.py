@@ -285,13 +285,13 @@ class SqlDataset(Base):
     __tablename__ = "datasets"
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
-        Index(  # archived last: a type's live datasets are counted from the index alone
+        Index(  # a type's live datasets (archived = false), newest first; counted from it alone
             "ix_datasets_type_created",
             "tenant_id",
             "data_type_id",
+            "archived",
             "created_at",
             "number",
-            "archived",
         ),
         Index("ix_datasets_type_name", "tenant_id", "data_type_id", "name", "number"),
         Index("ix_datasets_created", "tenant_id", "created_at", "number"),
