@@ -537,9 +537,14 @@ def ui_from(ref: str | None):
             shutil.copytree(saved, APP_DIR)
 
 
-def assets() -> dict[str, int]:
+def assets() -> dict[str, tuple[int, int]]:
+    """Every JS chunk of the build: (bytes, gzipped bytes)."""
+    import gzip
+
     folder = APP_DIR / "assets"
-    return {p.name: p.stat().st_size for p in folder.glob("*.js")}
+    return {
+        p.name: (p.stat().st_size, len(gzip.compress(p.read_bytes()))) for p in folder.glob("*.js")
+    }
 
 
 def browser_run(url: str, tenants: list[str], pages: int, sort_column: str) -> dict:
@@ -569,6 +574,7 @@ def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str)
     )
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     data_path = f"/t/{tenant}/data/{TYPE}"
     # Sign in, landing on the Data page: the browser's cache is cold (a new context).
     page.goto(f"{url}/login?next={data_path}")
@@ -596,11 +602,13 @@ def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str)
         out["default"] = page_changes(page, pages)
         sorted_ms = page.evaluate(CLICK_AND_WAIT, [f"th:{sort_column}", 9999])[0]
         out["property sort"] = {"sort click": sorted_ms, **page_changes(page, pages)}
-    else:
-        api = f"/api/v1/tenants/{tenant}/datasets?type={TYPE}&limit=50"
-        for label, sort in (("default", "-created_at"), ("property sort", "properties.depth")):
-            timings = page.evaluate(HARNESS, [f"{api}&sort={sort}", pages + 1])
-            out[label] = {"page change": stats(timings[1:]), "first page": timings[0]}
+    # The baseline, in the same page: the API's pages fetched and put into a plain table,
+    # without React or the app (the real page is gone after this).
+    api = f"/api/v1/tenants/{tenant}/datasets?type={TYPE}&limit=50"
+    for label, sort in (("default", "-created_at"), ("property sort", "properties.depth")):
+        n = pages if not real or label == "default" else min(pages, 20)
+        timings = page.evaluate(HARNESS, [f"{api}&sort={sort}", n + 1])
+        out.setdefault(label, {})["fetch + plain table"] = stats(timings[1:])
     out["console errors"] = errors
     context.close()
     return out
@@ -718,10 +726,14 @@ def report(args, api: dict, ui: dict) -> None:
                     f"{f['response_end']:.0f}, DOMContentLoaded {f['dom_content_loaded']:.0f})"
                 )
             chunks = r["first_load_chunks"]
-            size = sum(total.get(c, 0) for c in chunks)
+
+            def kib(names, i):
+                return sum(total.get(c, (0, 0))[i] for c in names) / 1024
+
             print(
-                f"  JS chunks on first load: {len(chunks)} of {len(total)} "
-                f"({size / 1024:.0f} of {sum(total.values()) / 1024:.0f} KiB): {', '.join(chunks)}"
+                f"  JS chunks on first load: {len(chunks)} of {len(total)}, "
+                f"{kib(chunks, 0):.0f} of {kib(total, 0):.0f} KiB "
+                f"(gzip {kib(chunks, 1):.0f} of {kib(total, 1):.0f}): {', '.join(chunks)}"
             )
             for label in ("default", "property sort"):
                 for what, s in r[label].items():
