@@ -169,3 +169,34 @@ def test_count_key_tells_selections_apart(counted, app):
         assert a != key({"property": "depth", "op": "gte", "value": 11})
         assert a != key({"property": "depth", "op": "lte", "value": 10})
     assert catalog_query.CountCache  # exported for the service
+
+
+@pytest.mark.parametrize(
+    "text", ["plain-1", "x/y", "é-sample", 'say "hi"', "back\\slash", "50%_off"]
+)
+def test_tags_and_text_equality_match_any_characters(lab, text):
+    """On SQLite a row is skipped early unless its JSON text holds `"value"`, for plain
+    characters only: other strings (escaped or spelled several ways in JSON) take the full
+    check; the text elsewhere in the document, or inside a longer value, does not match."""
+    lab.ok("POST", "/data-types", 201, json={"name": "loose", "additional_properties": True})
+    rows = [
+        ("hit", {"label": text}, [text]),
+        ("longer", {"label": f"{text}-2"}, [f"{text}-2"]),
+        ("elsewhere", {"other": text}, ["x"]),
+    ]
+    for name, properties, tags in rows:
+        lab.ok("POST", "/datasets", 201, json={
+            "name": name, "data_type": "loose", "properties": properties, "tags": tags,
+        })  # fmt: skip
+
+    def found(tree) -> list[str]:
+        body = {"data_type": "loose", "filter": tree, "count": True, "sort": "name"}
+        page = lab.ok("POST", "/datasets/query", json=body)
+        assert page["count"] == len(page["items"])
+        return [d["name"] for d in page["items"]]
+
+    assert found({"property": "label", "op": "eq", "value": text}) == ["hit"]
+    assert found({"property": "label", "op": "in", "value": [text, "nothing"]}) == ["hit"]
+    assert found({"field": "tag", "op": "eq", "value": text}) == ["hit"]
+    assert found({"property": "label", "op": "ne", "value": text}) == ["elsewhere", "longer"]
+    assert found({"field": "tag", "op": "ne", "value": text}) == ["elsewhere", "longer"]
