@@ -660,6 +660,14 @@ def main() -> None:
     parser.add_argument("--ui-from", help="serve the web app of this git ref (e.g. main)")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
+        "--before",
+        help="also run the server of this source tree first (its src/, e.g. from "
+        "`git archive main src | tar -x -C /tmp/before`: --before /tmp/before/src)",
+    )
+    parser.add_argument(
+        "--before-revision", default="0010", help="the database revision of --before's code"
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="PostgreSQL: keep the database for the next run"
     )
     args = parser.parse_args()
@@ -674,6 +682,14 @@ def main() -> None:
     scenarios = args.scenario or list(SCENARIOS)
     try:
         with ui_from(args.ui_from):
+            if args.before:
+                before = Path(args.before).resolve()
+                shutil.rmtree(before / "mantle/web/ui_dist", ignore_errors=True)
+                shutil.copytree(APP_DIR, before / "mantle/web/ui_dist")
+                downgrade(db_url(cache), args.before_revision)
+                log(f"BEFORE: {before} (database at {args.before_revision})")
+                run(args, cache, scenarios, before)
+                log("AFTER: this tree (the database is upgraded again)")
             run(args, cache, scenarios)
     finally:
         if POSTGRES and not args.keep:
@@ -682,11 +698,26 @@ def main() -> None:
             log(f"dropped {PG_DATABASE}")
 
 
-def run(args, cache: Path, scenarios: list[str]) -> None:
-    server = start_live_server(cache, extra_env=server_env(cache), log_name="bench-server.log")
-    log(f"server at {server.url} (pid {server.process.pid})")  # the database is migrated now
+def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    from mantle.db import migrate
+
+    started = time.perf_counter()
+    command.downgrade(migrate.alembic_config(url), revision)
+    log(f"downgraded to {revision} in {time.perf_counter() - started:.0f} s")
+
+
+def run(args, cache: Path, scenarios: list[str], before: Path | None = None) -> None:
+    env = server_env(cache) | ({"PYTHONPATH": str(before)} if before else {})
+    started = time.perf_counter()
+    server = start_live_server(cache, extra_env=env, log_name="bench-server.log")
+    log(
+        f"server at {server.url} (pid {server.process.pid}), migrated and started in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     try:
-        if args.explain:
+        if args.explain and before is None:
             for plan in explain(db_url(cache), "bench", scenarios).values():
                 print(plan)
         api = {}
@@ -698,11 +729,13 @@ def run(args, cache: Path, scenarios: list[str]) -> None:
             ui = browser_run(server.url, ["bench", "small"], args.pages, args.sort_column)
     finally:
         stop_live_server(server)
-    report(args, api, ui)
+    report(args, api, ui, "BEFORE" if before else "AFTER" if args.before else "")
 
 
-def report(args, api: dict, ui: dict) -> None:
+def report(args, api: dict, ui: dict, label: str) -> None:
     print()
+    if label:
+        print(f"=== {label} ===")
     if api:
         print(f"API, {TYPE}, 50 rows a page, ms (loopback HTTP; next = cursor pages 2..)")
         print(f"{'scenario':40} {'count':6} | {'bench: first':>12} {'next p50  p95    max':>23} |"
