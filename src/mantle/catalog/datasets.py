@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from mantle.accounts.policy import TenantAccess
 from mantle.catalog import properties as props
 from mantle.catalog.locations import FileLocations, file_entry
-from mantle.catalog.query import Selection, select_datasets
+from mantle.catalog.query import CountCache, Selection, select_datasets
 from mantle.catalog.types import DataTypes, definitions
 from mantle.db.models import SqlDataset, SqlDatasetVersion, SqlDataType
 from mantle.db.repositories import datasets as repo
@@ -145,6 +145,7 @@ class Datasets:
         self.locations = locations
         # Extra read locations of a tenant (its AWS environments' read buckets); set by Catalog.
         self.tenant_read_roots: Callable[[Session, TenantAccess], list[str]] = lambda _s, _a: []
+        self.counts = CountCache()  # list counts, reused across the pages of one selection
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class Datasets:
         """One page of the tenant's datasets matching `query`, and the next page's cursor."""
         selection = self.selection(session, access, query)
         rows, next_cursor = selection.page(session, query.limit, query.cursor)
-        count = selection.count(session) if query.count else None
+        count = self.counts.count(session, access.tenant_id, selection) if query.count else None
         return DatasetPage(
             items=[dataset_public(r) for r in rows], next_cursor=next_cursor, count=count
         )

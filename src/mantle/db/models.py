@@ -285,9 +285,18 @@ class SqlDataset(Base):
     __tablename__ = "datasets"
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
-        Index("ix_datasets_type_created", "tenant_id", "data_type_id", "created_at", "number"),
+        Index(  # a type's live datasets (archived = false), newest first; counted from it alone
+            "ix_datasets_type_created",
+            "tenant_id",
+            "data_type_id",
+            "archived",
+            "created_at",
+            "number",
+        ),
+        Index("ix_datasets_type_name", "tenant_id", "data_type_id", "name", "number"),
         Index("ix_datasets_created", "tenant_id", "created_at", "number"),
         Index("ix_datasets_name", "tenant_id", "name", "number"),
+        Index("ix_datasets_updated", "tenant_id", "updated_at", "number"),  # CountCache's mark
         _postgres_gin("ix_datasets_properties", "properties"),
         _postgres_gin("ix_datasets_tags", "tags"),
         _postgres_gin("ix_datasets_files", "files"),

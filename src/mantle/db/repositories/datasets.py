@@ -104,8 +104,28 @@ def page(session: Session, query: Select) -> list[SqlDataset]:
     return list(session.scalars(query))
 
 
+def count_statement(conditions: list[ColumnElement[bool]]) -> Select:
+    return select(func.count()).select_from(SqlDataset).where(*conditions)
+
+
 def count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
-    return session.scalar(select(func.count()).select_from(SqlDataset).where(*conditions)) or 0
+    return session.scalar(count_statement(conditions)) or 0
+
+
+def change_mark(session: Session, tenant_id: uuid.UUID) -> tuple:
+    """What changes whenever the tenant's datasets do: the last number handed out (every
+    creation) and the latest `updated_at` (every change stamps it). Two index lookups."""
+    counter = (
+        select(SqlCatalogCounter.value)
+        .where(SqlCatalogCounter.tenant_id == tenant_id, SqlCatalogCounter.name == "dataset")
+        .scalar_subquery()
+    )
+    latest = (
+        select(func.max(SqlDataset.updated_at))
+        .where(SqlDataset.tenant_id == tenant_id)
+        .scalar_subquery()
+    )
+    return tuple(session.execute(select(counter, latest)).one())
 
 
 def properties_of_type(
