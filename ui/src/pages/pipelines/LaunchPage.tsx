@@ -10,6 +10,7 @@ import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { Button, CopyButton, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
+import { useDebounced } from "../../hooks/useDebounced";
 import { plural } from "../../format";
 import { useTenant } from "../../session";
 import {
@@ -26,16 +27,6 @@ import { cspSafeValidator } from "./validator";
 import "./pipelines.css";
 
 type Preview = Schemas["LaunchPreview"];
-
-/** Waits `ms` after the last change before handing the value on (the preview is a request). */
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 function Step({ n, title, children, actions, testId }: { n: number; title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
   return (

@@ -7,6 +7,7 @@ import { Link } from "react-router-dom";
 import { ApiError, api, problemLines, type Schemas, unwrap } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, KeyValues, Loading, Notice, Page, Section, StatusBadge } from "../../components/ui";
+import { useDebounced } from "../../hooks/useDebounced";
 import { formatBytes, formatDate, formatDuration, plural, secondsBetween } from "../../format";
 import { useTenant } from "../../session";
 import { type ImportForm, type PatternRow, buildSpec, defaultPatterns, localProblems, namedGroups, patternRoles } from "./importSpec";
@@ -19,15 +20,6 @@ type Environment = Schemas["EnvironmentPublic"];
 
 const RUNNING = new Set(["queued", "running"]);
 const PREVIEW_DELAY_MS = 400;
-
-function useDebounced<T>(value: T, delay: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return debounced;
-}
 
 export default function ImportPage() {
   const t = useTenant();
