@@ -12,6 +12,7 @@ import { formatBytes, formatDate, formatDuration, plural, secondsBetween } from 
 import { useTenant } from "../../session";
 import { type ImportForm, type PatternRow, buildSpec, defaultPatterns, localProblems, namedGroups, patternRoles } from "./importSpec";
 import { parseTags } from "./properties";
+import { PropertyRows } from "./PropertyFields";
 import "./transfer.css";
 
 type ImportPublic = Schemas["ImportPublic"];
@@ -211,7 +212,13 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
               <input type="text" value={name} placeholder={form.key ? `{${form.key}}` : "the object's key"} onChange={(e) => setName(e.target.value)} />
             </Field>
           </div>
-          <ConstantProperties rows={properties} onChange={setProperties} />
+          <PropertyRows
+            legend="Properties"
+            hint="Same for every dataset; may use groups, e.g. run = {run}."
+            valuePlaceholder="value or {group}"
+            rows={properties}
+            onChange={setProperties}
+          />
           <Field label="Tags" hint="Separate tags with commas.">
             <input type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
           </Field>
@@ -385,27 +392,6 @@ function PatternRows({ rows, roles, onChange }: { rows: PatternRow[]; roles: str
       ))}
       <Button variant="ghost" onClick={() => onChange([...rows, { role: roles.find((r) => !rows.some((x) => x.role === r)) ?? "files", pattern: "" }])}>
         + Add a pattern
-      </Button>
-    </fieldset>
-  );
-}
-
-function ConstantProperties({ rows, onChange }: { rows: Array<[string, string]>; onChange: (rows: Array<[string, string]>) => void }) {
-  return (
-    <fieldset className="transfer-extra">
-      <legend>Properties</legend>
-      {rows.length === 0 && <p className="muted">Same for every dataset; may use groups, e.g. run = {"{run}"}.</p>}
-      {rows.map(([k, v], i) => (
-        <div className="row" key={i}>
-          <input type="text" aria-label={`Property ${i + 1} name`} placeholder="name" value={k} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [e.target.value, r[1]] : r)))} />
-          <input type="text" aria-label={`Property ${i + 1} value`} placeholder="value or {group}" value={v} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [r[0], e.target.value] : r)))} />
-          <Button variant="ghost" aria-label={`Remove property ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
-            ✕
-          </Button>
-        </div>
-      ))}
-      <Button variant="ghost" onClick={() => onChange([...rows, ["", ""]])}>
-        + Add a property
       </Button>
     </fieldset>
   );
