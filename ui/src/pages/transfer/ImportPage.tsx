@@ -7,6 +7,7 @@ import { Link } from "react-router-dom";
 import { ApiError, api, problemLines, type Schemas, unwrap } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, KeyValues, Loading, Notice, Page, Section, StatusBadge } from "../../components/ui";
+import { useDataTypes, useEnvironments } from "../../hooks/tenantLists";
 import { useDebounced } from "../../hooks/useDebounced";
 import { formatBytes, formatDate, formatDuration, plural, secondsBetween } from "../../format";
 import { useTenant } from "../../session";
@@ -24,10 +25,7 @@ const PREVIEW_DELAY_MS = 400;
 
 export default function ImportPage() {
   const t = useTenant();
-  const environments = useQuery({
-    queryKey: ["environments", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/environments", { params: { path: { tenant: t.slug } } })),
-  });
+  const environments = useEnvironments();
   const [environment, setEnvironment] = useState<string | null>(null);
   const [watching, setWatching] = useState<string | null>(null);
 
@@ -82,10 +80,7 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
     queryFn: () =>
       unwrap(api.GET("/api/v1/tenants/{tenant}/read-buckets", { params: { path: { tenant: t.slug }, query: { environment: environment.name } } })),
   });
-  const types = useQuery({
-    queryKey: ["data-types", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: t.slug } } })),
-  });
+  const types = useDataTypes();
   const [bucket, setBucket] = useState<string | null>(null);
   const [prefix, setPrefix] = useState<string | null>(null);
   const [typeName, setTypeName] = useState("fastq_pair");

@@ -1,11 +1,12 @@
 // Upload: drop files or folders (or pick them), choose the data type and properties, and the
 // bytes go straight to storage in parallel parts (uploader.ts). An upload interrupted by a
 // reload continues when the same files are picked again (resume.ts).
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { type ChangeEvent, type DragEvent, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router-dom";
-import { api, type Schemas, unwrap } from "../../api/client";
+import type { Schemas } from "../../api/client";
 import { Button, EmptyState, ErrorMessage, Field, Loading, Notice, Page, ProgressBar, Section, StatusBadge } from "../../components/ui";
+import { useDataTypes } from "../../hooks/tenantLists";
 import { formatBytes, formatDate, formatDuration, plural } from "../../format";
 import { useTenant } from "../../session";
 import { type Picked, type PickedFile, filesFromDrop, filesFromInput, mergePicked } from "./collect";
@@ -60,10 +61,7 @@ export default function UploadPage() {
   const refreshUnfinished = () => setUnfinished(store.list(t.slug));
   useEffect(() => setUnfinished(store.list(t.slug)), [store, t.slug]);
 
-  const types = useQuery({
-    queryKey: ["data-types", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: t.slug } } })),
-  });
+  const types = useDataTypes();
 
   const [picked, setPicked] = useState<Picked>(EMPTY);
   const [chosenType, setChosenType] = useState<string | null>(null);
