@@ -166,6 +166,7 @@ class AppAssets(StaticFiles):
 
 
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mantle</title>
+<link rel="stylesheet" href="/static/base.css">
 <link rel="stylesheet" href="/static/mantle.css"></head><body><main><section class="card narrow">
 <h1>The web app is not built</h1><p>This server has no built web app (<code>ui/</code>).
 <code>make run</code> builds it (it needs Node.js 20); <code>scripts/build-ui</code> builds it
