@@ -84,7 +84,7 @@ def unique_name(prefix: str = "mantle-test") -> str:
 
 @dataclass(frozen=True)
 class MotoServer:
-    server: ThreadedMotoServer
+    server: ThreadedMotoServer | None  # None: a moto process of its own (tests/web's cors_moto)
     endpoint_url: str
     region: str = REGION
 

@@ -166,16 +166,24 @@ def _managed_policy_data(name: str) -> dict:
 
 
 def _batch(moto: MotoServer, setup: AwsSetup) -> None:
-    """The Batch side as the kit describes it: role and profile, launch template, compute
-    environment (ECS_AL2, the template's version 1), queue."""
-    iam, ec2, batch = moto.client("iam"), moto.client("ec2"), moto.client("batch")
-    name, env = setup.compute_environment, setup.env()
-    trust = policies.service_trust_policy("ec2.amazonaws.com")
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    """The Batch side as the kit describes it: the queue on its compute environment, and the
+    instance role's and the head job's rights."""
+    iam, env, name = moto.client("iam"), setup.env(), setup.compute_environment
+    compute_queue(moto, env, name, setup.queue)
     s3_rights = policies.instance_s3_policy(env, policies.Arns(REGION, ACCOUNT))
     iam.put_role_policy(RoleName=name, PolicyName="s3", PolicyDocument=json.dumps(s3_rights))
     load_aws_managed_policies()
     iam.attach_role_policy(RoleName=name, PolicyArn=ECS_INSTANCE_POLICY_ARN)
+    head_job_role(iam, env)
+
+
+def compute_queue(moto: MotoServer, env: EnvironmentPublic, name: str, queue: str) -> None:
+    """Job queue `queue` on a managed compute environment `name` (ECS_AL2, the launch
+    template's version 1) in the default VPC, with its instance role and profile (no rights
+    yet) and service role, all named `name`."""
+    iam, ec2, batch = moto.client("iam"), moto.client("ec2"), moto.client("batch")
+    trust = policies.service_trust_policy("ec2.amazonaws.com")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     profile = iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
     service_role = iam.create_role(
@@ -205,9 +213,8 @@ def _batch(moto: MotoServer, setup: AwsSetup) -> None:
             "launchTemplate": {"launchTemplateName": name, "version": "1"},
         },
     )
-    head_job_role(iam, env)
     batch.create_job_queue(
-        jobQueueName=setup.queue,
+        jobQueueName=queue,
         state="ENABLED",
         priority=1,
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],

@@ -2,16 +2,30 @@
 
 Every page fails its test on a console error or an uncaught exception in the page (the issue's
 bar: no console errors). `shot(page, name)` saves a full-page screenshot under
-build/screenshots/ (the suite prints the folder at the end): look at them."""
+build/screenshots/ (the suite prints the folder at the end): look at them.
+
+Setting up through the API: `new_tenant(server, name)` gives a test a tenant of its own on the
+shared server, `admin_headers(server, tenant)` the first admin's bearer header, `add_member`
+a user who joined by invitation. `cors_moto` is a moto server of the test module's own with
+moto's allow-everything CORS off, so the browser's CORS checks against S3 are real."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.aws import FAKE_AWS_ENV, MotoServer
+from tests.live import free_port
 
 CHROMIUM = os.environ.get("MANTLE_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -91,3 +105,94 @@ def sign_in(page, url: str, email: str, password: str, next_path: str = "/") -> 
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.get_by_test_id("who").wait_for()
+
+
+# --- setting up through the API -------------------------------------------------------------
+
+
+def unique(prefix: str) -> str:
+    """A name no other test on the shared server uses: `prefix-1a2b3c4d`."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def api_token(url: str, email: str, password: str, tenant: str | None = None) -> str:
+    """A bearer token of a user (POST /api/v1/auth/token), for `tenant` when given."""
+    body = {"email": email, "password": password}
+    if tenant:
+        body["tenant"] = tenant
+    response = httpx.post(f"{url}/api/v1/auth/token", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def admin_token(server, tenant: str | None = None) -> str:
+    """A bearer token of the server's first admin."""
+    return api_token(server.url, server.admin_email, server.admin_password, tenant)
+
+
+def admin_headers(server, tenant: str | None = None) -> dict[str, str]:
+    """The first admin's Authorization header, for `tenant` when given."""
+    return {"Authorization": f"Bearer {admin_token(server, tenant)}"}
+
+
+def new_tenant(server, name: str, prefix: str = "lab") -> str:
+    """A tenant of the test's own on the shared server (slug `prefix-…`); the admin owns it."""
+    slug = unique(prefix)
+    response = httpx.post(
+        f"{server.url}/api/v1/tenants",
+        json={"slug": slug, "name": name},
+        headers=admin_headers(server, server.tenant),
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return slug
+
+
+def add_member(server, tenant: str, email: str, password: str, role: str) -> None:
+    """A new user who joined `tenant` as `role` by signing up with the admin's invitation."""
+    invited = httpx.post(
+        f"{server.url}/api/v1/tenants/{tenant}/invitations",
+        json={"email": email, "role": role},
+        headers=admin_headers(server, tenant),
+        timeout=30,
+    )
+    assert invited.status_code == 201, invited.text
+    joined = httpx.post(
+        f"{server.url}/api/v1/invitations/signup",
+        json={"token": invited.json()["token"], "password": password},
+        timeout=30,
+    )
+    assert joined.status_code == 200, joined.text
+
+
+# --- S3 with CORS as on AWS -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cors_moto(tmp_path_factory) -> Iterator[MotoServer]:
+    """A moto server process of the module's own, started with MOTO_DISABLE_GLOBAL_CORS=true
+    (moto reads it at import, so not in this process): only the buckets' own CORS rules let
+    the browser in."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    env = {**os.environ, **FAKE_AWS_ENV, "MOTO_DISABLE_GLOBAL_CORS": "true"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/moto-api/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"moto did not start; see {log.name}") from None
+                time.sleep(0.1)
+        yield MotoServer(None, url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()

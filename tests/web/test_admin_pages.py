@@ -10,54 +10,23 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from mantle.client import Client
-from mantle.cloud.aws import cors, policies, userdata
+from mantle.cloud.aws import cors
 from tests.aws import FAKE_AWS_ENV, REGION
-from tests.aws_env.conftest import env_public, head_job_role
-from tests.live import free_port, start_live_server, stop_live_server
-from tests.web.conftest import shot, sign_in
+from tests.aws_env.conftest import compute_queue, env_public, head_job_role
+from tests.live import start_live_server, stop_live_server
+from tests.web.conftest import admin_headers, admin_token, new_tenant, shot, sign_in, unique
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def bearer(server, tenant: str | None = None) -> str:
-    body = {"email": server.admin_email, "password": server.admin_password}
-    if tenant:
-        body["tenant"] = tenant
-    response = httpx.post(f"{server.url}/api/v1/auth/token", json=body)
-    response.raise_for_status()
-    return response.json()["token"]
-
-
-def new_tenant(server, name: str) -> str:
-    """A tenant of its own on the shared server, the admin its owner."""
-    slug = unique("adm")
-    response = httpx.post(
-        f"{server.url}/api/v1/tenants",
-        json={"slug": slug, "name": name},
-        headers={"Authorization": f"Bearer {bearer(server, server.tenant)}"},
-    )
-    response.raise_for_status()
-    return slug
 
 
 def watch_console(page, problems: list[str]) -> None:
@@ -84,7 +53,7 @@ def test_sign_in_page_looks_like_the_app(page, live_server):
 def test_home_says_what_to_do_when_empty_then_shows_recent_runs_and_datasets(
     page, live_server, tmp_path
 ):
-    slug = new_tenant(live_server, "Home Lab")
+    slug = new_tenant(live_server, "Home Lab", "adm")
     sign_in(
         page, live_server.url, live_server.admin_email, live_server.admin_password, f"/t/{slug}"
     )
@@ -100,7 +69,7 @@ def test_home_says_what_to_do_when_empty_then_shows_recent_runs_and_datasets(
         expect(actions.get_by_role("link", name=label)).to_be_visible()
     shot(page, "admin-home-empty")
 
-    client = Client(live_server.url, bearer(live_server, slug), tenant=slug)
+    client = Client(live_server.url, admin_token(live_server, slug), tenant=slug)
     reads = tmp_path / "S1.fastq.gz"
     reads.write_bytes(gzip.compress(b"@r1\nACGTGC\n+\nIIIIII\n@r2\nGGCC\n+\nIIII\n"))
     dataset = client.datasets.upload(
@@ -126,7 +95,7 @@ def test_home_says_what_to_do_when_empty_then_shows_recent_runs_and_datasets(
 
 
 def test_a_token_is_shown_once_works_as_bearer_and_stops_when_revoked(page, live_server):
-    slug = new_tenant(live_server, "Token Lab")
+    slug = new_tenant(live_server, "Token Lab", "adm")
     sign_in(
         page, live_server.url, live_server.admin_email, live_server.admin_password, f"/t/{slug}"
     )
@@ -176,7 +145,7 @@ def test_invite_sign_up_change_role_and_the_viewer_sees_no_admin_actions(
     page, browser, live_server, page_problems
 ):
     page_problems.allow(r"409 \(Conflict\)")  # removing the last owner, below, on purpose
-    slug = new_tenant(live_server, "Member Lab")
+    slug = new_tenant(live_server, "Member Lab", "adm")
     email = f"{unique('newbie')}@example.com"
     sign_in(
         page, live_server.url, live_server.admin_email, live_server.admin_password, f"/t/{slug}"
@@ -263,15 +232,15 @@ def test_invite_sign_up_change_role_and_the_viewer_sees_no_admin_actions(
 
 def test_a_signed_in_user_accepts_an_invitation(page, live_server):
     """An existing account signs in from the invitation and accepts it."""
-    slug = new_tenant(live_server, "Accept Lab")
-    admin = {"Authorization": f"Bearer {bearer(live_server, slug)}"}
+    slug = new_tenant(live_server, "Accept Lab", "adm")
+    admin = admin_headers(live_server, slug)
     email = f"{unique('known')}@example.com"
     # The account exists (it joined another tenant before).
-    other = new_tenant(live_server, "Elsewhere")
+    other = new_tenant(live_server, "Elsewhere", "adm")
     first = httpx.post(
         f"{live_server.url}/api/v1/tenants/{other}/invitations",
         json={"email": email, "role": "member"},
-        headers={"Authorization": f"Bearer {bearer(live_server, other)}"},
+        headers=admin_headers(live_server, other),
     ).json()["token"]
     httpx.post(
         f"{live_server.url}/api/v1/invitations/signup",
@@ -303,43 +272,9 @@ ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="module")
-def moto_url(tmp_path_factory):
-    """A moto server process of this module, without moto's allow-everything CORS."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    env = {**os.environ, **FAKE_AWS_ENV, "MOTO_DISABLE_GLOBAL_CORS": "true"}
-    moto = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def aws(moto_url):
+def aws(cors_moto):
     """Part of a customer's setup in moto: the write bucket, a read bucket without CORS, the
     Batch queue on a compute environment, the log group, the head job's role."""
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-
-    def client(name):
-        return session.client(name, endpoint_url=moto_url)
-
     names = {
         "write": unique("write"),
         "read": unique("read"),
@@ -347,13 +282,11 @@ def aws(moto_url):
         "ce": unique("ce"),
         "log_group": f"/aws/batch/{unique('job')}",
     }
-    s3 = client("s3")
+    s3 = cors_moto.client("s3")
     for bucket in (names["write"], names["read"]):
         s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=names["read"], Key="raw/S1.fastq", Body=b"@r\nACGT\n+\nIIII\n")
-    client("logs").create_log_group(logGroupName=names["log_group"])
-
-    iam, ec2, batch = client("iam"), client("ec2"), client("batch")
+    cors_moto.client("logs").create_log_group(logGroupName=names["log_group"])
     env = env_public(
         name="prod",
         write_bucket=names["write"],
@@ -363,54 +296,18 @@ def aws(moto_url):
         compute_queue=names["queue"],
         log_group=names["log_group"],
     )
-    trust = json.dumps(policies.service_trust_policy("ec2.amazonaws.com"))
-    iam.create_role(RoleName=names["ce"], AssumeRolePolicyDocument=trust)
-    profile = iam.create_instance_profile(InstanceProfileName=names["ce"])["InstanceProfile"]
-    iam.add_role_to_instance_profile(InstanceProfileName=names["ce"], RoleName=names["ce"])
-    service_role = iam.create_role(
-        RoleName=f"{names['ce']}-service", AssumeRolePolicyDocument=trust
-    )["Role"]["Arn"]
-    ec2.create_launch_template(
-        LaunchTemplateName=names["ce"],
-        LaunchTemplateData=userdata.launch_template_data(env, "acme"),
-    )
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
-    in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
-    subnet = ec2.describe_subnets(Filters=in_vpc)["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"][0]["GroupId"]
-    batch.create_compute_environment(
-        computeEnvironmentName=names["ce"],
-        type="MANAGED",
-        state="ENABLED",
-        serviceRole=service_role,
-        computeResources={
-            "type": "EC2",
-            "minvCpus": 0,
-            "maxvCpus": 16,
-            "instanceTypes": ["optimal"],
-            "subnets": [subnet],
-            "securityGroupIds": [group],
-            "instanceRole": profile["Arn"],
-            "launchTemplate": {"launchTemplateName": names["ce"], "version": "1"},
-        },
-    )
-    batch.create_job_queue(
-        jobQueueName=names["queue"],
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": names["ce"]}],
-    )
+    compute_queue(cors_moto, env, names["ce"], names["queue"])
     names["s3"] = s3
-    names["iam"] = iam
+    names["iam"] = cors_moto.client("iam")
     names["env"] = env
     return names
 
 
 @pytest.fixture(scope="module")
-def aws_server(moto_url, aws, tmp_path_factory):
+def aws_server(cors_moto, aws, tmp_path_factory):
     live = start_live_server(
         tmp_path_factory.mktemp("admin-aws-live"),
-        extra_env={"MANTLE_AWS__ENDPOINT_URL": moto_url, **FAKE_AWS_ENV},
+        extra_env={"MANTLE_AWS__ENDPOINT_URL": cors_moto.endpoint_url, **FAKE_AWS_ENV},
         log_name="admin-aws.log",
     )
     try:

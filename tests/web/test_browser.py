@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -98,15 +95,7 @@ def test_a_page_whose_code_cannot_load_says_so_inside_the_frame(page, live_serve
 
 def test_the_tenant_switcher_keeps_the_section_and_is_remembered(page, live_server, page_problems):
     page_problems.allow(r"status of 404")  # run-999 below does not exist, on purpose
-    body = {"email": live_server.admin_email, "password": live_server.admin_password}
-    token = httpx.post(f"{live_server.url}/api/v1/auth/token", json=body).json()["token"]
-    slug = f"switch-{uuid.uuid4().hex[:8]}"
-    made = httpx.post(
-        f"{live_server.url}/api/v1/tenants",
-        json={"slug": slug, "name": "Proteomics core"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert made.status_code == 201, made.text
+    slug = new_tenant(live_server, "Proteomics core", "switch")
     sign_in(page, live_server.url, live_server.admin_email, live_server.admin_password)
     page.goto(f"{live_server.url}/t/default/runs/run-999")  # a page of one run: not carried over
     page.get_by_role("combobox", name="Tenant").select_option(slug)

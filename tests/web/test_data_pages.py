@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import add_member, admin_headers, new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -53,14 +53,6 @@ def _ok(response: httpx.Response, status: int | None = None) -> dict:
     return response.json() if response.content else {}
 
 
-def _token(url: str, email: str, password: str, tenant: str) -> str:
-    created = httpx.post(
-        f"{url}/api/v1/auth/token",
-        json={"email": email, "password": password, "tenant": tenant, "token_name": "data tests"},
-    )
-    return _ok(created, 201)["token"]
-
-
 def _upload(lab: Lab, name: str, properties: dict, files: dict[str, bytes]) -> dict:
     """A dataset with real stored files, through the upload API (single PUT per file)."""
     specs = [{"name": n, "size": len(b)} for n, b in files.items()]
@@ -89,14 +81,8 @@ def _upload(lab: Lab, name: str, properties: dict, files: dict[str, bytes]) -> d
 
 @pytest.fixture(scope="module")
 def lab(live_server):
-    slug = f"data-{uuid.uuid4().hex[:8]}"
-    admin = _token(live_server.url, live_server.admin_email, live_server.admin_password, "default")
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Bearer {admin}"}
-    ) as client:
-        _ok(client.post("/api/v1/tenants", json={"slug": slug, "name": "Data pages lab"}), 201)
-    token = _token(live_server.url, live_server.admin_email, live_server.admin_password, slug)
-    api = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"})
+    slug = new_tenant(live_server, "Data pages lab", "data")
+    api = httpx.Client(base_url=live_server.url, headers=admin_headers(live_server, slug))
     lab = Lab(slug, api, {}, f"viewer-{slug}@example.com")
     _ok(
         api.post(
@@ -135,16 +121,7 @@ def lab(live_server):
         {"L1_R1.fastq": b"@r1\nACGT\n+\nIIII\n" * 40, "L1_R2.fastq": b"@r2\nTTGA\n+\nIIII\n" * 20},
     )
     lab.datasets[made["name"]] = made
-    invitation = _ok(
-        api.post(lab.path("/invitations"), json={"email": lab.viewer_email, "role": "viewer"}),
-        201,
-    )
-    _ok(
-        httpx.post(
-            f"{live_server.url}/api/v1/invitations/signup",
-            json={"token": invitation["token"], "password": VIEWER_PASSWORD},
-        )
-    )
+    add_member(live_server, slug, lab.viewer_email, VIEWER_PASSWORD, "viewer")
     yield lab
     api.close()
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import gzip
 import re
-import uuid
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +20,7 @@ READS = b"@r1\nACGTGCAT\n+\nIIIIIIII\n@r2\nGGCCAATT\n+\nIIII!!!!\n"
 
 @pytest.fixture
 def tenant(live_server) -> str:
-    """A tenant of this test's own on the shared server; the admin owns it."""
-    body = {"email": live_server.admin_email, "password": live_server.admin_password}
-    token = httpx.post(f"{live_server.url}/api/v1/auth/token", json=body).json()["token"]
-    slug = f"day-{uuid.uuid4().hex[:8]}"
-    made = httpx.post(
-        f"{live_server.url}/api/v1/tenants",
-        json={"slug": slug, "name": "Sequencing core"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert made.status_code == 201, made.text
-    return slug
+    return new_tenant(live_server, "Sequencing core", "day")
 
 
 def test_upload_find_launch_watch_and_follow_the_lineage(page, live_server, tenant, tmp_path):

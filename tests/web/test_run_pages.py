@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from mantle.client import Client
 from mantle.client._pairing import plan_samples
 from tests.pipelines.conftest import Repo
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import add_member, api_token, new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -145,39 +145,14 @@ class Lab:
         return response.json()
 
 
-def _token(url: str, email: str, password: str, tenant: str | None) -> str:
-    body = {"email": email, "password": password, "tenant": tenant, "token_name": "web test"}
-    response = httpx.post(f"{url}/api/v1/auth/token", json=body, timeout=30)
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
-
-
-def _join(url: str, admin: dict, slug: str, email: str, role: str) -> None:
-    created = httpx.post(f"{url}/api/v1/users", headers=admin,
-                         json={"email": email, "password": PASSWORD}, timeout=30)  # fmt: skip
-    assert created.status_code == 201, created.text
-    invited = httpx.post(f"{url}/api/v1/tenants/{slug}/invitations", headers=admin,
-                         json={"email": email, "role": role}, timeout=30)  # fmt: skip
-    assert invited.status_code == 201, invited.text
-    joined = httpx.post(f"{url}/api/v1/invitations/signup", timeout=30,
-                        json={"token": invited.json()["token"], "password": PASSWORD})  # fmt: skip
-    assert joined.status_code == 200, joined.text
-
-
 @pytest.fixture(scope="module")
 def lab(live_server, tmp_path_factory) -> Lab:
     url, tag = live_server.url, secrets.token_hex(3)
-    slug = f"pipes-{tag}"
-    home = _token(url, live_server.admin_email, live_server.admin_password, live_server.tenant)
-    made = httpx.post(f"{url}/api/v1/tenants", json={"slug": slug, "name": "Pipes lab"},
-                      headers={"Authorization": f"Bearer {home}"}, timeout=30)  # fmt: skip
-    assert made.status_code == 201, made.text
-    admin = {"Authorization": "Bearer "
-             + _token(url, live_server.admin_email, live_server.admin_password, slug)}  # fmt: skip
+    slug = new_tenant(live_server, "Pipes lab", "pipes")
     member, viewer = f"sci-{tag}@lab.example", f"viewer-{tag}@lab.example"
-    _join(url, admin, slug, member, "member")
-    _join(url, admin, slug, viewer, "viewer")
-    token = _token(url, member, PASSWORD, slug)
+    add_member(live_server, slug, member, PASSWORD, "member")
+    add_member(live_server, slug, viewer, PASSWORD, "viewer")
+    token = api_token(url, member, PASSWORD, slug)
 
     files = tmp_path_factory.mktemp("fastq")
     for sample in ("S1", "S2"):

@@ -12,44 +12,24 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-import time
 import uuid
 
-import boto3
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.live import free_port, start_live_server, stop_live_server
-from tests.web.conftest import shot, sign_in
+from tests.aws import FAKE_AWS_ENV, REGION
+from tests.live import start_live_server, stop_live_server
+from tests.web.conftest import admin_headers, new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
 MiB = 1024 * 1024
-REGION = "us-east-1"
-FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-def _token(server, tenant: str | None = None) -> dict[str, str]:
-    body = {"email": server.admin_email, "password": server.admin_password, "tenant": tenant}
-    response = httpx.post(f"{server.url}/api/v1/auth/token", json=body)
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 @pytest.fixture
 def tenant(live_server) -> str:
-    """A tenant of this test's own on the shared server; the admin owns it."""
-    slug = f"xfer-{uuid.uuid4().hex[:8]}"
-    headers = _token(live_server, live_server.tenant)
-    response = httpx.post(
-        f"{live_server.url}/api/v1/tenants", json={"slug": slug, "name": "Transfer lab"},
-        headers=headers,
-    )  # fmt: skip
-    assert response.status_code == 201, response.text
-    return slug
+    return new_tenant(live_server, "Transfer lab", "xfer")
 
 
 def _puts(page) -> list[str]:
@@ -143,7 +123,7 @@ def test_upload_a_folder_with_progress_then_open_the_dataset(page, live_server, 
 
 def _datasets(server, tenant: str) -> list[dict]:
     response = httpx.get(
-        f"{server.url}/api/v1/tenants/{tenant}/datasets", headers=_token(server, tenant)
+        f"{server.url}/api/v1/tenants/{tenant}/datasets", headers=admin_headers(server, tenant)
     )
     assert response.status_code == 200, response.text
     return response.json()["items"]
@@ -193,47 +173,12 @@ def test_upload_continues_after_a_reload_without_resending_parts(
 
 
 @pytest.fixture(scope="module")
-def cors_moto():
-    """A moto server of its own, started with MOTO_DISABLE_GLOBAL_CORS=true (moto reads it at
-    import, so not in this process): only the buckets' own CORS rules let the browser in."""
-    port = free_port()
-    env = {**os.environ, **FAKE_KEYS, "MOTO_DISABLE_GLOBAL_CORS": "true"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/moto-api/", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.2)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _s3(url: str):
-    return boto3.client(
-        "s3", endpoint_url=url, region_name=REGION,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
 def aws_live(cors_moto, tmp_path_factory):
     """A live server whose object store is the environment's write bucket on moto, with an
     environment (write bucket + a read bucket of FASTQ pairs) and the kit's CORS rules."""
     suffix = uuid.uuid4().hex[:10]
     write, read = f"mantle-write-{suffix}", f"seq-raw-{suffix}"
-    s3 = _s3(cors_moto)
+    s3 = cors_moto.client("s3")
     for bucket in (write, read):
         s3.create_bucket(Bucket=bucket)
     for sample in ("S1", "S2", "S3"):
@@ -247,19 +192,16 @@ def aws_live(cors_moto, tmp_path_factory):
     server = start_live_server(
         tmp_path_factory.mktemp("live-aws"),
         extra_env={
-            **FAKE_KEYS,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "MANTLE_AWS__ENDPOINT_URL": cors_moto,
+            **FAKE_AWS_ENV,
+            "MANTLE_AWS__ENDPOINT_URL": cors_moto.endpoint_url,
             "MANTLE_STORAGE__ROOT": f"s3://{write}/mantle",
-            "MANTLE_STORAGE__S3_ENDPOINT_URL": cors_moto,
+            "MANTLE_STORAGE__S3_ENDPOINT_URL": cors_moto.endpoint_url,
             "MANTLE_STORAGE__S3_REGION": REGION,
         },
         log_name="server-aws.log",
     )
     try:
-        headers = _token(server, server.tenant)
+        headers = admin_headers(server, server.tenant)
         api = f"{server.url}/api/v1/tenants/{server.tenant}"
         body = {
             "name": "lab-aws", "region": REGION, "account_id": "123456789012",
@@ -308,11 +250,12 @@ def test_upload_goes_straight_to_s3_under_the_kits_cors_rules(page, aws_live):
     run = page.get_by_test_id("upload-run")
     expect(run.get_by_role("heading", name="Upload complete")).to_be_visible(timeout=30_000)
 
-    assert len(puts) == 3 and all(u.startswith(server.extra["moto"]) for u in puts), puts
+    moto = server.extra["moto"].endpoint_url
+    assert len(puts) == 3 and all(u.startswith(moto) for u in puts), puts
     dataset = next(d for d in _datasets(server, server.tenant) if d["name"] == "P7")
     assert dataset["properties"]["sample"] == "P7"
     assert dataset["properties"]["read1"].startswith(f"s3://{server.extra['write']}/mantle/")
-    listed = _s3(server.extra["moto"]).list_objects_v2(Bucket=server.extra["write"])
+    listed = server.extra["moto"].client("s3").list_objects_v2(Bucket=server.extra["write"])
     sizes = {o["Key"].rsplit("/", 1)[1]: o["Size"] for o in listed.get("Contents", [])}
     assert sizes["P7_R1_001.fastq.gz"] == 9 * MiB and sizes["P7_R2_001.fastq.gz"] == 3000
 

@@ -18,8 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import Scope as AsgiScope
 
-from mantle.accounts import authn, secrets
-from mantle.accounts.policy import Principal
+from mantle.accounts import authn
 from mantle.api.deps import (
     SESSION_COOKIE,
     AppSettings,
@@ -44,12 +43,10 @@ class LoginRequired(Exception):
 
 
 class WebUser:
-    """The logged-in browser: principal plus the CSRF token its forms must carry."""
+    """The signed-in browser's session, for a form that must carry its CSRF token (sign-out)."""
 
-    def __init__(self, principal: Principal, session_secret: str, settings: Settings) -> None:
-        self.principal = principal
+    def __init__(self, session_secret: str, settings: Settings) -> None:
         self.session_secret = session_secret
-        self.csrf = secrets.csrf_token_for(session_secret, settings.secret_key.get_secret_value())
         self.settings = settings
 
     def check_form(self, presented: str | None) -> None:
@@ -59,10 +56,10 @@ class WebUser:
 def web_user(request: Request, db: Db, settings: AppSettings) -> WebUser:
     secret = request.cookies.get(SESSION_COOKIE)
     try:
-        principal = authenticate(db, bearer=None, session_secret=secret)
+        authenticate(db, bearer=None, session_secret=secret)
     except AuthenticationError as e:
         raise LoginRequired() from e
-    return WebUser(principal, secret, settings)
+    return WebUser(secret, settings)
 
 
 WebSession = Annotated[WebUser, Depends(web_user)]
@@ -166,6 +163,7 @@ class AppAssets(StaticFiles):
 
 
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mantle</title>
+<link rel="stylesheet" href="/static/base.css">
 <link rel="stylesheet" href="/static/mantle.css"></head><body><main><section class="card narrow">
 <h1>The web app is not built</h1><p>This server has no built web app (<code>ui/</code>).
 <code>make run</code> builds it (it needs Node.js 20); <code>scripts/build-ui</code> builds it

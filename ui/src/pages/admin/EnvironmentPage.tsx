@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Button, CopyButton, Dialog, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
 import { formatDate, plural } from "../../format";
 import { useTenant } from "../../session";
@@ -133,20 +134,23 @@ function Settings({ env }: { env: EnvironmentPublic }) {
           Delete environment
         </Button>
       </Section>
-      <Dialog open={deleting} title={`Delete ${env.name}?`} onClose={() => { setDeleting(false); remove.reset(); }}>
-        <div className="stack">
-          <p>
-            Mantle forgets <strong>{env.name}</strong> and its stored credentials. Nothing in AWS is deleted.
-          </p>
-          <ErrorMessage error={remove.error} title="Not deleted" />
-          <div className="form-actions">
-            <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-              Delete
-            </Button>
-            <Button onClick={() => setDeleting(false)}>Cancel</Button>
-          </div>
-        </div>
-      </Dialog>
+      <ConfirmDialog
+        open={deleting}
+        title={`Delete ${env.name}?`}
+        confirm="Delete"
+        onConfirm={() => remove.mutate()}
+        onClose={() => {
+          setDeleting(false);
+          remove.reset();
+        }}
+        busy={remove.isPending}
+        error={remove.error}
+        errorTitle="Not deleted"
+      >
+        <p>
+          Mantle forgets <strong>{env.name}</strong> and its stored credentials. Nothing in AWS is deleted.
+        </p>
+      </ConfirmDialog>
     </div>
   );
 }

@@ -1,12 +1,12 @@
 // AWS environments of the tenant (admins): where runs execute and data is written. The list
 // shows each one's last doctor check (remembered by this browser); "New environment" opens
 // the form.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
-import { api, unwrap } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Loading, Page, Section } from "../../components/ui";
+import { useEnvironments } from "../../hooks/tenantLists";
 import { formatDate } from "../../format";
 import { useTenant } from "../../session";
 import { AdminOnly } from "./AdminOnly";
@@ -40,10 +40,7 @@ function Environments() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
-  const environments = useQuery({
-    queryKey: ["environments", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/environments", { params: { path: { tenant: t.slug } } })),
-  });
+  const environments = useEnvironments();
   const href = (env: EnvironmentPublic, tab = "") => t.href(`/environments/${encodeURIComponent(env.name)}${tab}`);
   const columns: ColumnDef<EnvironmentPublic>[] = [
     {

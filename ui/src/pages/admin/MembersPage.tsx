@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
-import { Button, CopyButton, Dialog, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { Button, CopyButton, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
 import { formatDate } from "../../format";
 import { useMe, useTenant, type Role } from "../../session";
 import { AdminOnly } from "./AdminOnly";
@@ -201,23 +202,26 @@ function Members() {
         </Section>
       </div>
 
-      <Dialog open={removing !== null} title="Remove this member?" onClose={() => { setRemoving(null); remove.reset(); }}>
+      <ConfirmDialog
+        open={removing !== null}
+        title="Remove this member?"
+        confirm="Remove member"
+        onConfirm={() => removing && remove.mutate(removing)}
+        onClose={() => {
+          setRemoving(null);
+          remove.reset();
+        }}
+        busy={remove.isPending}
+        error={remove.error}
+        errorTitle="Not removed"
+      >
         {removing && (
-          <div className="stack">
-            <p>
-              <strong>{removing.name || removing.email}</strong> ({removing.email}) loses access to {t.tenant?.name} at once. Their
-              datasets and runs stay. You can invite them again later.
-            </p>
-            <ErrorMessage error={remove.error} title="Not removed" />
-            <div className="form-actions">
-              <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate(removing)}>
-                Remove member
-              </Button>
-              <Button onClick={() => setRemoving(null)}>Cancel</Button>
-            </div>
-          </div>
+          <p>
+            <strong>{removing.name || removing.email}</strong> ({removing.email}) loses access to {t.tenant?.name} at once. Their
+            datasets and runs stay. You can invite them again later.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
     </Page>
   );
 }

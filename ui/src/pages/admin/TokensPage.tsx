@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
-import { Button, CopyButton, Dialog, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { Button, CopyButton, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
 import { formatDate } from "../../format";
 import { useMe, useTenant } from "../../session";
 import { sortTokens, tokenCreateBody, tokenState, type Token } from "./tokens";
@@ -130,23 +131,25 @@ export default function TokensPage() {
           />
         )}
       </Section>
-      <Dialog open={revoking !== null} title="Revoke this token?" onClose={() => { setRevoking(null); revoke.reset(); }}>
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke this token?"
+        confirm="Revoke token"
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+        onClose={() => {
+          setRevoking(null);
+          revoke.reset();
+        }}
+        busy={revoke.isPending}
+        error={revoke.error}
+      >
         {revoking && (
-          <div className="stack">
-            <p>
-              <strong>{revoking.name}</strong> ({revoking.prefix}…{showEveryone ? `, ${revoking.user_email}` : ""}) stops working at once:
-              every script or CLI using it will get "401 unauthorized". This cannot be undone.
-            </p>
-            <ErrorMessage error={revoke.error} />
-            <div className="form-actions">
-              <Button variant="danger" busy={revoke.isPending} onClick={() => revoke.mutate(revoking)}>
-                Revoke token
-              </Button>
-              <Button onClick={() => setRevoking(null)}>Cancel</Button>
-            </div>
-          </div>
+          <p>
+            <strong>{revoking.name}</strong> ({revoking.prefix}…{showEveryone ? `, ${revoking.user_email}` : ""}) stops working at once:
+            every script or CLI using it will get "401 unauthorized". This cannot be undone.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
     </Page>
   );
 }

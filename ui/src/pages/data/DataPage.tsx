@@ -8,6 +8,7 @@ import { Link, useLocation, useNavigate, useParams, useSearchParams } from "reac
 import { api, unwrap, type Schemas } from "../../api/client";
 import { type ColumnDef, CursorPager, DataTable, type RowSelectionState } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, Loading, Page } from "../../components/ui";
+import { useDataTypes } from "../../hooks/tenantLists";
 import { formatBytes, formatDate, plural } from "../../format";
 import { useTenant } from "../../session";
 import { FilterBuilder, type FilterDraft } from "./FilterBuilder";
@@ -38,11 +39,7 @@ export default function DataPage() {
   const state = useMemo(() => readUrl(new URLSearchParams(search)), [search]);
   const prev = (location.state as PagerState)?.prev ?? [];
 
-  const types = useQuery({
-    queryKey: ["data-types", tenant.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: tenant.slug } } })),
-    staleTime: 60_000,
-  });
+  const types = useDataTypes({ staleTime: 60_000 });
   const dataType = types.data?.find((t) => t.name === type);
   const properties = useMemo(() => dataType?.properties ?? [], [dataType]);
   const choices = useMemo(() => fieldChoices(properties), [properties]);

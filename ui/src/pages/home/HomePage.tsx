@@ -1,8 +1,9 @@
 // Home: what happened lately in this tenant (runs with their status, datasets) and the usual
 // next steps. Each empty list says what to do to fill it.
 import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, unwrap } from "../../api/client";
 import { EmptyState, ErrorMessage, Loading, Page, Section, StatusBadge } from "../../components/ui";
 import { formatDate } from "../../format";
 import { useMe, useTenant } from "../../session";
@@ -85,7 +86,13 @@ export default function HomePage() {
           ) : (
             <ul className="recent-list">
               {runs.data.items.map((run) => (
-                <RunItem key={run.id} run={run} href={t.href(`/runs/${encodeURIComponent(run.short_id)}`)} />
+                <RecentItem
+                  key={run.id}
+                  href={t.href(`/runs/${encodeURIComponent(run.short_id)}`)}
+                  title={run.name || run.short_id}
+                  meta={`${run.short_id} · ${run.pipeline} · ${run.created_by} · ${formatDate(run.created_at)}`}
+                  side={<StatusBadge status={run.status} />}
+                />
               ))}
             </ul>
           )}
@@ -118,7 +125,13 @@ export default function HomePage() {
           ) : (
             <ul className="recent-list">
               {datasets.data.items.map((ds) => (
-                <DatasetItem key={ds.id} dataset={ds} href={t.href(`/datasets/${encodeURIComponent(ds.short_id)}`)} />
+                <RecentItem
+                  key={ds.id}
+                  href={t.href(`/datasets/${encodeURIComponent(ds.short_id)}`)}
+                  title={ds.name}
+                  meta={`${ds.short_id} · ${ds.created_by} · ${formatDate(ds.created_at)}`}
+                  side={<span className="badge badge-neutral">{ds.data_type}</span>}
+                />
               ))}
             </ul>
           )}
@@ -128,34 +141,15 @@ export default function HomePage() {
   );
 }
 
-function RunItem({ run, href }: { run: Schemas["RunPublic"]; href: string }) {
+/** A line of a recent list: what (a link), who and when, and its status or kind. */
+function RecentItem(props: { href: string; title: string; meta: string; side: ReactNode }) {
   return (
     <li>
-      <Link className="recent-title" to={href}>
-        {run.name || run.short_id}
+      <Link className="recent-title" to={props.href}>
+        {props.title}
       </Link>
-      <span className="recent-meta">
-        {run.short_id} · {run.pipeline} · {run.created_by} · {formatDate(run.created_at)}
-      </span>
-      <span className="recent-side">
-        <StatusBadge status={run.status} />
-      </span>
-    </li>
-  );
-}
-
-function DatasetItem({ dataset, href }: { dataset: Schemas["DatasetPublic"]; href: string }) {
-  return (
-    <li>
-      <Link className="recent-title" to={href}>
-        {dataset.name}
-      </Link>
-      <span className="recent-meta">
-        {dataset.short_id} · {dataset.created_by} · {formatDate(dataset.created_at)}
-      </span>
-      <span className="recent-side">
-        <span className="badge badge-neutral">{dataset.data_type}</span>
-      </span>
+      <span className="recent-meta">{props.meta}</span>
+      <span className="recent-side">{props.side}</span>
     </li>
   );
 }

@@ -10,6 +10,8 @@ import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { Button, CopyButton, EmptyState, ErrorMessage, Field, Loading, Notice, Page, Section } from "../../components/ui";
+import { useDataTypes, useEnvironments, usePipelines } from "../../hooks/tenantLists";
+import { useDebounced } from "../../hooks/useDebounced";
 import { plural } from "../../format";
 import { useTenant } from "../../session";
 import {
@@ -26,16 +28,6 @@ import { cspSafeValidator } from "./validator";
 import "./pipelines.css";
 
 type Preview = Schemas["LaunchPreview"];
-
-/** Waits `ms` after the last change before handing the value on (the preview is a request). */
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 function Step({ n, title, children, actions, testId }: { n: number; title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
   return (
@@ -60,11 +52,7 @@ function QueryBuilder(props: {
   onType: (t: string) => void;
   onConditions: (c: Condition[]) => void;
 }) {
-  const t = useTenant();
-  const types = useQuery({
-    queryKey: ["datatypes", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: t.slug } } })),
-  });
+  const types = useDataTypes();
   const chosen = types.data?.find((d) => d.name === props.dataType);
   const set = (i: number, change: Partial<Condition>) =>
     props.onConditions(props.conditions.map((c, j) => (j === i ? { ...c, ...change } : c)));
@@ -212,10 +200,7 @@ export default function LaunchPage() {
   const keys = useRef(new IdempotencyKeys());
   const formRef = useRef<Form<FormData>>(null);
 
-  const pipelines = useQuery({
-    queryKey: ["pipelines", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/pipelines", { params: { path: { tenant: t.slug } } })),
-  });
+  const pipelines = usePipelines();
   const pipeline = pipelines.data?.find((p) => p.name === pipelineName);
   const versions = useQuery({
     queryKey: ["pipeline-versions", t.slug, pipelineName],
@@ -233,10 +218,7 @@ export default function LaunchPage() {
         }),
       ),
   });
-  const environments = useQuery({
-    queryKey: ["environments", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/environments", { params: { path: { tenant: t.slug } } })),
-  });
+  const environments = useEnvironments();
   // The default: the tenant's default environment, else this server ("local"), as the API does.
   const chosenEnvironment = environment ?? environments.data?.find((e) => e.is_default)?.name ?? "local";
 

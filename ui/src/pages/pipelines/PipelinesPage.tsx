@@ -1,12 +1,13 @@
 // Pipelines of the tenant: the built-in ones and those registered from git, with their latest
 // version; "Add pipeline" registers one from a git URL at a revision (git may take a while:
 // the dialog says so while it works, and shows git's own message when it fails).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { type ColumnDef, DataTable } from "../../components/DataTable";
 import { Button, Dialog, EmptyState, ErrorMessage, Field, Loading, Page } from "../../components/ui";
+import { usePipelines } from "../../hooks/tenantLists";
 import { formatDate } from "../../format";
 import { useTenant } from "../../session";
 import "./pipelines.css";
@@ -83,10 +84,7 @@ function AddPipeline({ onClose }: { onClose: () => void }) {
 export default function PipelinesPage() {
   const t = useTenant();
   const [adding, setAdding] = useState(false);
-  const pipelines = useQuery({
-    queryKey: ["pipelines", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/pipelines", { params: { path: { tenant: t.slug } } })),
-  });
+  const pipelines = usePipelines();
   const columns: ColumnDef<Pipeline>[] = [
     {
       id: "name",

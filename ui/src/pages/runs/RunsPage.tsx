@@ -7,6 +7,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../../api/client";
 import { type ColumnDef, CursorPager, DataTable } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, Loading, Page, StatusBadge } from "../../components/ui";
+import { usePipelines } from "../../hooks/tenantLists";
 import { formatDate, formatDuration } from "../../format";
 import { useMe, useTenant } from "../../session";
 import {
@@ -25,12 +26,8 @@ import "./runs.css";
 const PAGE_SIZE = 25;
 
 function Filters({ filters, onChange }: { filters: RunFilters; onChange: (f: RunFilters) => void }) {
-  const t = useTenant();
   const me = useMe();
-  const pipelines = useQuery({
-    queryKey: ["pipelines", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/pipelines", { params: { path: { tenant: t.slug } } })),
-  });
+  const pipelines = usePipelines();
   const toggle = (status: string) =>
     onChange({
       ...filters,

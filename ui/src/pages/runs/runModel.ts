@@ -10,7 +10,6 @@ export type Task = Schemas["RunTaskPublic"];
 export type LogLine = Schemas["RunLogLine"];
 
 export const RUN_STATUSES = ["QUEUED", "SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
 
 const ACTIVE = new Set(["QUEUED", "SUBMITTED", "RUNNING"]);
 const RESUMABLE = new Set(["FAILED", "CANCELLED"]);

@@ -7,10 +7,13 @@ import { Link } from "react-router-dom";
 import { ApiError, api, problemLines, type Schemas, unwrap } from "../../api/client";
 import { DataTable, type ColumnDef } from "../../components/DataTable";
 import { Button, EmptyState, ErrorMessage, Field, KeyValues, Loading, Notice, Page, Section, StatusBadge } from "../../components/ui";
+import { useDataTypes, useEnvironments } from "../../hooks/tenantLists";
+import { useDebounced } from "../../hooks/useDebounced";
 import { formatBytes, formatDate, formatDuration, plural, secondsBetween } from "../../format";
 import { useTenant } from "../../session";
 import { type ImportForm, type PatternRow, buildSpec, defaultPatterns, localProblems, namedGroups, patternRoles } from "./importSpec";
 import { parseTags } from "./properties";
+import { PropertyRows } from "./PropertyFields";
 import "./transfer.css";
 
 type ImportPublic = Schemas["ImportPublic"];
@@ -20,21 +23,9 @@ type Environment = Schemas["EnvironmentPublic"];
 const RUNNING = new Set(["queued", "running"]);
 const PREVIEW_DELAY_MS = 400;
 
-function useDebounced<T>(value: T, delay: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return debounced;
-}
-
 export default function ImportPage() {
   const t = useTenant();
-  const environments = useQuery({
-    queryKey: ["environments", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/environments", { params: { path: { tenant: t.slug } } })),
-  });
+  const environments = useEnvironments();
   const [environment, setEnvironment] = useState<string | null>(null);
   const [watching, setWatching] = useState<string | null>(null);
 
@@ -89,10 +80,7 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
     queryFn: () =>
       unwrap(api.GET("/api/v1/tenants/{tenant}/read-buckets", { params: { path: { tenant: t.slug }, query: { environment: environment.name } } })),
   });
-  const types = useQuery({
-    queryKey: ["data-types", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: t.slug } } })),
-  });
+  const types = useDataTypes();
   const [bucket, setBucket] = useState<string | null>(null);
   const [prefix, setPrefix] = useState<string | null>(null);
   const [typeName, setTypeName] = useState("fastq_pair");
@@ -219,7 +207,13 @@ function ImportBuilder({ environment, onStarted }: { environment: Environment; o
               <input type="text" value={name} placeholder={form.key ? `{${form.key}}` : "the object's key"} onChange={(e) => setName(e.target.value)} />
             </Field>
           </div>
-          <ConstantProperties rows={properties} onChange={setProperties} />
+          <PropertyRows
+            legend="Properties"
+            hint="Same for every dataset; may use groups, e.g. run = {run}."
+            valuePlaceholder="value or {group}"
+            rows={properties}
+            onChange={setProperties}
+          />
           <Field label="Tags" hint="Separate tags with commas.">
             <input type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
           </Field>
@@ -393,27 +387,6 @@ function PatternRows({ rows, roles, onChange }: { rows: PatternRow[]; roles: str
       ))}
       <Button variant="ghost" onClick={() => onChange([...rows, { role: roles.find((r) => !rows.some((x) => x.role === r)) ?? "files", pattern: "" }])}>
         + Add a pattern
-      </Button>
-    </fieldset>
-  );
-}
-
-function ConstantProperties({ rows, onChange }: { rows: Array<[string, string]>; onChange: (rows: Array<[string, string]>) => void }) {
-  return (
-    <fieldset className="transfer-extra">
-      <legend>Properties</legend>
-      {rows.length === 0 && <p className="muted">Same for every dataset; may use groups, e.g. run = {"{run}"}.</p>}
-      {rows.map(([k, v], i) => (
-        <div className="row" key={i}>
-          <input type="text" aria-label={`Property ${i + 1} name`} placeholder="name" value={k} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [e.target.value, r[1]] : r)))} />
-          <input type="text" aria-label={`Property ${i + 1} value`} placeholder="value or {group}" value={v} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [r[0], e.target.value] : r)))} />
-          <Button variant="ghost" aria-label={`Remove property ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
-            ✕
-          </Button>
-        </div>
-      ))}
-      <Button variant="ghost" onClick={() => onChange([...rows, ["", ""]])}>
-        + Add a property
       </Button>
     </fieldset>
   );

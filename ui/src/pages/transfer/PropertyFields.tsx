@@ -1,6 +1,8 @@
-// The fields of a data type's properties: text, numbers, choices, yes/no, dates, and file
-// properties as a choice among the files being uploaded.
-import { Field } from "../../components/ui";
+// The fields of a data type's properties (text, numbers, choices, yes/no, dates, and file
+// properties as a choice among the files being uploaded), and PropertyRows: free name = value
+// rows for properties the type does not declare (upload) or sets the same on every dataset
+// (import).
+import { Button, Field } from "../../components/ui";
 import type { PropertyDef, RawValues } from "./properties";
 
 export function PropertyFields(props: {
@@ -21,6 +23,11 @@ export function PropertyFields(props: {
         const error = props.errors[def.name] ?? null;
         const raw = props.values[def.name];
         const text = typeof raw === "string" ? raw : "";
+        const fileOptions = props.files.map((f) => (
+          <option key={f} value={f}>
+            {f}
+          </option>
+        ));
         if (def.type === "boolean") {
           return (
             <div className="field" key={def.name}>
@@ -37,11 +44,7 @@ export function PropertyFields(props: {
             <Field key={def.name} label={label} hint={hint} error={error}>
               <select value={text} onChange={(e) => props.onChange(def.name, e.target.value)}>
                 <option value="">{props.automatic[def.name] ? "Matched from the file names" : "Choose a file"}</option>
-                {props.files.map((f) => (
-                  <option key={f} value={f}>
-                    {f}
-                  </option>
-                ))}
+                {fileOptions}
               </select>
             </Field>
           );
@@ -56,11 +59,7 @@ export function PropertyFields(props: {
                 size={Math.min(6, Math.max(2, props.files.length))}
                 onChange={(e) => props.onChange(def.name, Array.from(e.target.selectedOptions, (o) => o.value))}
               >
-                {props.files.map((f) => (
-                  <option key={f} value={f}>
-                    {f}
-                  </option>
-                ))}
+                {fileOptions}
               </select>
             </Field>
           );
@@ -93,5 +92,34 @@ export function PropertyFields(props: {
         );
       })}
     </div>
+  );
+}
+
+export function PropertyRows(props: {
+  legend: string;
+  /** Said while there are no rows. */
+  hint?: string;
+  valuePlaceholder: string;
+  rows: Array<[string, string]>;
+  onChange: (rows: Array<[string, string]>) => void;
+}) {
+  const { rows, onChange } = props;
+  return (
+    <fieldset className="transfer-extra">
+      <legend>{props.legend}</legend>
+      {rows.length === 0 && props.hint && <p className="muted">{props.hint}</p>}
+      {rows.map(([name, value], i) => (
+        <div className="row" key={i}>
+          <input type="text" aria-label={`Property ${i + 1} name`} placeholder="name" value={name} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [e.target.value, r[1]] : r)))} />
+          <input type="text" aria-label={`Property ${i + 1} value`} placeholder={props.valuePlaceholder} value={value} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [r[0], e.target.value] : r)))} />
+          <Button variant="ghost" aria-label={`Remove property ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+            ✕
+          </Button>
+        </div>
+      ))}
+      <Button variant="ghost" onClick={() => onChange([...rows, ["", ""]])}>
+        + Add a property
+      </Button>
+    </fieldset>
   );
 }

@@ -1,18 +1,19 @@
 // Upload: drop files or folders (or pick them), choose the data type and properties, and the
 // bytes go straight to storage in parallel parts (uploader.ts). An upload interrupted by a
 // reload continues when the same files are picked again (resume.ts).
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { type DragEvent, useEffect, useMemo, useRef, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { type ChangeEvent, type DragEvent, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router-dom";
-import { api, type Schemas, unwrap } from "../../api/client";
+import type { Schemas } from "../../api/client";
 import { Button, EmptyState, ErrorMessage, Field, Loading, Notice, Page, ProgressBar, Section, StatusBadge } from "../../components/ui";
+import { useDataTypes } from "../../hooks/tenantLists";
 import { formatBytes, formatDate, formatDuration, plural } from "../../format";
 import { useTenant } from "../../session";
 import { type Picked, type PickedFile, filesFromDrop, filesFromInput, mergePicked } from "./collect";
 import { type DatasetPlan, fileProperties, planDatasets, readOf } from "./pairing";
 import { partCount, planPartSize } from "./parts";
 import { SpeedMeter, formatSpeed, overall, percent, secondsLeft } from "./progress";
-import { PropertyFields } from "./PropertyFields";
+import { PropertyFields, PropertyRows } from "./PropertyFields";
 import { type RawValues, convertProperties, parseTags } from "./properties";
 import { ResumeStore, type ResumeRecord, storedBytes } from "./resume";
 import { UploadCancelled, type UploadSpec, discardUpload, runUpload } from "./uploader";
@@ -60,10 +61,7 @@ export default function UploadPage() {
   const refreshUnfinished = () => setUnfinished(store.list(t.slug));
   useEffect(() => setUnfinished(store.list(t.slug)), [store, t.slug]);
 
-  const types = useQuery({
-    queryKey: ["data-types", t.slug],
-    queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/data-types", { params: { path: { tenant: t.slug } } })),
-  });
+  const types = useDataTypes();
 
   const [picked, setPicked] = useState<Picked>(EMPTY);
   const [chosenType, setChosenType] = useState<string | null>(null);
@@ -332,7 +330,7 @@ export default function UploadPage() {
                     onChange={(key, value) => setRaw((current) => ({ ...current, [key]: value }))}
                   />
                 )}
-                {dataType?.additional_properties && <ExtraProperties rows={extra} onChange={setExtra} />}
+                {dataType?.additional_properties && <PropertyRows legend="Other properties" valuePlaceholder="value" rows={extra} onChange={setExtra} />}
                 <Field label="Tags" hint="Separate tags with commas.">
                   <input type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
                 </Field>
@@ -373,6 +371,10 @@ function DropZone(props: { onFiles: (picked: Picked) => void; onError: (message:
   const [over, setOver] = useState(false);
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
+  const onPicked = (e: ChangeEvent<HTMLInputElement>) => {
+    if (e.target.files) props.onFiles(filesFromInput(e.target.files));
+    e.target.value = ""; // the same files picked again are a change too
+  };
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
     e.preventDefault();
     setOver(false);
@@ -404,10 +406,7 @@ function DropZone(props: { onFiles: (picked: Picked) => void; onError: (message:
         aria-label="Files to upload"
         data-testid="files-input"
         tabIndex={-1}
-        onChange={(e) => {
-          if (e.target.files) props.onFiles(filesFromInput(e.target.files));
-          e.target.value = "";
-        }}
+        onChange={onPicked}
       />
       <input
         ref={(el) => {
@@ -419,10 +418,7 @@ function DropZone(props: { onFiles: (picked: Picked) => void; onError: (message:
         aria-label="Folder to upload"
         data-testid="folder-input"
         tabIndex={-1}
-        onChange={(e) => {
-          if (e.target.files) props.onFiles(filesFromInput(e.target.files));
-          e.target.value = "";
-        }}
+        onChange={onPicked}
       />
     </div>
   );
@@ -499,26 +495,6 @@ function PlanSummary({ plan }: { plan: Exclude<DatasetPlan, { kind: "error" }> }
         </div>
       )}
     </div>
-  );
-}
-
-function ExtraProperties({ rows, onChange }: { rows: Array<[string, string]>; onChange: (rows: Array<[string, string]>) => void }) {
-  return (
-    <fieldset className="transfer-extra">
-      <legend>Other properties</legend>
-      {rows.map(([key, value], i) => (
-        <div className="row" key={i}>
-          <input type="text" aria-label={`Property ${i + 1} name`} placeholder="name" value={key} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [e.target.value, r[1]] : r)))} />
-          <input type="text" aria-label={`Property ${i + 1} value`} placeholder="value" value={value} onChange={(e) => onChange(rows.map((r, j) => (j === i ? [r[0], e.target.value] : r)))} />
-          <Button variant="ghost" aria-label={`Remove property ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
-            ✕
-          </Button>
-        </div>
-      ))}
-      <Button variant="ghost" onClick={() => onChange([...rows, ["", ""]])}>
-        + Add a property
-      </Button>
-    </fieldset>
   );
 }
 

@@ -8,7 +8,6 @@ import CRC32 from "crc-32";
 export const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 8 * MiB;
 export const MAX_PARTS = 10_000;
-export const MAX_FILE_SIZE = 5 * 1024 ** 4; // S3's limit for one object: 5 TiB
 
 export type PartRange = { partNumber: number; offset: number; length: number };
 
