@@ -8,9 +8,10 @@ and descriptions."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from tests.web.conftest import shot, sign_in
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
+MiB = 1024 * 1024
 INJECTED_LINK = '<a id="injected" href="https://evil.example.com/phish">Sign in again</a>'
 INJECTED_IMAGE = '<img id="injected-img" src="https://evil.example.com/pixel.png">'
 HOSTILE_SCHEMA = {
@@ -109,13 +111,16 @@ def lab(live_server, tmp_path_factory) -> Lab:
 
     theirs = _tenant(live_server, other, "Other lab")
     for name in ("their-first", "TOP-SECRET-compound"):
-        secret = _ok(httpx.post(f"{url}/api/v1/tenants/{other}/datasets", headers=theirs,
-                                json={"name": name, "data_type": "file"}, timeout=30), 201)  # fmt: skip
+        body = {"name": name, "data_type": "file"}
+        made = httpx.post(f"{url}/api/v1/tenants/{other}/datasets", headers=theirs, json=body)
+        secret = _ok(made, 201)
 
     repo = Repo(tmp_path_factory.mktemp("repos") / "innocent")
     repo.commit({"main.nf": "workflow { log.info 'hi' }\n", "nextflow_schema.json": HOSTILE_SCHEMA})
-    _ok(httpx.post(f"{url}/api/v1/tenants/{slug}/pipelines", headers=admin, timeout=60,
-                   json={"repository": repo.url, "revision": "main", "name": "innocent"}), 201)  # fmt: skip
+    body = {"repository": repo.url, "revision": "main", "name": "innocent"}
+    pipelines = f"{url}/api/v1/tenants/{slug}/pipelines"
+    added = httpx.post(pipelines, headers=admin, json=body, timeout=60)
+    _ok(added, 201)
     return Lab(url, slug, other, member, viewer, secret)
 
 
@@ -138,3 +143,55 @@ def test_a_pipeline_schema_cannot_inject_html_into_the_launch_form(page, lab):
     # The hostile group is an ordinary section of the form, titled as its author wrote.
     expect(form.get_by_label("enableMarkdownInDescription")).to_be_visible()
     shot(page, "security-hostile-schema")
+
+
+# --- the next person at the same browser -----------------------------------------------------
+
+
+def test_unfinished_uploads_are_the_signed_in_users_own(page, lab, live_server, tmp_path):
+    """The upload page remembers unfinished uploads in localStorage; another user signing in
+    on the same browser (same tenant, even) must neither see nor continue them. Parts go to
+    storage without the CSRF header, and nothing kept names a URL or a token."""
+    big = tmp_path / "patient-cohort.bin"
+    big.write_bytes(os.urandom(12 * MiB))  # parts of 8 and 4 MiB
+    _sign_in(page, lab, lab.member_email, "/upload")
+    held, puts = [], []
+
+    def hold_part_2(route):
+        puts.append(route.request)
+        if "part_number=2" in route.request.url:
+            held.append(route)  # never answered: the page reloads with part 2 on its way
+        else:
+            route.continue_()
+
+    page.route("**/storage/o/**", hold_part_2)
+    page.get_by_test_id("files-input").set_input_files(big)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_function(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('mantle.transfer.uploads'))"
+        ".some(k => Object.values(JSON.parse(localStorage.getItem(k)))"
+        ".some(r => (r.done['patient-cohort.bin'] || []).includes(1)))"
+    )
+    assert puts and all("x-csrf-token" not in r.headers for r in puts)
+    stored = page.evaluate("() => JSON.stringify(Object.entries(localStorage))")
+    assert "http" not in stored and "X-Amz" not in stored and "mtk_" not in stored
+    page.unroute("**/storage/o/**")
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave the page?" while uploading
+    page.reload()
+    expect(page.get_by_test_id("unfinished-uploads")).to_contain_text("patient-cohort.bin")
+
+    # Someone else signs in on this browser: same tenant, another user.
+    page.context.clear_cookies()
+    sign_in(page, lab.url, live_server.admin_email, live_server.admin_password,
+            quote(f"/t/{lab.slug}/upload", safe="/"))  # fmt: skip
+    expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("files-input")).to_be_attached()
+    expect(page.get_by_test_id("unfinished-uploads")).to_have_count(0)
+    page.get_by_test_id("files-input").set_input_files(big)
+    expect(page.get_by_text("These files continue the unfinished upload")).to_have_count(0)
+    shot(page, "security-upload-other-user")
+
+    # Its owner, back, still finds it.
+    page.context.clear_cookies()
+    _sign_in(page, lab, lab.member_email, "/upload")
+    expect(page.get_by_test_id("unfinished-uploads")).to_contain_text("patient-cohort.bin")
