@@ -8,10 +8,11 @@ and descriptions."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import httpx
 import pytest
@@ -195,3 +196,114 @@ def test_unfinished_uploads_are_the_signed_in_users_own(page, lab, live_server, 
     page.context.clear_cookies()
     _sign_in(page, lab, lab.member_email, "/upload")
     expect(page.get_by_test_id("unfinished-uploads")).to_contain_text("patient-cohort.bin")
+
+
+# --- crafted links ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "filter=" + quote('[["and",'),  # not JSON
+        "filter=" + quote(json.dumps(["and", [["and", [["p:nosuch", "eq", "x"]]]]])),
+        "filter=" + quote(json.dumps(["and", [["and", [["p:x", "eq", "y" * 20_000]]]]])),
+        "sort=" + quote("-properties.x;drop table datasets"),
+        "cursor=" + quote("not-a-cursor"),
+    ],
+    ids=["malformed", "unknown-property", "huge", "bad-sort", "bad-cursor"],
+)
+def test_a_crafted_data_link_answers_in_words(page, lab, page_problems, query):
+    page_problems.allow(r"status of (400|414|422)")  # the crafted query, refused on purpose
+    _sign_in(page, lab, lab.member_email, f"/data?{query}")
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    shot(page, f"security-data-link-{query.split('=')[0]}-{len(query)}")
+    problem = page.locator(".alert-error, [role=alert]")
+    rows = page.get_by_test_id("datasets-table").locator("tbody tr")
+    nothing = page.get_by_text("No datasets match these filters")
+    # The link's problem in words, or the table (or its empty state) for what could be read.
+    expect(problem.or_(rows).or_(nothing).first).to_be_visible()
+    if query.startswith("filter=%5B%5B%22and"):  # cut short: said, not passed off as all data
+        expect(problem.first).to_contain_text("The filter in this link cannot be read")
+    if problem.count():
+        expect(problem.first).not_to_have_text("")
+        assert "Traceback" not in problem.first.inner_text()
+
+
+@pytest.mark.parametrize("path", ["/datasets/{ds}", "/data", "/runs/run-1", "/pipelines"])
+def test_another_tenants_urls_show_not_found_never_data(page, lab, page_problems, path):
+    page_problems.allow(r"status of 404")
+    path = path.format(ds=lab.secret_dataset["short_id"])
+    _sign_in(page, lab, lab.member_email, "/")
+    page.goto(f"{lab.url}/t/{lab.other_slug}{path}")
+    page.wait_for_load_state("networkidle")
+    shot(page, f"security-other-tenant-{path.split('/')[1]}")
+    expect(
+        page.get_by_text(f'There is no tenant "{lab.other_slug}" you are a member of')
+    ).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert "TOP-SECRET" not in body and "their-first" not in body
+
+
+def test_another_tenants_dataset_id_in_our_tenant_is_not_found(page, lab, page_problems):
+    """Short ids are per tenant: theirs (DS-000002) does not exist here (we have one)."""
+    page_problems.allow(r"status of 404")
+    _sign_in(page, lab, lab.member_email, f"/datasets/{lab.secret_dataset['short_id']}")
+    expect(page.get_by_role("alert")).to_contain_text("not found")
+    assert "TOP-SECRET" not in page.locator("body").inner_text()
+    shot(page, "security-foreign-dataset-id")
+
+
+def test_a_viewer_calling_mutating_endpoints_is_refused(page, lab, page_problems):
+    page_problems.allow(r"status of 403")
+    _sign_in(page, lab, lab.viewer_email, "/data")
+    statuses = page.evaluate(
+        """async (slug) => {
+            const csrf = decodeURIComponent(document.cookie.split('; ')
+                .find((c) => c.startsWith('mantle_csrf=')).split('=')[1]);
+            const call = (method, path, body) => fetch(`/api/v1/tenants/${slug}${path}`, {
+                method, headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+                body: body && JSON.stringify(body)}).then((r) => r.status);
+            return [
+                await call('POST', '/datasets', {name: 'by-viewer', data_type: 'file'}),
+                await call('POST', '/runs', {pipeline: 'innocent'}),
+                await call('POST', '/runs/preview', {pipeline: 'innocent'}),
+                await call('POST', '/tokens', {name: 'viewer-write', scope: 'write'}),
+                await call('POST', '/invitations', {email: 'x@example.com', role: 'owner'}),
+            ];
+        }""",
+        lab.slug,
+    )
+    assert statuses[:3] == [403, 403, 403] and statuses[4] == 403, statuses
+    # A viewer may hold a token, but never one that writes more than the role allows.
+
+
+def test_a_sign_in_form_on_another_site_signs_nobody_in(page, lab, page_problems):
+    """Login CSRF: a page elsewhere posting its owner's credentials to our sign-in form."""
+    page_problems.allow(r"status of 403")
+    page.set_content(
+        f"""<form method="post" action="{lab.url}/login">
+        <input name="email" value="{lab.member_email}"><input name="password" value="{PASSWORD}">
+        <input name="next" value="/t/{lab.slug}/upload"><button>go</button></form>"""
+    )
+    page.click("button")
+    expect(page.get_by_text("another site")).to_be_visible()
+    page.goto(f"{lab.url}/t/{lab.slug}/upload")
+    expect(page).to_have_url(f"{lab.url}/login?next=/t/{lab.slug}/upload")
+
+
+def test_the_invitation_token_goes_to_no_other_origin(page, lab):
+    admin = _token(lab.url, lab.member_email, PASSWORD, lab.slug)
+    del admin  # members cannot invite: the invitation comes from an owner's token below
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    response = page.goto(f"{lab.url}/invite?token=mit_probe-token-value")
+    assert response.headers["referrer-policy"] == "no-referrer"
+    expect(page.get_by_test_id("invite")).to_be_visible()
+    expect(page.get_by_role("link", name="sign in")).to_have_attribute(
+        "href", "/login?next=%2Finvite%3Ftoken%3Dmit_probe-token-value"
+    )
+    origins = {urlparse(u).netloc for u in seen if not u.startswith("data:")}
+    assert origins == {urlparse(lab.url).netloc}, seen
+    links = page.locator("a[href]").evaluate_all("(as) => as.map((a) => a.href)")
+    assert all(h.startswith(lab.url) for h in links), links
