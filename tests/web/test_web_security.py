@@ -274,7 +274,7 @@ def test_a_viewer_calling_mutating_endpoints_is_refused(page, lab, page_problems
         }""",
         lab.slug,
     )
-    # (A viewer may make itself a token: statuses[3]; the token's scope is capped by the role.)
+    # statuses[3]: a token of its own (allowed to every member; not checked here)
     assert statuses[:3] == [403, 403, 403] and statuses[4] == 403, statuses
 
 
