@@ -26,6 +26,32 @@ def test_login_sets_http_only_session_cookie(api, factory):
     assert api.get("/api/v1/me").json()["user"]["email"] == "ann@example.com"
 
 
+def test_login_sent_by_another_site_is_refused(api, factory, settings):
+    """Login CSRF: a page elsewhere posting its owner's password would sign the visitor in as
+    that owner (whatever they then upload lands in the attacker's tenant)."""
+    factory.user("ann@example.com")
+    body = {"email": "ann@example.com", "password": PASSWORD}
+    for headers in (
+        {"Origin": "https://evil.example.com"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://other.testserver"},
+    ):
+        refused = api.post("/api/v1/auth/login", json=body, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "another site" in refused.json()["error"]["message"]
+        assert "mantle_session" not in refused.headers.get("set-cookie", "")
+    # This site (as the test client or as the configured public URL; our pages' no-referrer
+    # policy makes the browser send `Origin: null`), or no browser at all.
+    for headers in (
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+        {"Origin": settings.public_url},
+        {},
+    ):
+        assert api.post("/api/v1/auth/login", json=body, headers=headers).status_code == 200
+
+
 def test_wrong_password_and_unknown_email_answer_the_same(api, factory):
     factory.user("ann@example.com")
     wrong = api.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "nope"})

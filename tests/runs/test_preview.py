@@ -97,3 +97,34 @@ def test_preview_of_fastq_stats_with_the_real_pipelines(lab, services):
         "pipeline": "fastq-stats", "inputs": {"datasets": [s1["id"]]}})  # fmt: skip
     assert good["problems"] == [] and good["params"] == {"max_reads": 0,
                                                           "title": "FASTQ statistics"}  # fmt: skip
+
+
+def test_preview_never_reaches_another_tenants_pipelines_datasets_or_environments(
+    lab, factory, api, database, services
+):
+    """The preview answers with names, samplesheet rows and file URIs: whatever it resolves
+    must be the caller's own. Another tenant's ids answer as unknown ones do (404), and a query
+    matches only the caller's datasets."""
+    from mantle.runs.pipeline_port import PlatformPipelines
+    from tests.runs.conftest import add_pipelines, make_lab
+
+    services.runs.pipelines = PlatformPipelines(services)
+    other = make_lab(factory, api, database, "beta-labs", "bob@example.com")
+    add_pipelines(database, other.tenant_id)
+    other.pair("B1")
+    secret = other.pair("SECRET")  # DS-000002 there; acme has only DS-000001
+    their_pipeline = other.ok("GET", "/pipelines/fastq-stats")["id"]
+    mine = lab.pair("S1")
+    for body in (
+        {"pipeline": their_pipeline, "inputs": {"datasets": [mine["id"]]}},
+        {"pipeline": "fastq-stats", "inputs": {"datasets": [secret["id"]]}},
+        {"pipeline": "fastq-stats", "inputs": {"datasets": [secret["short_id"]]}},
+    ):
+        response = lab.request("POST", "/runs/preview", json=body)
+        assert response.status_code == 404, (body, response.text)
+        assert "SECRET" not in response.text and "beta-labs" not in response.text
+    query = {"pipeline": "fastq-stats", "inputs": {"query": "type=fastq_pair,sample=SECRET"}}
+    response = lab.request("POST", "/runs/preview", json=query)
+    assert response.status_code == 422 and "SECRET reads" not in response.text
+    # Bob's own preview of the same query finds his dataset: the query itself is fine.
+    assert other.ok("POST", "/runs/preview", json=query)["inputs"][0]["name"] == "SECRET reads"

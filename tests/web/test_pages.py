@@ -52,6 +52,20 @@ def test_login_next_cannot_redirect_off_site(api, factory):
         assert response.headers["location"] == "/", target
 
 
+def test_login_form_posted_by_another_site_signs_nobody_in(api, factory):
+    factory.user("ann@example.com")
+    form = {"email": "ann@example.com", "password": PASSWORD, "next": "/"}
+    forged = api.post(
+        "/login", data=form, headers={"Origin": "https://evil.example.com"}, follow_redirects=False
+    )
+    assert forged.status_code == 403 and "another site" in forged.text
+    assert "mantle_session" not in forged.headers.get("set-cookie", "")
+    ok = api.post(
+        "/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False
+    )
+    assert ok.status_code == 303
+
+
 def test_sign_out_needs_the_csrf_token_and_ends_the_session(api, factory, built_app):
     factory.tenant("acme", "ann@example.com")
     factory.browser_login("ann@example.com")

@@ -142,8 +142,9 @@ def test_upload_continues_after_a_reload_without_resending_parts(
     page.get_by_role("button", name="Upload", exact=True).click()
     # Part 1 is stored and remembered; part 2 is on its way when the page reloads.
     page.wait_for_function(
-        "() => Object.values(JSON.parse(localStorage.getItem('mantle.transfer.uploads') || '{}'))"
-        ".some(r => (r.done['scan.tiff'] || []).includes(1))"
+        "() => Object.keys(localStorage).filter(k => k.startsWith('mantle.transfer.uploads:'))"
+        ".some(k => Object.values(JSON.parse(localStorage.getItem(k)))"
+        ".some(r => (r.done['scan.tiff'] || []).includes(1)))"
     )
     assert len(held.held) == 1
     held.stop()

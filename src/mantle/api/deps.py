@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -92,6 +93,32 @@ def authenticate(db: Database, *, bearer: str | None, session_secret: str | None
 def check_csrf(settings: Settings, session_secret: str, presented: str | None) -> None:
     if not secrets.csrf_matches(session_secret, settings.secret_key.get_secret_value(), presented):
         raise CsrfError("missing or wrong CSRF token; reload the page and try again")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_same_origin(request: Request, settings: Settings) -> None:
+    """Refuse a browser request that another site made (login CSRF: a page elsewhere posting
+    its owner's credentials to sign the visitor in as someone else). Browsers say where a
+    request comes from: `Sec-Fetch-Site` (every current browser), else `Origin`. Our own pages
+    send `Origin: null` (their Referrer-Policy is no-referrer), so only a named origin that is
+    not ours is refused. Clients that say nothing (the CLI, curl) are not browsers and pass."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        if site not in ("same-origin", "none"):  # "none": typed by the user
+            raise CsrfError(OTHER_SITE)
+        return
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return
+    if origin.lower() not in {_origin(str(request.base_url)), _origin(settings.public_url)}:
+        raise CsrfError(OTHER_SITE)
+
+
+OTHER_SITE = "a sign-in sent by another site was refused; sign in on this site"
 
 
 def current_principal(

@@ -27,6 +27,7 @@ from mantle.api.deps import (
     PasswordHashing,
     authenticate,
     check_csrf,
+    check_same_origin,
 )
 from mantle.api.sessions import clear_session_cookies, start_browser_session
 from mantle.errors import AuthenticationError, MantleError, http_status_for
@@ -86,6 +87,7 @@ def login_submit(
     next: str = Form(default="/"),
 ) -> Response:
     try:
+        check_same_origin(request, settings)  # no CSRF token before a session: its origin
         user = authn.login_with_password(db, settings.auth, passwords, email, password, client)
     except MantleError as e:
         return page(

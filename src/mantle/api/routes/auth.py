@@ -13,6 +13,7 @@ from mantle.api.deps import (
     CurrentPrincipal,
     Db,
     PasswordHashing,
+    check_same_origin,
 )
 from mantle.api.errors import error_responses
 from mantle.api.sessions import clear_session_cookies, start_browser_session
@@ -32,16 +33,19 @@ from mantle.schemas.accounts import (
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/login", response_model=UserPublic, responses=error_responses(401, 429))
+@router.post("/auth/login", response_model=UserPublic, responses=error_responses(401, 403, 429))
 def login(
     body: LoginRequest,
+    request: Request,
     response: Response,
     db: Db,
     settings: AppSettings,
     passwords: PasswordHashing,
     client: ClientAddress,
 ) -> SqlUser:
-    """Log a browser in: sets an HTTP-only session cookie and a CSRF cookie."""
+    """Log a browser in: sets an HTTP-only session cookie and a CSRF cookie. Refused (403)
+    when another site sent it."""
+    check_same_origin(request, settings)
     password = body.password.get_secret_value()
     user = authn.login_with_password(db, settings.auth, passwords, body.email, password, client)
     start_browser_session(db, settings, user, response)

@@ -20,6 +20,7 @@ import {
   fieldChoices,
   listQuery,
   readUrl,
+  unreadableFilter,
   sortToColumns,
   writeUrl,
 } from "./filters";
@@ -37,6 +38,7 @@ export default function DataPage() {
   const [searchParams] = useSearchParams();
   const search = searchParams.toString();
   const state = useMemo(() => readUrl(new URLSearchParams(search)), [search]);
+  const unreadable = useMemo(() => unreadableFilter(new URLSearchParams(search).get("filter")), [search]);
   const prev = (location.state as PagerState)?.prev ?? [];
 
   const types = useDataTypes({ staleTime: 60_000 });
@@ -123,6 +125,7 @@ export default function DataPage() {
       {typeReady && (
         <>
           <FilterBuilder choices={choices} value={draft} onApply={applyFilters} />
+          {unreadable && <ErrorMessage error={new Error(unreadable)} />}
           {errors.length > 0 && <ErrorMessage error={new Error(`The filter in this link cannot be used: ${errors.join("; ")}`)} />}
 
           <div className="row table-toolbar" aria-label="Selection">

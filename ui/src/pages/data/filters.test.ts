@@ -17,6 +17,7 @@ import {
   toApiFilter,
   writeUrl,
 } from "./filters";
+import { unreadableFilter } from "./filters";
 
 const PROPS: PropertyDef[] = [
   { name: "sample", type: "string", required: true, description: "", enum: null, items: null },
@@ -183,5 +184,16 @@ describe("the API query", () => {
     expect(sortToColumns("-properties.depth")).toEqual([{ id: "properties.depth", desc: true }]);
     expect(columnsToSort([{ id: "name", desc: false }])).toBe("name");
     expect(columnsToSort([])).toBe("-created_at");
+  });
+});
+
+describe("a link's filter that cannot be read", () => {
+  it("says so instead of passing for everything", () => {
+    expect(unreadableFilter(null)).toBeNull();
+    expect(unreadableFilter('["and",[["and",[["name","eq","x"]]]]]')).toBeNull();
+    expect(unreadableFilter('[["and",')).toMatch(/cannot be read.*shown without it/);
+    expect(unreadableFilter('{"a":1}')).toMatch(/shown without it/);
+    expect(unreadableFilter('["and",[["and",[["name","eq","x"],["name","drop","y"]]]]]')).toMatch(/1 of its 2 conditions are left out/);
+    expect(unreadableFilter('["and",[["and",[["name","nope","x"]]]]]')).toMatch(/shown without it/);
   });
 });

@@ -201,6 +201,26 @@ export function decodeFilter(text: string | null): FilterState {
   }
 }
 
+/** What a link's filter lost in reading (`decodeFilter` drops what it cannot read), in words
+ * for the page; null when it was read whole. A cut or hand-edited link must not pass silently
+ * for "everything". */
+export function unreadableFilter(text: string | null): string | null {
+  if (!text) return null;
+  const lost = "The filter in this link cannot be read (cut short or edited?)";
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return `${lost}: the datasets are shown without it.`;
+  }
+  if (!Array.isArray(data) || !Array.isArray(data[1])) return `${lost}: the datasets are shown without it.`;
+  let written = 0;
+  for (const g of data[1] as unknown[]) written += Array.isArray(g) && Array.isArray(g[1]) ? g[1].length : 1;
+  const read = decodeFilter(text).groups.reduce((n, g) => n + g.conditions.length, 0);
+  if (read === written) return null;
+  return read === 0 ? `${lost}: the datasets are shown without it.` : `${lost}: ${written - read} of its ${written} conditions are left out.`;
+}
+
 const ARCHIVED = new Set(["exclude", "include", "only"]);
 
 export function readUrl(params: URLSearchParams): TableState {

@@ -88,3 +88,48 @@ describe("params from and to the form's data", () => {
     expect(problemPath(FORM, "nope")).toBeNull();
   });
 });
+
+describe("names a hostile schema picks", () => {
+  const HOSTILE = {
+    ...FORM,
+    groups: [
+      {
+        name: "ui:globalOptions",
+        title: "Looks harmless",
+        description: "",
+        params: [
+          { name: "enableMarkdownInDescription", type: "boolean", default: true, hidden: false, required: false },
+          { name: "enableMarkdownInHelp", type: "boolean", default: true, hidden: false, required: false },
+        ],
+      },
+      { name: "ui:order", title: "Order", description: "", params: [{ name: "depth", type: "integer", hidden: false, required: false }] },
+      {
+        name: "__proto__",
+        title: "Proto",
+        description: "",
+        params: [
+          { name: "ui:widget", type: "string", hidden: false, required: false },
+          { name: "__proto__", type: "string", hidden: false, required: false },
+          { name: "kept", type: "string", hidden: false, required: false },
+        ],
+      },
+    ],
+  } as unknown as ParamsFormSpec;
+
+  it("never become rjsf options (markdown, order) or object prototypes", () => {
+    const built = buildForm(HOSTILE, { showHidden: true, skip: new Set() });
+    expect(Object.keys(built.uiSchema).filter((k) => k.startsWith("ui:"))).toEqual(["ui:order"]);
+    expect(built.uiSchema["ui:order"]).toEqual(["group_0_", "group_1_", "group_2_"]);
+    expect(JSON.stringify(built.uiSchema)).not.toContain("enableMarkdown\":{");
+    expect(Object.getPrototypeOf(built.schema.properties)).toBe(Object.prototype);
+    const third = (built.schema.properties as Record<string, { properties: object; title: string }>)["group_2_"];
+    expect(Object.keys(third.properties)).toEqual(["kept"]);
+    expect(built.groups.map((g) => g.title)).toEqual(["Looks harmless", "Order", "Proto"]);
+  });
+
+  it("still carry their params to the run", () => {
+    const data = fromParams(HOSTILE, { enableMarkdownInHelp: false, depth: 3, kept: "x" });
+    expect(toParams(HOSTILE, data)).toEqual({ enableMarkdownInHelp: false, depth: 3, kept: "x" });
+    expect(problemPath(HOSTILE, "depth")).toEqual(["group_1_", "depth"]);
+  });
+});

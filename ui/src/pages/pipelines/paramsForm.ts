@@ -41,12 +41,26 @@ const STANDARD_FORMATS = new Set(["email", "uri", "date", "date-time", "time"]);
 const TYPES = new Set(["string", "integer", "number", "boolean"]);
 const CHECKS = ["pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength"] as const;
 
+/** Whether a name from the schema may be a key of the form's schema and uiSchema. rjsf reads
+ * `ui:...` keys of the uiSchema as its own options, so a group named `ui:globalOptions` with a
+ * param `enableMarkdownInDescription` would turn every description and help text into
+ * markdown with HTML (links and images of the pipeline author's choosing on the launch page);
+ * `__proto__` and friends are not plain keys of an object. */
+export function isPlainName(name: string): boolean {
+  return !name.startsWith("ui:") && !UNSAFE_KEYS.has(name);
+}
+
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** The schema's groups, each under a name that is safe as a form key (a group's name is the
+ * form's only, never a param; its title is still shown). A param whose name is not such a key
+ * is left out: Nextflow params cannot be named so. */
 export function groupsOf(form: ParamsFormSpec): Group[] {
-  return (form.groups as unknown as Group[]).map((g) => ({
-    name: g.name,
+  return (form.groups as unknown as Group[]).map((g, index) => ({
+    name: isPlainName(g.name) ? g.name : `group_${index}_`,
     title: g.title || g.name,
     description: g.description || "",
-    params: (g.params ?? []).filter((p) => p && typeof p.name === "string"),
+    params: (g.params ?? []).filter((p) => p && typeof p.name === "string" && isPlainName(p.name)),
   }));
 }
 

@@ -8,7 +8,7 @@ import type { Schemas } from "../../api/client";
 import { Button, EmptyState, ErrorMessage, Field, Loading, Notice, Page, ProgressBar, Section, StatusBadge } from "../../components/ui";
 import { useDataTypes } from "../../hooks/tenantLists";
 import { formatBytes, formatDate, formatDuration, plural } from "../../format";
-import { useTenant } from "../../session";
+import { useMe, useTenant } from "../../session";
 import { type Picked, type PickedFile, filesFromDrop, filesFromInput, mergePicked } from "./collect";
 import { type DatasetPlan, fileProperties, planDatasets, readOf } from "./pairing";
 import { partCount, planPartSize } from "./parts";
@@ -56,7 +56,10 @@ function suggestedType(picked: Picked, types: DataType[]): string | null {
 export default function UploadPage() {
   const t = useTenant();
   const queryClient = useQueryClient();
-  const store = useMemo(() => new ResumeStore(), []);
+  const me = useMe();
+  // The signed-in user's own unfinished uploads (the Shell renders pages once `me` is known).
+  const userId = me.data?.user.id ?? "";
+  const store = useMemo(() => new ResumeStore(userId, userId ? undefined : null), [userId]);
   const [unfinished, setUnfinished] = useState<ResumeRecord[]>(() => store.list(t.slug));
   const refreshUnfinished = () => setUnfinished(store.list(t.slug));
   useEffect(() => setUnfinished(store.list(t.slug)), [store, t.slug]);

@@ -48,18 +48,18 @@ function record(overrides: Partial<ResumeRecord> = {}): ResumeRecord {
 describe("resume bookkeeping", () => {
   it("keeps the parts sent, and survives a new store (a page reload)", () => {
     const storage = new MemoryStorage();
-    const store = new ResumeStore(storage);
+    const store = new ResumeStore("user-1", storage);
     store.save(record());
     store.partDone("u1", "run7/big.bin", 2, "AAAAAA==");
     store.partDone("u1", "run7/big.bin", 1, "DUoRhQ==");
     store.partDone("u1", "run7/big.bin", 2, "AAAAAA=="); // reported twice: kept once
-    const again = new ResumeStore(storage).get("u1");
+    const again = new ResumeStore("user-1", storage).get("u1");
     expect(again?.done["run7/big.bin"]).toEqual([1, 2]);
     expect(again?.crc32["run7/big.bin"]).toEqual({ 1: "DUoRhQ==", 2: "AAAAAA==" });
   });
 
   it("matches the same files picked again: path, size and last modified", () => {
-    const store = new ResumeStore(new MemoryStorage());
+    const store = new ResumeStore("user-1", new MemoryStorage());
     store.save(record());
     const same = record().files;
     expect(store.match("acme", same)?.uploadId).toBe("u1");
@@ -71,7 +71,7 @@ describe("resume bookkeeping", () => {
   });
 
   it("lists a tenant's unfinished uploads, newest first, and forgets them", () => {
-    const store = new ResumeStore(new MemoryStorage());
+    const store = new ResumeStore("user-1", new MemoryStorage());
     store.save(record({ uploadId: "old", startedAt: 1 }));
     store.save(record({ uploadId: "new", startedAt: 2 }));
     store.save(record({ uploadId: "elsewhere", tenant: "beta" }));
@@ -88,9 +88,28 @@ describe("resume bookkeeping", () => {
   it("shrugs off damaged or missing storage", () => {
     const storage = new MemoryStorage();
     storage.setItem("mantle.transfer.uploads", "{not json");
-    expect(new ResumeStore(storage).list("acme")).toEqual([]);
-    const none = new ResumeStore(null);
+    expect(new ResumeStore("user-1", storage).list("acme")).toEqual([]);
+    const none = new ResumeStore("user-1", null);
     none.save(record());
     expect(none.list("acme")).toEqual([]);
+  });
+
+  it("keeps each user's uploads apart: another user signing in on this browser sees none", () => {
+    const storage = new MemoryStorage();
+    new ResumeStore("alice", storage).save(record({ uploadId: "alices" }));
+    const bob = new ResumeStore("bob", storage);
+    expect(bob.list("acme")).toEqual([]);
+    expect(bob.get("alices")).toBeUndefined();
+    expect(bob.match("acme", record().files)).toBeUndefined();
+    expect(new ResumeStore("alice", storage).list("acme").map((r) => r.uploadId)).toEqual(["alices"]);
+    // Nothing secret is kept: no URL, no token.
+    expect(storage.getItem("mantle.transfer.uploads:alice")).not.toMatch(/https?:|X-Amz|token/i);
+  });
+
+  it("drops the records earlier builds kept for every user under one key", () => {
+    const storage = new MemoryStorage();
+    storage.setItem("mantle.transfer.uploads", JSON.stringify({ u1: record() }));
+    expect(new ResumeStore("bob", storage).list("acme")).toEqual([]);
+    expect(storage.getItem("mantle.transfer.uploads")).toBeNull();
   });
 });

@@ -3,6 +3,10 @@
 // last modified: a file picked again with the same three is taken as the same file) and the
 // parts already sent with their CRC32s. When the user picks the same files again the upload
 // continues; the server says which parts storage really holds (GET uploads/{id}).
+//
+// The records are the signed-in user's own (stored under a key naming the user, filtered by
+// tenant): whoever signs in next on the same browser neither sees nor continues them. They
+// hold no secrets: no presigned URL, no token, only names, sizes and checksums.
 
 export type FileFingerprint = { path: string; size: number; lastModified: number };
 
@@ -24,19 +28,36 @@ export type ResumeRecord = {
 };
 
 const KEY = "mantle.transfer.uploads";
+/** Where one user's records are kept. */
+export function storageKey(user: string): string {
+  return `${KEY}:${user}`;
+}
 
 export function fileKey(f: FileFingerprint): string {
   return `${f.path}\u0000${f.size}\u0000${f.lastModified}`;
 }
 
-/** Unfinished uploads, kept in a Storage (localStorage; a fake one in tests). */
+/** A user's unfinished uploads, kept in a Storage (localStorage; a fake one in tests). */
 export class ResumeStore {
-  constructor(private readonly storage: Storage | null = safeLocalStorage()) {}
+  private readonly key: string;
+
+  constructor(
+    user: string,
+    private readonly storage: Storage | null = safeLocalStorage(),
+  ) {
+    this.key = storageKey(user);
+    try {
+      // Records of every user under one key (earlier builds): nobody's to read now.
+      this.storage?.removeItem(KEY);
+    } catch {
+      /* storage refused: nothing was kept either */
+    }
+  }
 
   private readAll(): Record<string, ResumeRecord> {
     if (!this.storage) return {};
     try {
-      const parsed = JSON.parse(this.storage.getItem(KEY) ?? "{}") as unknown;
+      const parsed = JSON.parse(this.storage.getItem(this.key) ?? "{}") as unknown;
       return parsed && typeof parsed === "object" ? (parsed as Record<string, ResumeRecord>) : {};
     } catch {
       return {}; // a damaged entry is forgotten rather than breaking the page
@@ -46,7 +67,7 @@ export class ResumeStore {
   private writeAll(records: Record<string, ResumeRecord>): void {
     if (!this.storage) return;
     try {
-      this.storage.setItem(KEY, JSON.stringify(records));
+      this.storage.setItem(this.key, JSON.stringify(records));
     } catch {
       /* storage full or refused: resuming is a convenience, the upload goes on */
     }

@@ -59,7 +59,7 @@ export async function runUpload(
   spec: UploadSpec,
   listener: UploadListener,
   signal: AbortSignal,
-  store: ResumeStore = new ResumeStore(),
+  store: ResumeStore,
   resume?: ResumeRecord,
 ): Promise<DatasetPublic> {
   listener.phase?.("checking");
@@ -348,7 +348,7 @@ function put(url: string, headers: Record<string, string>, body: Blob, signal: A
 }
 
 /** Discard an upload: storage drops its parts, no dataset is made. */
-export async function discardUpload(tenant: string, uploadId: string, store: ResumeStore = new ResumeStore()): Promise<void> {
+export async function discardUpload(tenant: string, uploadId: string, store: ResumeStore): Promise<void> {
   try {
     await unwrap(api.DELETE("/api/v1/tenants/{tenant}/uploads/{upload_id}", { params: { path: { tenant, upload_id: uploadId } } }));
   } catch (e) {
