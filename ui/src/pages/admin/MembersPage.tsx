@@ -230,6 +230,8 @@ function InviteForm(props: { tenant: string; roles: Role[]; onInvited: (inv: Inv
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
   const invite = useMutation({
+    // The answer holds a secret shown once: not kept in the mutation cache after the page.
+    gcTime: 0,
     mutationFn: () =>
       unwrap(api.POST("/api/v1/tenants/{tenant}/invitations", { params: { path: { tenant: props.tenant } }, body: { email: email.trim(), role } })),
     onSuccess: (inv) => {

@@ -160,6 +160,8 @@ function CreateToken({ tenant, onCreated }: { tenant: string; onCreated: (token:
   const [days, setDays] = useState("90");
   const [nameError, setNameError] = useState<string | null>(null);
   const create = useMutation({
+    // The answer holds a secret shown once: not kept in the mutation cache after the page.
+    gcTime: 0,
     mutationFn: () =>
       unwrap(api.POST("/api/v1/tenants/{tenant}/tokens", { params: { path: { tenant } }, body: tokenCreateBody(name, scope, days) })),
     onSuccess: (token) => {
