@@ -228,6 +228,12 @@ def test_pages_fit_a_1024_px_window_and_wide_tables_scroll_inside(
         "() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})"
     )
     assert widths["page"] <= widths["window"], f"{name} is wider than the window: {widths}"
+    # Every entry of the navigation is in view (none hidden past the bar's end).
+    nav = page.get_by_role("navigation", name="Main")
+    right = nav.evaluate("n => n.getBoundingClientRect().right")
+    for link in nav.get_by_role("link").all():
+        box = link.bounding_box()
+        assert box and box["x"] + box["width"] <= right + 1, f"{link.inner_text()} is cut off"
     # Every table sits in a box that scrolls sideways rather than pushing the page wider.
     for table in page.locator("table").all():
         overflow = table.evaluate(
