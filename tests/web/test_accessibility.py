@@ -136,6 +136,15 @@ def test_no_serious_or_critical_axe_violations_on_any_main_page(axe_page, lab, l
         settled(page)
         found[name] = axe_violations(page)
         print(name, page.evaluate("() => window.__axeSummary"))
+    # States that are not a page of their own: a form being edited, an open dialog.
+    page.goto(lab.url + lab.href(f"/datasets/{lab.dataset}"))
+    page.get_by_role("button", name="Edit properties").click()
+    page.get_by_role("button", name="Cancel").first.wait_for()
+    found["dataset-editing"] = axe_violations(page)
+    page.goto(lab.url + lab.href("/pipelines"))
+    page.get_by_role("button", name="Add pipeline").click()
+    page.get_by_role("dialog").wait_for()
+    found["pipelines-dialog"] = axe_violations(page)
     report = {
         name: [f"{v['impact']} {v['id']} x{v['count']}: {v['help']} {v['nodes']}" for v in vs]
         for name, vs in found.items()
