@@ -81,22 +81,26 @@ def axe_page(page):
     return page
 
 
-def axe_violations(page) -> list[dict]:
+RUN_AXE = """async () => {
+    const r = await axe.run(document, {runOnly: {type: "tag", values: TAGS}});
+    const where = (n) => n.target.join(" ") + " :: " + n.html.slice(0, 160);
+    return {
+        violations: r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+            nodes: v.nodes.slice(0, 5).map(n => ({target: where(n), summary: n.failureSummary})),
+        })),
+        passes: r.passes.length,
+        // What axe could not decide (e.g. contrast over a graph): printed for a person to check.
+        incomplete: r.incomplete.map(v => v.id + " " + v.nodes.slice(0, 3).map(where).join(" | ")),
+    };
+}""".replace("TAGS", '["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]')
+
+
+def axe_violations(page, name: str) -> list[dict]:
     """axe's WCAG 2.1 A/AA and best-practice rules over the whole document."""
-    result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {
-                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
-            });
-            window.__axeSummary = {passes: r.passes.length, incomplete: r.incomplete.map(v => v.id + " " + v.nodes.slice(0,3).map(n => n.target.join(" ") + " :: " + n.html.slice(0,160) + " :: " + (n.any[0]||{}).message).join(" | "))};
-            return r.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(" "), summary: n.failureSummary})),
-                count: v.nodes.length,
-            }));
-        }"""
-    )
-    return result
+    result = page.evaluate(RUN_AXE)
+    print(name, "passes:", result["passes"], "undecided:", result["incomplete"])
+    return result["violations"]
 
 
 def settled(page) -> None:
@@ -126,7 +130,7 @@ def test_no_serious_or_critical_axe_violations_on_any_main_page(axe_page, lab, l
     page = axe_page
     found: dict[str, list[dict]] = {}
     page.goto(f"{lab.url}/login")
-    found["sign-in"] = axe_violations(page)
+    found["sign-in"] = axe_violations(page, "sign-in")
     sign_in(page, lab.url, live_server.admin_email, live_server.admin_password, lab.href())
     for name, path, ready in PAGES:
         page.goto(lab.url + lab.href(path.format(dataset=lab.dataset, run=lab.run)))
@@ -134,26 +138,23 @@ def test_no_serious_or_critical_axe_violations_on_any_main_page(axe_page, lab, l
         if ready:
             page.get_by_test_id(ready).first.wait_for()
         settled(page)
-        found[name] = axe_violations(page)
-        print(name, page.evaluate("() => window.__axeSummary"))
+        found[name] = axe_violations(page, name)
     # States that are not a page of their own: a form being edited, an open dialog.
     page.goto(lab.url + lab.href(f"/datasets/{lab.dataset}"))
     page.get_by_role("button", name="Edit properties").click()
     page.get_by_role("button", name="Cancel").first.wait_for()
-    found["dataset-editing"] = axe_violations(page)
+    found["dataset-editing"] = axe_violations(page, "dataset-editing")
     page.goto(lab.url + lab.href("/pipelines"))
     page.get_by_role("button", name="Add pipeline").click()
     page.get_by_role("dialog").wait_for()
-    found["pipelines-dialog"] = axe_violations(page)
+    found["pipelines-dialog"] = axe_violations(page, "pipelines-dialog")
     report = {
         name: [f"{v['impact']} {v['id']} x{v['count']}: {v['help']} {v['nodes']}" for v in vs]
         for name, vs in found.items()
         if vs
     }
     print("axe violations (all impacts):", json.dumps(report, indent=1))
-    blocking = {
-        name: [v for v in vs if v["impact"] in BLOCKING] for name, vs in found.items()
-    }
+    blocking = {name: [v for v in vs if v["impact"] in BLOCKING] for name, vs in found.items()}
     blocking = {name: vs for name, vs in blocking.items() if vs}
     assert blocking == {}, json.dumps(blocking, indent=1)
 
