@@ -256,3 +256,30 @@ def test_pages_fit_a_1024_px_window_and_wide_tables_scroll_inside(
         )
         assert overflow, f"a table on {name} has no scrolling box"
     shot(page, f"a11y-1024-{name}")
+
+
+def test_pages_keep_their_layout_after_other_pages_loaded_their_styles(page, lab, live_server):
+    """Each page's CSS stays in the document once loaded: a class of one page must not change
+    another (a `.nowrap` of the Data page once pushed the run page 1900 px wide)."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, lab.url, live_server.admin_email, live_server.admin_password, lab.href())
+    for path in (
+        "/data/fastq",
+        f"/launch?pipeline=fastq-stats&datasets={lab.dataset}",
+        "/members",
+        "/tokens",
+        "/environments",
+        f"/runs/{lab.run}",
+        f"/datasets/{lab.dataset}",
+        "/data",
+    ):
+        # In-app navigation (no reload), as a user clicking through: the styles add up.
+        page.evaluate(
+            "p => { history.pushState({}, '', p); dispatchEvent(new PopStateEvent('popstate')); }",
+            lab.href(path),
+        )
+        page.wait_for_url(re.compile(re.escape(lab.href(path.split("?")[0])) + r"(\?|$)"))
+        page.get_by_role("heading", level=1).first.wait_for()
+        settled(page)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 1024, f"{path} is {width} px wide after the pages before it"

@@ -70,7 +70,7 @@ function QueryBuilder(props: {
         </select>
       </Field>
       {props.conditions.map((c, i) => (
-        <fieldset key={i} className="condition">
+        <fieldset key={i} className="launch-condition">
           <legend className="visually-hidden">Condition {i + 1}</legend>
           <Field label="Property">
             <input

@@ -346,7 +346,7 @@ export default function RunPage() {
               ...(r.labels.length ? ([["Labels", r.labels.join(", ")]] as Array<[string, ReactNode]>) : []),
               ...(r.relaunch_of ? ([["Relaunch of", <Link key="rl" to={t.href(`/runs/${r.relaunch_of}`)}>an earlier run</Link>]] as Array<[string, ReactNode]>) : []),
               ...(r.resume_of ? ([["Resumes", <Link key="rs" to={t.href(`/runs/${r.resume_of}`)}>an earlier run</Link>]] as Array<[string, ReactNode]>) : []),
-              ["Run directory", <span key="rd" className="row nowrap"><code className="path">{r.run_dir}</code><CopyButton text={r.run_dir} /></span>],
+              ["Run directory", <span key="rd" className="row run-dir"><code className="path">{r.run_dir}</code><CopyButton text={r.run_dir} /></span>],
             ]}
           />
         </Section>
