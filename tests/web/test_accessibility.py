@@ -9,16 +9,14 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from mantle.client import Client
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import admin_token, new_tenant, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,22 +36,8 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(live_server, tmp_path_factory) -> Lab:
     """A tenant with datasets, a finished run with outputs, a token and an invitation."""
-    body = {
-        "email": live_server.admin_email,
-        "password": live_server.admin_password,
-        "tenant": live_server.tenant,
-    }
-    admin = httpx.post(f"{live_server.url}/api/v1/auth/token", json=body)
-    assert admin.status_code == 201, admin.text
-    slug = f"a11y-{uuid.uuid4().hex[:8]}"
-    made = httpx.post(
-        f"{live_server.url}/api/v1/tenants",
-        json={"slug": slug, "name": "Accessibility lab"},
-        headers={"Authorization": f"Bearer {admin.json()['token']}"},
-    )
-    assert made.status_code == 201, made.text
-    token = httpx.post(f"{live_server.url}/api/v1/auth/token", json={**body, "tenant": slug})
-    client = Client(live_server.url, token.json()["token"], tenant=slug)
+    slug = new_tenant(live_server, "Accessibility lab", "a11y")
+    client = Client(live_server.url, admin_token(live_server, slug), tenant=slug)
     folder = tmp_path_factory.mktemp("a11y")
     datasets = []
     for sample in ("LIVER1", "KIDNEY2"):
