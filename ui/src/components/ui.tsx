@@ -2,11 +2,13 @@
 // inputs, keyboard focus visible, roles for alerts and progress). Styles in styles.css.
 import {
   type ButtonHTMLAttributes,
+  type KeyboardEvent,
   type ReactElement,
   type ReactNode,
   cloneElement,
   useEffect,
   useId,
+  useRef,
   useState,
 } from "react";
 import { ApiError, problemLines } from "../api/client";
@@ -188,16 +190,45 @@ export function CopyButton({ text, label = "Copy" }: { text: string; label?: str
   );
 }
 
-/** A modal dialog on the native <dialog> element (focus trap and Escape come with it). */
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab from the last control goes to the first and Shift+Tab from the first to the last, so
+ * focus never leaves an open modal (a native <dialog> lets it out to the browser's chrome). */
+function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>) {
+  if (event.key !== "Tab") return;
+  const inside = Array.from(event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null);
+  if (inside.length === 0) return;
+  const first = inside[0];
+  const last = inside[inside.length - 1];
+  const active = document.activeElement;
+  if (event.shiftKey && (active === first || !event.currentTarget.contains(active))) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && active === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+/** A modal dialog on the native <dialog> element: Escape closes it, focus stays inside while
+ * it is open and goes back to the control that opened it. */
 export function Dialog(props: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
   const [node, setNode] = useState<HTMLDialogElement | null>(null);
+  const opener = useRef<HTMLElement | null>(null);
   useEffect(() => {
     if (!node) return;
-    if (props.open && !node.open) node.showModal();
+    if (props.open && !node.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      node.showModal();
+    }
     if (!props.open && node.open) node.close();
+    if (!props.open && opener.current) {
+      opener.current.focus();
+      opener.current = null;
+    }
   }, [node, props.open]);
   return (
-    <dialog ref={setNode} className="dialog" onClose={props.onClose} aria-label={props.title}>
+    <dialog ref={setNode} className="dialog" onClose={props.onClose} onKeyDown={keepFocusInside} aria-label={props.title}>
       <header className="card-header">
         <h2>{props.title}</h2>
         <Button variant="ghost" aria-label="Close" onClick={props.onClose}>

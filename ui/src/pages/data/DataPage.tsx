@@ -128,7 +128,7 @@ export default function DataPage() {
           {unreadable && <ErrorMessage error={new Error(unreadable)} />}
           {errors.length > 0 && <ErrorMessage error={new Error(`The filter in this link cannot be used: ${errors.join("; ")}`)} />}
 
-          <div className="row table-toolbar" aria-label="Selection">
+          <div className="row table-toolbar" role="group" aria-label="Selection">
             <span className="muted" data-testid="selection-count">
               {selected.length ? `${plural(selected.length, "dataset")} selected` : "Select rows to launch a pipeline or export them"}
             </span>
@@ -309,7 +309,7 @@ function datasetColumns(
         const size = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
         return files.length ? (
           <span className="nowrap">
-            {files.length} · {formatBytes(size)}
+            {plural(files.length, "file")} · {formatBytes(size)}
           </span>
         ) : (
           <span className="muted">—</span>

@@ -70,7 +70,7 @@ function QueryBuilder(props: {
         </select>
       </Field>
       {props.conditions.map((c, i) => (
-        <fieldset key={i} className="condition">
+        <fieldset key={i} className="launch-condition">
           <legend className="visually-hidden">Condition {i + 1}</legend>
           <Field label="Property">
             <input
@@ -263,6 +263,9 @@ export default function LaunchPage() {
       unwrap(api.POST("/api/v1/tenants/{tenant}/runs/preview", { params: { path: { tenant: t.slug } }, body: previewBody })),
   });
 
+  // The chips of the selection read by name once the preview resolved them.
+  const selectedNames = useMemo(() => new Map((preview.data?.inputs ?? []).map((d) => [d.short_id, d.name])), [preview.data]);
+
   // The browser's own check of the form (the same one rjsf shows beside the fields).
   const clientErrors = useMemo(
     () => new Set(built ? cspSafeValidator.validateFormData(formData, built.schema).errors.map((e) => e.property ?? "") : []),
@@ -384,14 +387,15 @@ export default function LaunchPage() {
                     Select datasets on the <Link to={t.href("/data")}>Data</Link> page and use “Launch pipeline with these”, or switch to a catalog query.
                   </EmptyState>
                 ) : (
-                  <div className="row chips" aria-label="Selected datasets">
+                  <div className="row chips" role="group" aria-label="Selected datasets">
                     {selection.map((ref) => (
                       <span key={ref} className="chip">
-                        <Link to={t.href(`/datasets/${encodeURIComponent(ref)}`)}>{ref}</Link>
+                        <Link to={t.href(`/datasets/${encodeURIComponent(ref)}`)}>{selectedNames.get(ref) ?? ref}</Link>
+                        {selectedNames.has(ref) && <span className="mono muted small">{ref}</span>}
                         <button
                           type="button"
                           className="chip-remove"
-                          aria-label={`Remove ${ref}`}
+                          aria-label={`Remove ${selectedNames.get(ref) ?? ref}`}
                           onClick={() => {
                             const next = new URLSearchParams(search);
                             next.delete("datasets");

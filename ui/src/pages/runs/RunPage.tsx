@@ -1,7 +1,7 @@
 // One run: its status (and the one line that says why it failed), the timeline of its states,
 // its tasks and logs (live while it runs), params, inputs and the datasets it made; cancel,
 // relaunch and resume for those the API lets (members their own runs, admins any).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../../api/client";
@@ -105,15 +105,45 @@ function Outputs({ run, live }: { run: string; live: boolean }) {
       {outputs.data.map((o) => (
         <li key={o.path}>
           {o.dataset_id && o.short_id ? (
-            <Link to={t.href(`/datasets/${encodeURIComponent(o.short_id)}`)}>
-              {o.short_id} · {o.name}
-            </Link>
+            <>
+              <Link to={t.href(`/datasets/${encodeURIComponent(o.short_id)}`)}>{o.name}</Link>
+              <span className="mono muted small">{o.short_id}</span>
+            </>
           ) : (
             <span className="muted">not a dataset</span>
           )}
-          <code className="muted">{o.path}</code>
+          <code className="muted small">{o.path}</code>
         </li>
       ))}
+    </ul>
+  );
+}
+
+/** Names are looked up for this many inputs; a run on more lists the rest by id. */
+const NAMED_INPUTS = 50;
+
+function Inputs({ refs }: { refs: string[] }) {
+  const t = useTenant();
+  const named = useQueries({
+    queries: refs.slice(0, NAMED_INPUTS).map((ref) => ({
+      queryKey: ["dataset", t.slug, ref],
+      queryFn: () => unwrap(api.GET("/api/v1/tenants/{tenant}/datasets/{dataset}", { params: { path: { tenant: t.slug, dataset: ref } } })),
+      staleTime: 60_000,
+    })),
+  });
+  if (refs.length === 0) return <p className="muted">No input datasets.</p>;
+  return (
+    <ul className="output-list" data-testid="run-inputs">
+      {refs.map((ref, i) => {
+        const dataset = named[i]?.data;
+        return (
+          <li key={ref}>
+            <Link to={t.href(`/datasets/${encodeURIComponent(ref)}`)}>{dataset?.name ?? ref}</Link>
+            {dataset && <span className="mono muted small">{ref}</span>}
+            {dataset && <span className="badge badge-neutral">{dataset.data_type}</span>}
+          </li>
+        );
+      })}
     </ul>
   );
 }
@@ -266,9 +296,14 @@ export default function RunPage() {
           <Link to={t.href(`/pipelines/${encodeURIComponent(r.pipeline)}`)}>
             {r.pipeline} v{r.pipeline_version}
           </Link>{" "}
-          · launched by {r.created_by} {formatDate(r.created_at)}
-          {duration !== null && <> · {formatDuration(duration)}</>}
-          {live && <span className="live-dot" aria-label="live" />}
+          · launched by {r.created_by} on {formatDate(r.created_at)}
+          {duration !== null && <> · took {formatDuration(duration)}</>}
+          {live && (
+            <>
+              <span className="live-dot" aria-hidden="true" />
+              <span className="visually-hidden">live</span>
+            </>
+          )}
         </span>
       }
       actions={
@@ -281,7 +316,7 @@ export default function RunPage() {
           {actions.resume && <Button onClick={() => setDialog("resume")}>Resume</Button>}
           {actions.relaunch && <Button onClick={() => setDialog("relaunch")}>Relaunch</Button>}
           <Link className="btn btn-ghost" to={t.href("/runs")}>
-            All runs
+            ← All runs
           </Link>
         </>
       }
@@ -311,7 +346,7 @@ export default function RunPage() {
               ...(r.labels.length ? ([["Labels", r.labels.join(", ")]] as Array<[string, ReactNode]>) : []),
               ...(r.relaunch_of ? ([["Relaunch of", <Link key="rl" to={t.href(`/runs/${r.relaunch_of}`)}>an earlier run</Link>]] as Array<[string, ReactNode]>) : []),
               ...(r.resume_of ? ([["Resumes", <Link key="rs" to={t.href(`/runs/${r.resume_of}`)}>an earlier run</Link>]] as Array<[string, ReactNode]>) : []),
-              ["Run directory", <span key="rd" className="row nowrap"><code className="path">{r.run_dir}</code><CopyButton text={r.run_dir} /></span>],
+              ["Run directory", <span key="rd" className="row run-dir"><code className="path">{r.run_dir}</code><CopyButton text={r.run_dir} /></span>],
             ]}
           />
         </Section>
@@ -327,17 +362,7 @@ export default function RunPage() {
 
       <div className="grid-2">
         <Section title="Inputs" testId="inputs">
-          {r.inputs.length === 0 ? (
-            <p className="muted">No input datasets.</p>
-          ) : (
-            <ul className="output-list">
-              {r.inputs.map((id) => (
-                <li key={id}>
-                  <Link to={t.href(`/datasets/${encodeURIComponent(id)}`)}>{id}</Link>
-                </li>
-              ))}
-            </ul>
-          )}
+          <Inputs refs={r.inputs} />
         </Section>
         <Section title="Outputs" testId="outputs">
           <Outputs run={ref} live={live} />
