@@ -62,7 +62,12 @@ export default function DatasetPage() {
   }
   const d = dataset.data;
   const canWrite = tenant.can("write");
-  const actions = canWrite && (
+  const back = (
+    <Link className="btn btn-ghost" to={tenant.href(`/data/${encodeURIComponent(d.data_type)}`)}>
+      ← All {d.data_type}
+    </Link>
+  );
+  const actions = canWrite ? (
     <>
       {d.archived ? (
         <Button busy={archive.isPending} onClick={() => archive.mutate({ action: "restore", version: d.version })}>
@@ -78,7 +83,10 @@ export default function DatasetPage() {
           Launch pipeline with this
         </Link>
       )}
+      {back}
     </>
+  ) : (
+    back
   );
 
   return (
