@@ -51,3 +51,11 @@ def test_unknown_payload_falls_back_on_status():
         type(errors.error_from_payload(404, {"error": {"code": "weird"}})) is errors.NotFoundError
     )
     assert type(errors.error_from_payload(502, "<html>")) is errors.MantleError
+
+
+def test_a_payload_becomes_the_class_that_names_its_code_not_a_subclass():
+    import mantle.pipelines.git  # noqa: F401  (defines GitError, an InvalidInputError)
+    from mantle.errors import InvalidInputError, error_from_payload
+
+    error = error_from_payload(422, {"error": {"code": "invalid_input", "message": "pick one"}})
+    assert type(error) is InvalidInputError and error.message == "pick one"

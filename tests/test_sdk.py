@@ -75,7 +75,11 @@ def test_non_json_error_body():
 
 def test_sdk_against_a_live_server(live_server):
     created = Client.login(
-        live_server.url, live_server.admin_email, live_server.admin_password, token_name="sdk test"
+        live_server.url,
+        live_server.admin_email,
+        live_server.admin_password,
+        token_name="sdk test",
+        tenant=live_server.tenant,
     )
     with Client(live_server.url, created.token) as client:
         me = client.whoami()
@@ -101,7 +105,11 @@ def test_sdk_against_a_live_server(live_server):
 
 def test_sdk_invitations_against_a_live_server(live_server):
     admin_token = Client.login(
-        live_server.url, live_server.admin_email, live_server.admin_password, token_name="sdk"
+        live_server.url,
+        live_server.admin_email,
+        live_server.admin_password,
+        token_name="sdk",
+        tenant=live_server.tenant,
     ).token
     with Client(live_server.url, admin_token) as admin:
         invited = admin.tenants.invite("sdk-new@example.com", "member")

@@ -204,7 +204,12 @@ def error_from_payload(status: int, payload: Any) -> MantleError:
     code = body.get("code")
     message = body.get("message") or f"HTTP {status}"
     details = body.get("details")
-    by_code = {cls.code: cls for cls in [MantleError, *_all_subclasses(MantleError)]}
+    # The class that names a code, not a subclass that only inherits it (GitError is an
+    # InvalidInputError: an invalid_input from the server is not a git failure).
+    by_code: dict[str, type[MantleError]] = {}
+    for candidate in [MantleError, *_all_subclasses(MantleError)]:
+        if "code" in vars(candidate):
+            by_code.setdefault(candidate.code, candidate)
     cls = by_code.get(code)
     if cls is None:
         cls = next((c for c, s in HTTP_STATUS.items() if s == status), MantleError)

@@ -41,6 +41,8 @@ def login(cli, live_server):
         live_server.url,
         "--email",
         live_server.admin_email,
+        "--tenant",
+        live_server.tenant,
         password=live_server.admin_password,
     )
     assert result.returncode == 0, result.stderr
@@ -54,7 +56,7 @@ def admin_credentials(live_server, tmp_path_factory) -> Path:
     config_dir = tmp_path_factory.mktemp("admin-config")
     result = run_cli(
         config_dir, "login", live_server.url, "--email", live_server.admin_email,
-        password=live_server.admin_password,
+        "--tenant", live_server.tenant, password=live_server.admin_password,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return config_dir / "credentials.json"

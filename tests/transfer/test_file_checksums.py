@@ -96,7 +96,12 @@ def test_sdk_upload_records_crc32_even_after_a_resume(tmp_path, live_server):
 
     path = tmp_path / "reads.bin"
     path.write_bytes(os.urandom(9 * MiB))
-    token = Client.login(live_server.url, live_server.admin_email, live_server.admin_password).token
+    token = Client.login(
+        live_server.url,
+        live_server.admin_email,
+        live_server.admin_password,
+        tenant=live_server.tenant,
+    ).token
 
     class Crash(Exception):
         pass

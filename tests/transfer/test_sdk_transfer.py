@@ -25,6 +25,7 @@ def token(live_server):
         live_server.admin_email,
         live_server.admin_password,
         token_name="transfer tests",
+        tenant=live_server.tenant,  # other tests make the admin a member of more tenants
     ).token
 
 
