@@ -317,11 +317,12 @@ class Sort:
         """Rows strictly after the cursor's row in this order; `number` breaks ties."""
         if self.key == "id":
             left, right = SqlDataset.number, cursor["n"]
-        else:
-            value = cursor["v"]
-            values = self.json.sort_values(value) if self.property is not None else [value]
-            left = tuple_(*self._keys(), SqlDataset.number)
-            right = tuple_(*values, cursor["n"])
+            return left < right if self.descending else left > right
+        keys = [*self._keys(), SqlDataset.number]
+        if self.property is not None:
+            values = [*self.json.sort_values(cursor["v"]), cursor["n"]]
+            return self.json.after(keys, values, self.descending)
+        left, right = tuple_(*keys), tuple_(cursor["v"], cursor["n"])
         return left < right if self.descending else left > right
 
     def cursor_for(self, row: SqlDataset) -> str:

@@ -17,8 +17,10 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects import postgresql, sqlite
@@ -160,6 +162,13 @@ class JsonPredicates:
         missing): the right-hand side of a keyset comparison."""
         raise NotImplementedError
 
+    def after(self, keys: list, values: list, descending: bool) -> ColumnElement[bool]:
+        """Rows after (`keys`) = (`values`) in ascending order, or before when descending:
+        the keyset condition of a cursor page sorted by a property (`keys`: `sort_keys` and
+        the dataset number; `values`: `sort_values` and the cursor's number)."""
+        left, right = tuple_(*keys), tuple_(*values)
+        return left < right if descending else left > right
+
 
 class _PostgresJson(JsonPredicates):
     @staticmethod
@@ -292,6 +301,17 @@ class _SqliteJson(JsonPredicates):
         if isinstance(value, int | float | str):
             return [value]
         return [b"\x02"]  # a list or an object
+
+    # SQLite (3.40) matches a row-value comparison to an index only when its first element is
+    # a column, not an indexed expression: `(key, number) > (?, ?)` would filter the whole
+    # index from its start. `key >= ? AND (key > ? OR number > ?)` is the same set, and
+    # `key >= ?` is a range of the index; the rows of the cursor's own key (ties) are then
+    # skipped in the index (sort_indexes puts tenant_id in it, so no table row is read).
+    def after(self, keys, values, descending):
+        (key, number), (value, last) = keys, values
+        if descending:
+            return and_(key <= value, or_(key < value, number < last))
+        return and_(key >= value, or_(key > value, number > last))
 
     @staticmethod
     def _each_has(each, value: Scalar) -> ColumnElement[bool]:

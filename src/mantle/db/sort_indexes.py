@@ -7,13 +7,15 @@ is a range of that index, as fast as a sort by name.
 
 Each index is
 
-    ON datasets (archived, <the dialect's sort key of the property>, number)
+    ON datasets (tenant_id, archived, <the dialect's sort key of the property>, number)
     WHERE data_type_id = '<the type's id>'
 
 - the sort key is the expression `JsonPredicates.sort_keys` puts into the query, built by
   the same code and written with literals only, so both planners match it (SQLite compares
   an indexed expression with the query's by its parsed tree; PostgreSQL by its folded tree);
-- `archived` first: the list's default (`archived = false`) and `archived = true` are one
+- `tenant_id` (one value per type) so that the tenant condition of the list, and on SQLite
+  the skipping of a cursor's ties, are answered from the index;
+- then `archived`: the list's default (`archived = false`) and `archived = true` are one
   range each; listing both together is not served (it sorts, as before);
 - partial on the type: a dataset is only in its own type's indexes, so an insert updates at
   most MAX_PER_TYPE of them and each index holds one type's rows.
@@ -100,6 +102,7 @@ def create_statement(dialect_name: str, type_id: uuid.UUID, prop: str) -> str:
     where = _TABLE.c.data_type_id == type_id
     index = Index(
         index_name(type_id, prop),
+        _TABLE.c.tenant_id,
         _TABLE.c.archived,
         *keys,
         _TABLE.c.number,
