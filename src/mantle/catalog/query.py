@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from mantle.catalog import properties as props
@@ -435,7 +435,13 @@ def select_datasets(
 ) -> Selection:
     conditions: list[ColumnElement[bool]] = [SqlDataset.tenant_id == tenant_id]
     if type_row is not None:
-        conditions.append(SqlDataset.data_type_id == type_row.id)
+        # The type's id written into the SQL, not bound: the sort indexes are partial on it
+        # (db/sort_indexes.py), and SQLite 3.40 may keep a plan chosen for one bound id after
+        # a schema change (an index made by another connection) and answer another type's
+        # query from the first type's index: wrong rows. A literal gives each type its own
+        # statement, whose plan never depends on a parameter.
+        type_id = bindparam(None, type_row.id, SqlDataset.data_type_id.type, literal_execute=True)
+        conditions.append(SqlDataset.data_type_id == type_id)
     # `=`, not `IS`: PostgreSQL serves only `=` from an index (the column is NOT NULL, so the
     # two agree), and ix_datasets_type_created has `archived` right after the type.
     if archived == "exclude":
