@@ -280,6 +280,7 @@ SCENARIOS = {
     "-name": {"sort": "-name"},
     "depth asc (properties.depth)": {"sort": "properties.depth"},
     "depth desc": {"sort": "-properties.depth"},
+    "sample (properties.sample)": {"sort": "properties.sample"},
     "filter depth>=100 + tag, -created_at": {
         "sort": "-created_at",
         "where": "depth>=100",
@@ -547,7 +548,9 @@ def assets() -> dict[str, tuple[int, int]]:
     }
 
 
-def browser_run(url: str, tenants: list[str], pages: int, sort_column: str) -> dict:
+def browser_run(
+    url: str, tenants: list[str], pages: int, sort_column: str, sort_only: bool = False
+) -> dict:
     from playwright.sync_api import sync_playwright
 
     results: dict = {}
@@ -555,13 +558,19 @@ def browser_run(url: str, tenants: list[str], pages: int, sort_column: str) -> d
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             for tenant in tenants:
-                results[tenant] = browser_tenant(browser, url, tenant, pages, sort_column)
+                results[tenant] = browser_tenant(
+                    browser, url, tenant, pages, sort_column, sort_only
+                )
         finally:
             browser.close()
     return results
 
 
-def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str) -> dict:
+def browser_tenant(
+    browser, url: str, tenant: str, pages: int, sort_column: str, sort_only: bool = False
+) -> dict:
+    """First load, reload, page changes with the default sort and sorted by `sort_column`,
+    and the baselines; `sort_only`: only the page changes sorted by the column."""
     out: dict = {}
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     context.add_init_script(WATCH)
@@ -590,6 +599,15 @@ def browser_tenant(browser, url: str, tenant: str, pages: int, sort_column: str)
     except Exception:
         real = False
     out["real_page"] = real
+    if sort_only:
+        sorted_ms = page.evaluate(CLICK_AND_WAIT, [f"th:{sort_column}", 9999])[0]
+        out["property sort"] = {"sort click": sorted_ms, **page_changes(page, pages)}
+        api = f"/api/v1/tenants/{tenant}/datasets?type={TYPE}&limit=50&sort=properties.depth"
+        timings = page.evaluate(HARNESS, [api, min(pages, 20) + 1])
+        out["property sort"]["fetch + plain table"] = stats(timings[1:])
+        out["console errors"] = errors
+        context.close()
+        return out
     what = "table" if real else "shell"
     out["first_load"] = first_load(page, what)
     page.wait_for_load_state("networkidle")
@@ -657,6 +675,11 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the SQL plans")
     parser.add_argument("--scenario", action="append", help="only these API scenarios")
     parser.add_argument("--sort-column", default="depth", help="header to sort by in the page")
+    parser.add_argument(
+        "--no-sort-indexes-compare",
+        action="store_true",
+        help="skip the property sorts without sort indexes (dropped, measured, made again)",
+    )
     parser.add_argument("--ui-from", help="serve the web app of this git ref (e.g. main)")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
@@ -720,6 +743,8 @@ def run(args, cache: Path, scenarios: list[str], before: Path | None = None) -> 
         if args.explain and before is None:
             for plan in explain(db_url(cache), "bench", scenarios).values():
                 print(plan)
+        if before is None and not args.no_sort_indexes_compare:
+            without_sort_indexes(args, cache, server.url, scenarios)
         api = {}
         if not args.browser_only:
             for tenant in ("bench", "small"):
@@ -730,6 +755,34 @@ def run(args, cache: Path, scenarios: list[str], before: Path | None = None) -> 
     finally:
         stop_live_server(server)
     report(args, api, ui, "BEFORE" if before else "AFTER" if args.before else "")
+
+
+def without_sort_indexes(args, cache: Path, url: str, scenarios: list[str]) -> None:
+    """Property sorts without the sort indexes (db/sort_indexes.py), then the indexes made
+    again (timed): the "before" of the same run, on the same server and data."""
+    from mantle.db import sort_indexes
+
+    engine = create_engine(db_url(cache))
+    try:
+        dropped = sort_indexes.drop_all(engine)
+        log(f"WITHOUT SORT INDEXES: dropped {len(dropped)}")
+        sorts = [n for n in scenarios if SCENARIOS[n]["sort"].lstrip("-").startswith("prop")]
+        api = {}
+        if not args.browser_only and sorts:
+            api = {t: api_run(url, t, args.api_pages, sorts) for t in ("bench", "small")}
+        ui = {}
+        if not args.api_only:
+            pages = min(args.pages, 20)
+            ui = browser_run(url, ["bench", "small"], pages, args.sort_column, sort_only=True)
+        report(args, api, ui, "WITHOUT SORT INDEXES (property sorts only)")
+        started = time.perf_counter()
+        made = sort_indexes.sync_all(engine)
+        log(
+            f"made {len(made)} sort indexes in {time.perf_counter() - started:.1f} s "
+            "(every user type of both tenants)"
+        )
+    finally:
+        engine.dispose()
 
 
 def report(args, api: dict, ui: dict, label: str) -> None:
@@ -752,24 +805,27 @@ def report(args, api: dict, ui: dict, label: str) -> None:
         for tenant, r in ui.items():
             print(f"browser, tenant {tenant} ({'Data page' if r['real_page'] else 'harness'})")
             for label in ("first_load", "reload"):
+                if label not in r:
+                    continue
                 f = r[label]
                 print(
                     f"  {label}: {f['what']} painted {f['painted']:.0f} ms after navigation "
                     f"start (in the DOM {f['seen']:.0f}, HTML response end "
                     f"{f['response_end']:.0f}, DOMContentLoaded {f['dom_content_loaded']:.0f})"
                 )
-            chunks = r["first_load_chunks"]
+            chunks = r.get("first_load_chunks", [])
 
             def kib(names, i):
                 return sum(total.get(c, (0, 0))[i] for c in names) / 1024
 
-            print(
-                f"  JS chunks on first load: {len(chunks)} of {len(total)}, "
-                f"{kib(chunks, 0):.0f} of {kib(total, 0):.0f} KiB "
-                f"(gzip {kib(chunks, 1):.0f} of {kib(total, 1):.0f}): {', '.join(chunks)}"
-            )
+            if chunks:
+                print(
+                    f"  JS chunks on first load: {len(chunks)} of {len(total)}, "
+                    f"{kib(chunks, 0):.0f} of {kib(total, 0):.0f} KiB "
+                    f"(gzip {kib(chunks, 1):.0f} of {kib(total, 1):.0f}): {', '.join(chunks)}"
+                )
             for label in ("default", "property sort"):
-                for what, s in r[label].items():
+                for what, s in r.get(label, {}).items():
                     if isinstance(s, dict):
                         print(f"  {label:14} {what:14} p50/p95/max {fmt(s)} ms (n={s['n']})")
                     else:

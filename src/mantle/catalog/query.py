@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from mantle.catalog import properties as props
@@ -317,11 +317,12 @@ class Sort:
         """Rows strictly after the cursor's row in this order; `number` breaks ties."""
         if self.key == "id":
             left, right = SqlDataset.number, cursor["n"]
-        else:
-            value = cursor["v"]
-            values = self.json.sort_values(value) if self.property is not None else [value]
-            left = tuple_(*self._keys(), SqlDataset.number)
-            right = tuple_(*values, cursor["n"])
+            return left < right if self.descending else left > right
+        keys = [*self._keys(), SqlDataset.number]
+        if self.property is not None:
+            values = [*self.json.sort_values(cursor["v"]), cursor["n"]]
+            return self.json.after(keys, values, self.descending)
+        left, right = tuple_(*keys), tuple_(cursor["v"], cursor["n"])
         return left < right if self.descending else left > right
 
     def cursor_for(self, row: SqlDataset) -> str:
@@ -434,7 +435,13 @@ def select_datasets(
 ) -> Selection:
     conditions: list[ColumnElement[bool]] = [SqlDataset.tenant_id == tenant_id]
     if type_row is not None:
-        conditions.append(SqlDataset.data_type_id == type_row.id)
+        # The type's id written into the SQL, not bound: the sort indexes are partial on it
+        # (db/sort_indexes.py), and SQLite 3.40 may keep a plan chosen for one bound id after
+        # a schema change (an index made by another connection) and answer another type's
+        # query from the first type's index: wrong rows. A literal gives each type its own
+        # statement, whose plan never depends on a parameter.
+        type_id = bindparam(None, type_row.id, SqlDataset.data_type_id.type, literal_execute=True)
+        conditions.append(SqlDataset.data_type_id == type_id)
     # `=`, not `IS`: PostgreSQL serves only `=` from an index (the column is NOT NULL, so the
     # two agree), and ix_datasets_type_created has `archived` right after the type.
     if archived == "exclude":

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mantle.accounts.policy import TenantAccess
 from mantle.catalog.properties import check_definitions, format_short_id, validate_properties
+from mantle.db import sort_indexes
 from mantle.db.models import SqlDataType, SqlDataTypeVersion
 from mantle.db.repositories import datasets as datasets_repo
 from mantle.db.repositories import datatypes as repo
@@ -203,6 +204,7 @@ class DataTypes:
             updated_at=now,
         )
         self._snapshot(session, row, actor, now)
+        sort_indexes.sync_after_commit(session, row)
         return type_public(row)
 
     def update(
@@ -232,6 +234,8 @@ class DataTypes:
             )
         session.refresh(row)
         self._snapshot(session, row, access.principal.email, values["updated_at"])
+        if data.properties is not None:
+            sort_indexes.sync_after_commit(session, row)
         return type_public(row)
 
     @staticmethod

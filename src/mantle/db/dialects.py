@@ -16,8 +16,11 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
+    or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects import postgresql, sqlite
@@ -159,6 +162,13 @@ class JsonPredicates:
         missing): the right-hand side of a keyset comparison."""
         raise NotImplementedError
 
+    def after(self, keys: list, values: list, descending: bool) -> ColumnElement[bool]:
+        """Rows after (`keys`) = (`values`) in ascending order, or before when descending:
+        the keyset condition of a cursor page sorted by a property (`keys`: `sort_keys` and
+        the dataset number; `values`: `sort_values` and the cursor's number)."""
+        left, right = tuple_(*keys), tuple_(*values)
+        return left < right if descending else left > right
+
 
 class _PostgresJson(JsonPredicates):
     @staticmethod
@@ -199,9 +209,12 @@ class _PostgresJson(JsonPredicates):
     def array_has_entry(self, column, key, value):
         return self._contains(column, [{key: value}])
 
-    # jsonb's own order: null < strings < numbers < booleans < arrays < objects.
+    # jsonb's own order: null < strings < numbers < booleans < arrays < objects. The key is
+    # written with literals (no parameters), exactly as db/sort_indexes.py's expression
+    # indexes spell it, so the planner matches the two.
     def sort_keys(self, column, key):
-        return [func.coalesce(self._doc(column)[key], _json_null())]
+        member = self._doc(column).op("->")(literal_column(_sql_string(sort_key_name(key))))
+        return [func.coalesce(member, literal_column("'null'::jsonb", JSONB), type_=JSONB)]
 
     def sort_values(self, value):
         return [_json_null() if value is None else bindparam(None, value, type_=JSONB)]
@@ -262,30 +275,43 @@ class _SqliteJson(JsonPredicates):
         match = func.json_extract(elements.c.value, self._path(key)) == value
         return exists(select(literal(1)).select_from(elements).where(match))
 
-    # SQLite compares numbers below text and has no JSON order: rank the JSON type first
-    # (missing/null, number, string, boolean, list/object), then the value within a rank.
-    _RANKS = {"integer": 1, "real": 1, "text": 2, "true": 3, "false": 3, "array": 4, "object": 4}
+    # One expression, so that one expression index (db/sort_indexes.py) serves the order and
+    # the keyset comparison `(key, number) > (?, ?)` as a range. SQLite orders NULL < numbers
+    # < text < blobs, which gives the JSON types their places without a rank column: missing
+    # and JSON null are -Inf (below every finite number, and not NULL, so row-value
+    # comparisons stay total), numbers and strings are themselves, booleans blobs x'00' (false)
+    # < x'01' (true) above all text, lists and objects one blob x'02' (equal, the number
+    # breaks ties). Written with literals only: SQLite matches an indexed expression against
+    # the query's by its parsed tree, and a bound parameter never equals a literal there.
+    _BLOBS = {"false": "x'00'", "true": "x'01'", "array": "x'02'", "object": "x'02'"}
+    _MISSING = "-9e999"  # SQLite reads 9e999 as +Inf
 
-    # Written as simple CASEs (`CASE json_type(...) WHEN ...`): the operand is evaluated once,
-    # so a row's document is parsed three times rather than up to nine. Parsing is what a
-    # sort of a whole type by a property costs (1M rows: 1.76 s -> 1.48 s; the pass and sort
-    # without JSON take 0.16 s); only an expression index would make it fast.
     def sort_keys(self, column, key):
-        kind = func.json_type(column, self._path(key))
-        rank = case(self._RANKS, value=kind, else_=0)
-        value = case({"array": "", "object": ""}, value=kind, else_=self._extract(column, key))
-        return [rank, func.coalesce(value, "")]  # missing and JSON null: ''
+        path = literal_column(_sql_string(f'$."{sort_key_name(key)}"'))
+        kind = func.json_type(column, path)
+        blobs = {literal_column(f"'{k}'"): literal_column(v) for k, v in self._BLOBS.items()}
+        value = func.coalesce(func.json_extract(column, path), literal_column(self._MISSING))
+        return [case(blobs, value=kind, else_=value)]
 
     def sort_values(self, value):
         if value is None:
-            return [0, ""]
+            return [float("-inf")]
         if isinstance(value, bool):
-            return [3, int(value)]
-        if isinstance(value, int | float):
-            return [1, value]
-        if isinstance(value, str):
-            return [2, value]
-        return [4, ""]
+            return [b"\x01" if value else b"\x00"]
+        if isinstance(value, int | float | str):
+            return [value]
+        return [b"\x02"]  # a list or an object
+
+    # SQLite (3.40) matches a row-value comparison to an index only when its first element is
+    # a column, not an indexed expression: `(key, number) > (?, ?)` would filter the whole
+    # index from its start. `key >= ? AND (key > ? OR number > ?)` is the same set, and
+    # `key >= ?` is a range of the index; the rows of the cursor's own key (ties) are then
+    # skipped in the index (sort_indexes puts tenant_id in it, so no table row is read).
+    def after(self, keys, values, descending):
+        (key, number), (value, last) = keys, values
+        if descending:
+            return and_(key <= value, or_(key < value, number < last))
+        return and_(key >= value, or_(key > value, number > last))
 
     @staticmethod
     def _each_has(each, value: Scalar) -> ColumnElement[bool]:
@@ -311,5 +337,27 @@ def _json_text_has(column, value: Scalar) -> ColumnElement[bool]:
     return true()
 
 
+SORT_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # the schema's property names
+
+
+def sort_key_name(key: str) -> str:
+    """`key` if it is a property name (the schema's PROPERTY_NAME_PATTERN), which sort keys
+    and their indexes write into SQL as a literal; anything else is refused."""
+    if not SORT_KEY_NAME.fullmatch(key):
+        raise ValueError(f"not a property name: {key[:40]!r}")
+    return key
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+JSON_PREDICATES: dict[str, JsonPredicates] = {
+    "postgresql": _PostgresJson(),
+    "sqlite": _SqliteJson(),
+}
+DIALECTS = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect()}
+
+
 def json_predicates(session: Session) -> JsonPredicates:
-    return _PostgresJson() if dialect_name(session) == "postgresql" else _SqliteJson()
+    return JSON_PREDICATES["postgresql" if dialect_name(session) == "postgresql" else "sqlite"]

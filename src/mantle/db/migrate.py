@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from mantle.db import dialects
+from mantle.db import dialects, sort_indexes
 from mantle.db.engine import Database, describe, sqlite_path
 from mantle.errors import ConfigurationError
 
@@ -21,8 +21,11 @@ MIGRATION_ONLY_INDEXES = frozenset({"ix_datasets_name_trgm"})
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's `include_object` hook for autogenerate and the ORM/migration check."""
-    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+    """Alembic's `include_object` hook for autogenerate and the ORM/migration check: not the
+    migration-only indexes, nor the sort indexes made at run time (db/sort_indexes.py)."""
+    if type_ != "index":
+        return True
+    return name not in MIGRATION_ONLY_INDEXES and not (name or "").startswith(sort_indexes.PREFIX)
 
 
 def alembic_config(url: str) -> Config:
@@ -40,6 +43,12 @@ def upgrade(url: str, revision: str = "heads") -> None:
     finally:
         db.dispose()
     command.upgrade(alembic_config(url), revision)
+    if revision == "heads":  # the sort indexes of existing data types (db/sort_indexes.py)
+        db = Database(url)
+        try:
+            sort_indexes.sync_all(db.engine)
+        finally:
+            db.dispose()
 
 
 def heads(url: str = "sqlite://") -> list[str]:
