@@ -344,8 +344,12 @@ def test_cancel_a_running_run_and_see_why_another_failed(page, lab):
     expect(table.get_by_role("link", name="doomed")).to_be_visible()
     expect(table.get_by_role("link", name="long wait")).to_be_visible()
     shot(page, "runs-list")
-    page.get_by_label("failed", exact=True).check()
+    # The filters live in the URL: the box shows checked once the navigation (a React
+    # transition) commits, which `check()` does not wait for.
+    failed = page.get_by_label("failed", exact=True)
+    failed.click()
     page.wait_for_url(re.compile(r"status=FAILED"))
+    expect(failed).to_be_checked()
     expect(table.get_by_role("link", name="doomed")).to_be_visible()
     expect(table.get_by_role("link", name="long wait")).to_have_count(0)
     expect(table.get_by_text("cancelled")).to_have_count(0)
