@@ -121,6 +121,40 @@ def test_upload_a_folder_with_progress_then_open_the_dataset(page, live_server, 
     page.wait_for_url(f"**/t/{tenant}/datasets/{dataset['id']}")
 
 
+def test_files_already_in_a_dataset_are_not_sent_again_unless_asked(
+    page, live_server, tenant, tmp_path
+):
+    """Like `mantle upload`: the same files (names, sizes, CRC32s) of the same type are that
+    dataset, nothing is sent; "Upload again" makes a second one."""
+    folder = tmp_path / "plate-7"
+    folder.mkdir()
+    (folder / "layout.csv").write_text("well,sample\nA1,S1\n")
+    (folder / "reads.bin").write_bytes(os.urandom(300_000))
+    sign_in(page, live_server.url, live_server.admin_email, live_server.admin_password,
+            f"/t/{tenant}/upload")  # fmt: skip
+    run = page.get_by_test_id("upload-run")
+    puts = _puts(page)
+    for attempt in ("first", "again", "duplicate"):
+        if attempt != "first":
+            page.get_by_role("button", name="Upload more").click()
+        page.get_by_test_id("folder-input").set_input_files(folder)
+        if attempt == "duplicate":
+            page.get_by_label("Upload again even if a dataset already holds the same files").check()
+        page.get_by_role("button", name="Upload", exact=True).click()
+        expect(run.get_by_role("heading", name="Upload complete")).to_be_visible(timeout=30_000)
+        if attempt == "again":
+            expect(page.get_by_role("status").filter(has_text="Already in Mantle")).to_contain_text(
+                "plate-7"
+            )
+            shot(page, "upload-already-there")
+        else:
+            expect(page.get_by_role("status").filter(has_text="Created 1 dataset")).to_be_visible()
+        sent = len(puts)
+        puts.clear()
+        assert sent == (0 if attempt == "again" else 2), (attempt, sent)
+    assert [d["name"] for d in _datasets(live_server, tenant)] == ["plate-7", "plate-7"]
+
+
 def _datasets(server, tenant: str) -> list[dict]:
     response = httpx.get(
         f"{server.url}/api/v1/tenants/{tenant}/datasets", headers=admin_headers(server, tenant)

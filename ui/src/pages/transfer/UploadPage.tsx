@@ -31,6 +31,8 @@ type RunItem = {
   dataset?: DatasetPublic;
   error?: unknown;
   skippedParts?: number;
+  /** A dataset of the type already held these files: nothing was sent. */
+  existing?: boolean;
 };
 type Run = { items: RunItem[]; active: boolean; outcome?: "done" | "paused" | "cancelled" | "failed" };
 
@@ -72,6 +74,7 @@ export default function UploadPage() {
   const [raw, setRaw] = useState<RawValues>({});
   const [extra, setExtra] = useState<Array<[string, string]>>([]);
   const [tags, setTags] = useState("");
+  const [duplicate, setDuplicate] = useState(false);
   const [formErrors, setFormErrors] = useState<Record<string, string>>({});
   const [pickError, setPickError] = useState<string | null>(null);
   const [run, setRun] = useState<Run | null>(null);
@@ -151,6 +154,7 @@ export default function UploadPage() {
               update(index, { skippedParts: parts });
             },
             phase: (phase) => update(index, { state: phase }),
+            alreadyThere: () => update(index, { existing: true }),
           },
           abort.signal,
           store,
@@ -200,6 +204,7 @@ export default function UploadPage() {
         tags: parseTags(tags),
         files: d.files,
         folder,
+        duplicate,
       },
     }));
     void start(items);
@@ -348,6 +353,10 @@ export default function UploadPage() {
             ) : plan ? (
               <PlanSummary plan={plan} />
             ) : null}
+            <label className="row">
+              <input type="checkbox" checked={duplicate} onChange={(e) => setDuplicate(e.target.checked)} />
+              Upload again even if a dataset already holds the same files
+            </label>
             <div className="row">
               <Button variant="primary" disabled={!plan || plan.kind === "error"} onClick={startNew}>
                 {plan && plan.kind !== "error" && plan.datasets.length > 1 ? `Upload ${plan.datasets.length} datasets` : "Upload"}
@@ -585,7 +594,8 @@ function RunView(props: {
   const files = run.items.flatMap((item) => item.spec.files.map((f) => ({ total: f.file.size, done: props.done.get(f.path) ?? 0 })));
   const all = overall(files);
   const left = secondsLeft(all.total - all.done, props.speed);
-  const created = run.items.filter((i) => i.dataset);
+  const created = run.items.filter((i) => i.dataset && !i.existing);
+  const existing = run.items.filter((i) => i.dataset && i.existing);
   return (
     <Section
       title={run.active ? "Uploading" : run.outcome === "done" ? "Upload complete" : "Upload stopped"}
@@ -633,6 +643,20 @@ function RunView(props: {
               </Link>
             </span>
           ))}
+        </Notice>
+      )}
+      {existing.length > 0 && !run.active && (
+        <Notice kind="info">
+          Already in Mantle, not sent again (the same names, sizes and checksums):{" "}
+          {existing.map((i, n) => (
+            <span key={i.dataset?.id}>
+              {n > 0 && ", "}
+              <Link to={props.href(`/datasets/${i.dataset?.id}`)}>
+                {i.dataset?.short_id} {i.dataset?.name}
+              </Link>
+            </span>
+          ))}
+          . To make another dataset of them, tick “Upload again” and upload.
         </Notice>
       )}
       <ul className="transfer-items">

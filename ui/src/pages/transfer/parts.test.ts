@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PARTS, MiB, crc32Base64, partCount, partRanges, planPartSize } from "./parts";
+import { MAX_PARTS, MiB, crc32Base64, fileCrc32, partCount, partRanges, planPartSize } from "./parts";
 
 describe("part planning (mirrors catalog/uploads.py)", () => {
   it("uses 8 MiB parts until a file would need more than 10,000", () => {
@@ -46,5 +46,16 @@ describe("CRC32 as S3's x-amz-checksum-crc32", () => {
   it("handles CRCs with the top bit set (crc-32 answers them negative)", () => {
     const data = new Uint8Array(1024).map((_, i) => i % 256);
     expect(crc32Base64(data)).toBe("twtMJg=="); // 0xb70b4c26
+  });
+});
+
+describe("fileCrc32", () => {
+  it("reads a file in chunks to the same value as Python's zlib over all of it", async () => {
+    const data = new Uint8Array(256_000).map((_, i) => i % 256);
+    const blob = new Blob([data]);
+    // base64.b64encode(zlib.crc32(bytes(range(256)) * 1000).to_bytes(4, "big"))
+    expect(await fileCrc32(blob, 1000)).toBe("crc32:/HCvGg==");
+    expect(await fileCrc32(blob)).toBe("crc32:/HCvGg==");
+    expect(await fileCrc32(new Blob([]))).toBe("crc32:AAAAAA==");
   });
 });

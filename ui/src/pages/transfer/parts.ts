@@ -35,9 +35,23 @@ export function partRanges(size: number, partSize: number): PartRange[] {
 
 /** A CRC32 as S3 spells it (`x-amz-checksum-crc32`): base64 of the big-endian 4 bytes. */
 export function crc32Base64(data: Uint8Array): string {
-  const value = CRC32.buf(data) >>> 0; // crc-32 answers a signed 32-bit number
+  return base64OfCrc(CRC32.buf(data));
+}
+
+function base64OfCrc(signed: number): string {
+  const value = signed >>> 0; // crc-32 answers a signed 32-bit number
   const bytes = [(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
   return btoa(String.fromCharCode(...bytes));
+}
+
+/** A whole file's CRC32 as dataset files record it (`crc32:<base64>`, like the SDK's
+ * `file_crc32`), read `chunk` bytes at a time so a large file never sits in memory. */
+export async function fileCrc32(blob: Blob, chunk = 8 * MiB): Promise<string> {
+  let crc = 0;
+  for (let offset = 0; offset < blob.size; offset += chunk) {
+    crc = CRC32.buf(new Uint8Array(await blob.slice(offset, offset + chunk).arrayBuffer()), crc);
+  }
+  return `crc32:${base64OfCrc(crc)}`;
 }
 
 /** The CRC32 of a part of a file (a Blob), read into memory once. */

@@ -3,10 +3,12 @@
 // CRC32, get presigned URLs for a batch of parts in one request (signed with those CRC32s, so
 // storage refuses bytes that changed on the way), PUT the parts a few at a time, then
 // complete (the server verifies every part and creates the dataset). Parts storage already
-// holds (an earlier try, before a page reload) are never sent again.
+// holds (an earlier try, before a page reload) are never sent again. Like the SDK, files that
+// a dataset of the type already holds (same names, sizes and CRC32s) are not sent again: that
+// dataset is the answer, unless the user asks for a duplicate.
 import { api, ApiError, unwrap, type Schemas } from "../../api/client";
 import type { PickedFile } from "./collect";
-import { blobCrc32, partRanges, type PartRange } from "./parts";
+import { blobCrc32, fileCrc32, partRanges, type PartRange } from "./parts";
 import { ResumeStore, type ResumeRecord } from "./resume";
 
 type UploadPublic = Schemas["UploadPublic"];
@@ -26,6 +28,8 @@ export type UploadSpec = {
   tags: string[];
   files: PickedFile[];
   folder: boolean;
+  /** Upload even when a dataset of the type already holds the same files. */
+  duplicate?: boolean;
 };
 
 export type UploadListener = {
@@ -38,6 +42,8 @@ export type UploadListener = {
   /** A part PUT (counted by tests of resuming through the page's state). */
   sent?(path: string, partNumber: number): void;
   phase?(phase: "checking" | "uploading" | "completing"): void;
+  /** A dataset of the type already holds these files: nothing was sent, it is the answer. */
+  alreadyThere?(dataset: DatasetPublic): void;
 };
 
 export class UploadCancelled extends Error {
@@ -66,6 +72,13 @@ export async function runUpload(
   let upload = resume ? await reopen(spec.tenant, resume.uploadId, store) : null;
   if (upload && "short_id" in upload) return upload; // it had completed: the dataset
   const resumed = upload !== null;
+  if (!upload && !spec.duplicate) {
+    const existing = await findUploaded(spec, signal);
+    if (existing) {
+      listener.alreadyThere?.(existing);
+      return existing;
+    }
+  }
   if (!upload) {
     upload = await unwrap(
       api.POST("/api/v1/tenants/{tenant}/uploads", {
@@ -130,6 +143,38 @@ export async function runUpload(
   );
   store.forget(open.id);
   return dataset;
+}
+
+/** The dataset of the spec's type (not archived) that already holds exactly these files:
+ * the same names, sizes and CRC32s (the SDK's `find_uploaded`). Reads every file once. */
+export async function findUploaded(spec: UploadSpec, signal?: AbortSignal): Promise<DatasetPublic | null> {
+  if (spec.files.length === 0) return null;
+  const sums: string[] = [];
+  for (const f of spec.files) {
+    if (signal) check(signal);
+    sums.push(await fileCrc32(f.file));
+  }
+  const key = (name: string, size: number | null | undefined, sum: string | null | undefined) => `${name}\u0000${size ?? ""}\u0000${sum ?? ""}`;
+  const wanted = spec.files.map((f, i) => key(f.path, f.file.size, sums[i])).sort();
+  // Candidates share the largest file's checksum (an index lookup on the server).
+  let largest = 0;
+  spec.files.forEach((f, i) => {
+    if (f.file.size > spec.files[largest].file.size) largest = i;
+  });
+  let cursor: string | undefined;
+  do {
+    const page = await unwrap(
+      api.GET("/api/v1/tenants/{tenant}/datasets", {
+        params: { path: { tenant: spec.tenant }, query: { type: spec.dataType, checksum: [sums[largest]], limit: 100, cursor } },
+      }),
+    );
+    for (const found of page.items) {
+      const have = found.files.map((f) => key(f.name, f.size, f.checksum)).sort();
+      if (have.length === wanted.length && have.every((h, i) => h === wanted[i])) return found;
+    }
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return null;
 }
 
 /** The upload again after a reload: open (continue it), completed (its dataset), or gone. */
