@@ -229,6 +229,10 @@ def test_filter_sort_and_page_a_data_table(page, live_server, lab):
 
     # tags and the name search
     builder.get_by_role("button", name="Clear").click()
+    # Clear navigates (a React transition); the builder takes the URL's state when it lands,
+    # so typing before that would be wiped.
+    page.wait_for_url(lambda url: "filter=" not in url)
+    expect(builder.get_by_label("Group 1 condition 1: value")).to_have_count(0)
     _wait_settled(page)
     builder.get_by_label("Tags (all of)").fill("qc-passed")
     builder.get_by_label("Name contains").fill("sample-1")

@@ -3,6 +3,8 @@ every page path (after a session check), through the test client on both databas
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mantle.web import routes as web_routes
@@ -19,6 +21,12 @@ def built_app(tmp_path, monkeypatch):
     return tmp_path
 
 
+def form_token(client) -> str:
+    """Opens the sign-in form the way a browser does: its token (the cookie lands in the jar)."""
+    page = client.get("/login")
+    return re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+
+
 def test_pages_need_a_login_and_come_back_with_their_query(api):
     response = api.get("/t/acme/runs?status=FAILED", follow_redirects=False)
     assert response.status_code == 303
@@ -27,11 +35,19 @@ def test_pages_need_a_login_and_come_back_with_their_query(api):
 
 def test_login_form_logs_in_and_redirects_to_the_app(api, factory, built_app):
     factory.tenant("acme", "ann@example.com")
-    bad = api.post("/login", data={"email": "ann@example.com", "password": "x"})
+    token = form_token(api)
+    bad = api.post(
+        "/login", data={"email": "ann@example.com", "password": "x", "login_token": token}
+    )
     assert bad.status_code == 401 and "wrong email or password" in bad.text
     ok = api.post(
         "/login",
-        data={"email": "ann@example.com", "password": PASSWORD, "next": "/t/acme"},
+        data={
+            "email": "ann@example.com",
+            "password": PASSWORD,
+            "next": "/t/acme",
+            "login_token": form_token(api),
+        },
         follow_redirects=False,
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/t/acme"
@@ -46,7 +62,12 @@ def test_login_next_cannot_redirect_off_site(api, factory):
     for target in ["https://evil.example.com", "//evil.example.com", "/\\evil.example.com"]:
         response = api.post(
             "/login",
-            data={"email": "ann@example.com", "password": PASSWORD, "next": target},
+            data={
+                "email": "ann@example.com",
+                "password": PASSWORD,
+                "next": target,
+                "login_token": form_token(api),
+            },
             follow_redirects=False,
         )
         assert response.headers["location"] == "/", target
@@ -55,15 +76,37 @@ def test_login_next_cannot_redirect_off_site(api, factory):
 def test_login_form_posted_by_another_site_signs_nobody_in(api, factory):
     factory.user("ann@example.com")
     form = {"email": "ann@example.com", "password": PASSWORD, "next": "/"}
+    form["login_token"] = form_token(api)
     forged = api.post(
         "/login", data=form, headers={"Origin": "https://evil.example.com"}, follow_redirects=False
     )
     assert forged.status_code == 403 and "another site" in forged.text
     assert "mantle_session" not in forged.headers.get("set-cookie", "")
+    form["login_token"] = form_token(api)  # the refusal handed out a new form
     ok = api.post(
         "/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False
     )
     assert ok.status_code == 303
+
+
+def test_the_sign_in_form_needs_its_own_token_whatever_the_browser_says(api, factory, app):
+    """A browser that sends neither Sec-Fetch-Site nor an Origin (older ones) is still covered:
+    another site's page cannot know the form's token nor set its cookie."""
+    from fastapi.testclient import TestClient
+
+    factory.user("ann@example.com")
+    form = {"email": "ann@example.com", "password": PASSWORD, "next": "/"}
+    missing = api.post("/login", data=form, follow_redirects=False)
+    assert missing.status_code == 403 and "sign in again" in missing.text
+    assert "mantle_session" not in missing.headers.get("set-cookie", "")
+    with TestClient(app) as attacker:  # a token of another browser: its cookie is not ours
+        stolen = form_token(attacker)
+    form_token(api)
+    wrong = api.post("/login", data={**form, "login_token": stolen}, follow_redirects=False)
+    assert wrong.status_code == 403
+    retry = form_token(api)  # the refused page carries a fresh token: the user just retries
+    ok = api.post("/login", data={**form, "login_token": retry}, follow_redirects=False)
+    assert ok.status_code == 303 and "mantle_session" in ok.headers["set-cookie"]
 
 
 def test_sign_out_needs_the_csrf_token_and_ends_the_session(api, factory, built_app):

@@ -8,6 +8,8 @@ visitor never sees the app flash. Error pages of non-API paths stay server-rende
 
 from __future__ import annotations
 
+import hmac
+import secrets as secrets_lib
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -30,7 +32,7 @@ from mantle.api.deps import (
     check_same_origin,
 )
 from mantle.api.sessions import clear_session_cookies, start_browser_session
-from mantle.errors import AuthenticationError, MantleError, http_status_for
+from mantle.errors import AuthenticationError, CsrfError, MantleError, http_status_for
 from mantle.settings import Settings
 
 HERE = Path(__file__).parent
@@ -70,9 +72,34 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+# The sign-in form's own CSRF token, before any session exists (double submit): a random value
+# in a cookie only /login sees and in the form. A page of another site can post the form but
+# can neither read nor set the cookie, whatever headers its browser sends.
+LOGIN_COOKIE = "mantle_login"
+LOGIN_EXPIRED = "this sign-in form expired or was sent from another site; sign in again"
+
+
+def _login_page(
+    request: Request, settings: Settings, status_code: int = 200, **context
+) -> HTMLResponse:
+    token = secrets_lib.token_urlsafe(32)
+    response = page(request, "login.html", status_code, login_token=token, **context)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return page(request, "login.html", next=_safe_next(next))
+def login_form(request: Request, settings: AppSettings, next: str = "/") -> HTMLResponse:
+    return _login_page(request, settings, next=_safe_next(next))
 
 
 @router.post("/login")
@@ -85,14 +112,18 @@ def login_submit(
     email: str = Form(max_length=320),
     password: str = Form(max_length=200),
     next: str = Form(default="/"),
+    login_token: str = Form(default="", max_length=100),
 ) -> Response:
     try:
-        check_same_origin(request, settings)  # no CSRF token before a session: its origin
+        check_same_origin(request, settings)  # what the browser says of the request's origin
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(expected, login_token):
+            raise CsrfError(LOGIN_EXPIRED)
         user = authn.login_with_password(db, settings.auth, passwords, email, password, client)
     except MantleError as e:
-        return page(
+        return _login_page(
             request,
-            "login.html",
+            settings,
             http_status_for(e),
             error=e.message,
             email=email,
@@ -100,6 +131,7 @@ def login_submit(
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_browser_session(db, settings, user, response)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
 
