@@ -191,6 +191,12 @@ def test_invite_sign_up_change_role_and_the_viewer_sees_no_admin_actions(
         invitee.get_by_role("button", name="Create account and join").click()
         invitee.wait_for_url(f"{live_server.url}/t/{slug}")
         expect(invitee.get_by_test_id("who")).to_have_text(email)
+        # The invitation link (its token) was replaced in the tab's history, not kept: Back
+        # goes to where the tab was before it (a new tab: about:blank).
+        invitee.go_back()
+        assert "token" not in invitee.url, invitee.url
+        invitee.go_forward()
+        expect(invitee.get_by_test_id("who")).to_have_text(email)
 
         # The admin makes them a viewer.
         page.get_by_role("button", name="Done").click()

@@ -82,7 +82,8 @@ function Accept({ token, me }: { token: string; me: WhoAmI }) {
     mutationFn: () => unwrap(api.POST("/api/v1/invitations/accept", { body: { token } })),
     onSuccess: (tenant) => {
       queryClient.removeQueries({ queryKey: ["me"] });
-      navigate(`/t/${encodeURIComponent(tenant.slug)}`);
+      // replace: the invitation link (its token) does not stay in the tab's history
+      navigate(`/t/${encodeURIComponent(tenant.slug)}`, { replace: true });
     },
   });
   return (
@@ -126,7 +127,8 @@ function SignUp({ token }: { token: string }) {
       }
       return result;
     },
-    onSuccess: (result) => window.location.assign(`/t/${encodeURIComponent(result.tenant)}`),
+    // replace: the invitation link (its token) does not stay in the tab's history
+    onSuccess: (result) => window.location.replace(`/t/${encodeURIComponent(result.tenant)}`),
   });
   if (wrongPassword) {
     return (
