@@ -102,6 +102,8 @@ def test_a_token_is_shown_once_works_as_bearer_and_stops_when_revoked(page, live
     page.get_by_test_id("who").click()
     page.get_by_role("link", name="API tokens").click()
     page.wait_for_url(f"{live_server.url}/t/{slug}/tokens")
+    # The URL changes at once; the page shows when its chunk is in (the home page until then).
+    expect(page.get_by_role("heading", level=1)).to_have_text("API tokens")
     expect(page.get_by_test_id("empty-state")).to_contain_text("No API tokens yet")
 
     page.get_by_label("Name").fill("laptop CLI")
@@ -331,6 +333,7 @@ def test_create_an_environment_then_kit_doctor_and_provision_preview(page, aws_s
     base = f"{server.url}/t/{server.tenant}"
     sign_in(page, server.url, server.admin_email, server.admin_password, f"/t/{server.tenant}")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Environments").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Environments"))
     expect(page.get_by_test_id("empty-state")).to_contain_text("No environments yet")
     page.get_by_role("button", name="New environment").first.click()
 
