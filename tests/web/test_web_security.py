@@ -246,9 +246,11 @@ def test_another_tenants_urls_show_not_found_never_data(page, lab, page_problems
 
 
 def test_another_tenants_dataset_id_in_our_tenant_is_not_found(page, lab, page_problems):
-    """Short ids are per tenant: theirs (DS-000002) does not exist here (we have one)."""
+    """Their dataset's id (a UUID: unique over all tenants) under our tenant is not found.
+    (Not its short id: short ids are per tenant, and other tests of this module add datasets
+    to ours, so DS-000002 may well be one of ours.)"""
     page_problems.allow(r"status of 404")
-    _sign_in(page, lab, lab.member_email, f"/datasets/{lab.secret_dataset['short_id']}")
+    _sign_in(page, lab, lab.member_email, f"/datasets/{lab.secret_dataset['id']}")
     expect(page.get_by_role("alert")).to_contain_text("not found")
     assert "TOP-SECRET" not in page.locator("body").inner_text()
     shot(page, "security-foreign-dataset-id")
