@@ -581,6 +581,18 @@ const STATE_LABEL: Record<ItemState, string> = {
   stopped: "cancelled",
 };
 
+/** "DS-000001 name, DS-000002 name", each a link to its dataset. */
+function DatasetLinks({ items, href }: { items: RunItem[]; href: (path: string) => string }) {
+  return items.map((i, n) => (
+    <span key={i.dataset?.id}>
+      {n > 0 && ", "}
+      <Link to={href(`/datasets/${i.dataset?.id}`)}>
+        {i.dataset?.short_id} {i.dataset?.name}
+      </Link>
+    </span>
+  ));
+}
+
 function RunView(props: {
   run: Run;
   done: Map<string, number>;
@@ -635,27 +647,13 @@ function RunView(props: {
       {created.length > 0 && !run.active && (
         <Notice kind="success">
           Created {plural(created.length, "dataset")}:{" "}
-          {created.map((i, n) => (
-            <span key={i.dataset?.id}>
-              {n > 0 && ", "}
-              <Link to={props.href(`/datasets/${i.dataset?.id}`)}>
-                {i.dataset?.short_id} {i.dataset?.name}
-              </Link>
-            </span>
-          ))}
+          <DatasetLinks items={created} href={props.href} />
         </Notice>
       )}
       {existing.length > 0 && !run.active && (
         <Notice kind="info">
           Already in Mantle, not sent again (the same names, sizes and checksums):{" "}
-          {existing.map((i, n) => (
-            <span key={i.dataset?.id}>
-              {n > 0 && ", "}
-              <Link to={props.href(`/datasets/${i.dataset?.id}`)}>
-                {i.dataset?.short_id} {i.dataset?.name}
-              </Link>
-            </span>
-          ))}
+          <DatasetLinks items={existing} href={props.href} />
           . To make another dataset of them, tick “Upload again” and upload.
         </Notice>
       )}
